@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Organization(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(unique=True)
+    caseworkers_see_assigned_only = models.BooleanField(
+        _("caseworkers see only cases assigned to them"), default=False
+    )
+    # The signature block and sender identity an NGO uses in notices.
+    notice_sender_name = models.CharField(_("sender name in notices"), max_length=200, blank=True)
+    notice_sender_email = models.EmailField(_("sender email in notices"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Organisation admin")
+    CASEWORKER = "caseworker", _("Caseworker")
+    VICTIM = "victim", _("Person we help")
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.CASEWORKER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # One organisation per person keeps "which organisation am I acting for" unambiguous.
+            models.UniqueConstraint(fields=["user"], name="membership_one_org_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organization} ({self.role})"
+
+    @property
+    def is_staff_role(self) -> bool:
+        return self.role in (Role.ADMIN, Role.CASEWORKER)
+
+
+class AuditEvent(models.Model):
+    """Who saw or changed what. Holds identifiers and action names only, never case content."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="audit_events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=64)
+    # Plain ids instead of foreign keys: erasing a case removes its events by case_id, and the
+    # record of the erasure itself must survive the rows it names.
+    case_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.BigIntegerField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action}"

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from app.accounts.models import Organization
+from app.core.fields import EncryptedBinaryField, EncryptedTextField
+
+
+class Jurisdiction(models.TextChoices):
+    KR = "KR", _("South Korea")
+    US = "US", _("United States")
+    EU = "EU", _("European Union")
+    UK = "UK", _("United Kingdom")
+    OTHER = "other", _("Other")
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class Case(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="cases")
+    alias = models.CharField(
+        _("alias"), max_length=100, help_text=_("A name for this case that does not identify the person.")
+    )
+    real_name = EncryptedTextField(_("real name (optional)"))
+    contact = EncryptedTextField(_("contact details"))
+    jurisdiction = models.CharField(_("where the person lives"), max_length=8, choices=Jurisdiction.choices)
+    language = models.CharField(_("preferred language"), max_length=8, choices=settings.LANGUAGES, default="en")
+    status = models.CharField(max_length=10, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    keep_originals = models.BooleanField(
+        _("keep original reference images (encrypted)"),
+        default=False,
+        help_text=_("Off: images are hashed and then deleted at once."),
+    )
+    keep_evidence = models.BooleanField(
+        _("keep copies of found images as evidence (encrypted)"), default=False
+    )
+    # The person's written authorisation for the organisation to act for them.
+    authorised_on = models.DateField(_("authorisation date"), null=True, blank=True)
+    authorisation_method = models.CharField(_("how authorisation was given"), max_length=200, blank=True)
+    authorisation_letter = EncryptedBinaryField()
+    authorisation_letter_name = models.CharField(max_length=200, blank=True)
+    assigned_to = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="assigned_cases")
+    victim_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="own_cases"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.alias
+
+
+class WhitelistEntry(models.Model):
+    """A URL prefix or account that belongs to the person and must never be reported."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="whitelist")
+    value = models.CharField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "value"], name="whitelist_unique_per_case")]
+
+
+class ReferenceSource(models.TextChoices):
+    UPLOAD = "upload", _("Uploaded image")
+    HASH_IMPORT = "hash_import", _("Imported hash")
+
+
+class Reference(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="references")
+    label = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=20, choices=ReferenceSource.choices, default=ReferenceSource.UPLOAD)
+    pdq_hex = models.CharField(max_length=64)
+    pdq_quality = models.PositiveSmallIntegerField(default=0)
+    fingerprint = models.BinaryField()
+    hash_versions = models.JSONField(default=dict)
+    sha256 = models.CharField(max_length=64, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    original = EncryptedBinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "pdq_hex"], name="reference_unique_hash_per_case"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label or f"reference {self.pk}"
+
+
+class UrlState(models.TextChoices):
+    QUEUED = "queued", _("Waiting")
+    FETCHING = "fetching", _("Checking")
+    MATCHED = "matched", _("Found a match")
+    NO_MATCH = "no_match", _("No match")
+    FAILED = "failed", _("Could not check")
+    WHITELISTED = "whitelisted", _("Belongs to the person (never reported)")
+
+
+FINAL_URL_STATES = (UrlState.MATCHED, UrlState.NO_MATCH, UrlState.FAILED, UrlState.WHITELISTED)
+
+
+class ReportedUrl(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="urls")
+    url = models.CharField(max_length=4000)
+    normalized_url = models.CharField(max_length=4000)
+    # Hash of normalized_url: unique indexes on 4,000-character text are not portable.
+    url_key = models.CharField(max_length=64)
+    host = models.CharField(max_length=255, db_index=True)
+    state = models.CharField(max_length=20, choices=UrlState.choices, default=UrlState.QUEUED, db_index=True)
+    error = models.CharField(max_length=500, blank=True)
+    scan_attempts = models.PositiveIntegerField(default=0)
+    last_scanned_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "url_key"], name="reported_url_unique_per_case"),
+        ]
+        indexes = [models.Index(fields=["case", "state"])]
+
+    def __str__(self) -> str:
+        return self.normalized_url
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL_URL_STATES

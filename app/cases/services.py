@@ -1,0 +1,325 @@
+"""Business steps for cases, their reference images and their reported URLs."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from app.accounts.models import Organization
+from app.accounts.services import audit_record
+from app.cases.models import (
+    Case,
+    Reference,
+    ReferenceSource,
+    ReportedUrl,
+    UrlState,
+    WhitelistEntry,
+)
+from app.lib.urls import InvalidUrl, normalize_url, url_host
+
+log = logging.getLogger(__name__)
+
+
+class CaseInputError(ValueError):
+    """Input a person gave that cannot be used; the message is meant for them."""
+
+
+def case_create(
+    *,
+    organization: Organization,
+    actor: User | None,
+    alias: str,
+    jurisdiction: str,
+    language: str = "en",
+    real_name: str = "",
+    contact: str = "",
+    keep_originals: bool = False,
+    keep_evidence: bool = False,
+    authorised_on: date | None = None,
+    authorisation_method: str = "",
+) -> Case:
+    case = Case.objects.create(
+        organization=organization,
+        alias=alias.strip(),
+        jurisdiction=jurisdiction,
+        language=language,
+        real_name=real_name.strip(),
+        contact=contact.strip(),
+        keep_originals=keep_originals,
+        keep_evidence=keep_evidence,
+        authorised_on=authorised_on,
+        authorisation_method=authorisation_method.strip(),
+        created_by=actor,
+    )
+    if actor is not None:
+        case.assigned_to.add(actor)
+    audit_record(organization=organization, actor=actor, action="case.create", case_id=case.pk, object_type="case", object_id=case.pk)
+    return case
+
+
+def whitelist_set(*, case: Case, actor: User | None, values: Iterable[str]) -> list[WhitelistEntry]:
+    cleaned = sorted({v.strip() for v in values if v.strip()})
+    with transaction.atomic():
+        case.whitelist.exclude(value__in=cleaned).delete()
+        for value in cleaned:
+            WhitelistEntry.objects.get_or_create(case=case, value=value)
+    audit_record(organization=case.organization, actor=actor, action="case.whitelist", case_id=case.pk, detail={"count": len(cleaned)})
+    return list(case.whitelist.all())
+
+
+def _whitelisted(case: Case, normalized: str) -> bool:
+    host = url_host(normalized)
+    for entry in case.whitelist.all():
+        value = entry.value.strip()
+        if "://" in value or "/" in value:
+            try:
+                prefix = normalize_url(value)
+            except InvalidUrl:
+                continue
+            if normalized.startswith(prefix.rstrip("/")):
+                return True
+        elif host == value.lower().lstrip("@") or host.endswith("." + value.lower()):
+            return True
+    return False
+
+
+@dataclass
+class UrlReportResult:
+    added: list[ReportedUrl] = field(default_factory=list)
+    duplicates: int = 0
+    invalid: list[tuple[str, str]] = field(default_factory=list)
+
+
+def url_key(normalized: str) -> str:
+    return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
+
+
+def reported_urls_add(*, case: Case, actor: User | None, urls: Iterable[str]) -> UrlReportResult:
+    """Add URLs to a case (normalised, de-duplicated) and queue each one for scanning once saved."""
+    result = UrlReportResult()
+    seen: set[str] = set()
+    pending: list[ReportedUrl] = []
+    for raw in urls:
+        raw = raw.strip()
+        if not raw or raw.startswith("#"):
+            continue
+        try:
+            normalized = normalize_url(raw)
+        except InvalidUrl as exc:
+            result.invalid.append((raw[:200], str(exc)))
+            continue
+        key = url_key(normalized)
+        if key in seen:
+            result.duplicates += 1
+            continue
+        seen.add(key)
+        pending.append(
+            ReportedUrl(
+                case=case,
+                url=raw[:4000],
+                normalized_url=normalized[:4000],
+                url_key=key,
+                host=url_host(normalized)[:255],
+                state=UrlState.WHITELISTED if _whitelisted(case, normalized) else UrlState.QUEUED,
+            )
+        )
+    existing = set(
+        ReportedUrl.objects.filter(case=case, url_key__in=[p.url_key for p in pending]).values_list("url_key", flat=True)
+    )
+    with transaction.atomic():
+        for item in pending:
+            if item.url_key in existing:
+                result.duplicates += 1
+                continue
+            try:
+                with transaction.atomic():
+                    item.save()
+            except IntegrityError:
+                # Another request added the same URL a moment ago.
+                result.duplicates += 1
+                continue
+            result.added.append(item)
+        queued_ids = [u.pk for u in result.added if u.state == UrlState.QUEUED]
+        if queued_ids:
+            transaction.on_commit(lambda: _enqueue_scans(queued_ids))
+    if result.added:
+        audit_record(
+            organization=case.organization,
+            actor=actor,
+            action="case.urls_add",
+            case_id=case.pk,
+            detail={"added": len(result.added), "duplicates": result.duplicates, "invalid": len(result.invalid)},
+        )
+    return result
+
+
+def _enqueue_scans(ids: list[int]) -> None:
+    from app.cases.tasks import scan_reported_url
+
+    for pk in ids:
+        scan_reported_url.delay(pk)
+
+
+def reported_urls_requeue(*, case: Case, actor: User | None, only_failed: bool = True) -> int:
+    qs = case.urls.all()
+    qs = qs.filter(state=UrlState.FAILED) if only_failed else qs.exclude(state=UrlState.WHITELISTED)
+    ids = list(qs.values_list("pk", flat=True))
+    with transaction.atomic():
+        ReportedUrl.objects.filter(pk__in=ids).update(state=UrlState.QUEUED, error="", updated_at=timezone.now())
+        transaction.on_commit(lambda: _enqueue_scans(ids))
+    audit_record(organization=case.organization, actor=actor, action="case.urls_requeue", case_id=case.pk, detail={"count": len(ids)})
+    return len(ids)
+
+
+def reported_url_scan(*, reported_url_id: int) -> ReportedUrl | None:
+    """Fetch one reported URL, extract its media, match them against the case and keep the evidence.
+
+    Safe to run again for the same URL (a redelivered task after a worker died): the previous
+    attempt's evidence for this scan is replaced in one transaction, so no match is ever counted twice.
+    """
+    from app.fetching.services import reported_url_fetch_and_match
+
+    with transaction.atomic():
+        reported = (
+            ReportedUrl.objects.select_for_update().select_related("case").filter(pk=reported_url_id).first()
+        )
+        if reported is None or reported.state in (UrlState.WHITELISTED,):
+            return reported
+        if reported.state in (UrlState.MATCHED, UrlState.NO_MATCH, UrlState.FAILED) and reported.last_scanned_at:
+            # Already final: a duplicate delivery of the same task.
+            return reported
+        reported.state = UrlState.FETCHING
+        reported.scan_attempts += 1
+        reported.save(update_fields=["state", "scan_attempts", "updated_at"])
+    try:
+        return reported_url_fetch_and_match(reported_url=reported)
+    except Exception:
+        # Never leave a URL stuck in "checking": record a plain failure and keep the details in the log.
+        log.exception("scan of reported URL %s failed", reported_url_id)
+        ReportedUrl.objects.filter(pk=reported_url_id).update(
+            state=UrlState.FAILED,
+            error="internal error while checking this address",
+            last_scanned_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+        return ReportedUrl.objects.filter(pk=reported_url_id).first()
+
+
+def reference_add_image(*, case: Case, actor: User | None, data: bytes, filename: str = "") -> Reference:
+    """Hash one reference image; keep the original (encrypted) only when the case opted in."""
+    from app.matching.decode import DecodeError, decode_media
+    from app.matching.fingerprint import HASH_VERSIONS, fingerprint_reference
+
+    if not data:
+        raise CaseInputError(_("The file is empty."))
+    if len(data) > settings.REFERENCE_MAX_BYTES:
+        raise CaseInputError(_("The file is too large."))
+    try:
+        media = decode_media(data, max_pixels=settings.FETCH_MAX_PIXELS, max_frames=1)
+    except DecodeError as exc:
+        raise CaseInputError(_("This file could not be read as an image: %(reason)s") % {"reason": exc.reason}) from exc
+    if not media.frames:
+        raise CaseInputError(_("This file could not be read as an image."))
+    fingerprint = fingerprint_reference(media.frames[0])
+    pdq_hex = fingerprint.pdq.hex()
+    existing = Reference.objects.filter(case=case, pdq_hex=pdq_hex).first()
+    if existing is not None:
+        return existing
+    reference = Reference.objects.create(
+        case=case,
+        label=filename[:200],
+        source=ReferenceSource.UPLOAD,
+        pdq_hex=pdq_hex,
+        pdq_quality=fingerprint.pdq_quality,
+        fingerprint=fingerprint.to_bytes(),
+        hash_versions=dict(HASH_VERSIONS),
+        sha256=hashlib.sha256(data).hexdigest(),
+        width=media.width,
+        height=media.height,
+        original=data if case.keep_originals else None,
+    )
+    audit_record(organization=case.organization, actor=actor, action="reference.add", case_id=case.pk, object_type="reference", object_id=reference.pk)
+    return reference
+
+
+def reference_import_hashes(*, case: Case, actor: User | None, text: str) -> tuple[list[Reference], list[str]]:
+    """Import PDQ hashes computed on the person's own device (CSV or JSON of 64-hex strings)."""
+    import json
+    import re
+
+    from app.matching.fingerprint import HASH_VERSIONS, Fingerprint
+
+    candidates: list[tuple[str, int]] = []
+    stripped = text.strip()
+    errors: list[str] = []
+    if stripped.startswith("[") or stripped.startswith("{"):
+        try:
+            payload = json.loads(stripped)
+        except json.JSONDecodeError:
+            raise CaseInputError(_("The file is not valid JSON.")) from None
+        items = payload if isinstance(payload, list) else payload.get("hashes", [])
+        for item in items:
+            if isinstance(item, str):
+                candidates.append((item, 100))
+            elif isinstance(item, dict) and isinstance(item.get("pdq") or item.get("hash"), str):
+                candidates.append((item.get("pdq") or item.get("hash"), int(item.get("quality", 100) or 100)))
+    else:
+        for line in stripped.splitlines():
+            cells = [c.strip() for c in re.split(r"[,;\t]", line)]
+            hex_cells = [c for c in cells if re.fullmatch(r"[0-9a-fA-F]{64}", c)]
+            if hex_cells:
+                quality = next((int(c) for c in cells if c.isdigit() and len(c) <= 3), 100)
+                candidates.append((hex_cells[0], quality))
+            elif line.strip() and not re.search(r"[a-zA-Z]{3,}", line):
+                errors.append(line[:80])
+    created: list[Reference] = []
+    for hex_, quality in candidates:
+        hex_ = hex_.strip().lower()
+        if not re.fullmatch(r"[0-9a-f]{64}", hex_):
+            errors.append(hex_[:80])
+            continue
+        fingerprint = Fingerprint.from_pdq_hex(hex_, quality=quality)
+        reference, was_created = Reference.objects.get_or_create(
+            case=case,
+            pdq_hex=hex_,
+            defaults={
+                "source": ReferenceSource.HASH_IMPORT,
+                "pdq_quality": quality,
+                "fingerprint": fingerprint.to_bytes(),
+                "hash_versions": {"pdq": HASH_VERSIONS.get("pdq", "pdq"), "source": "imported"},
+            },
+        )
+        if was_created:
+            created.append(reference)
+    if not candidates and not errors:
+        raise CaseInputError(_("No PDQ hashes were found in this file."))
+    audit_record(organization=case.organization, actor=actor, action="reference.import", case_id=case.pk, detail={"count": len(created)})
+    return created, errors
+
+
+def reference_delete(*, reference: Reference, actor: User | None) -> None:
+    case = reference.case
+    ref_id = reference.pk
+    reference.delete()
+    audit_record(organization=case.organization, actor=actor, action="reference.delete", case_id=case.pk, object_type="reference", object_id=ref_id)
+
+
+@transaction.atomic
+def case_erase(*, case: Case, actor: User | None) -> None:
+    """Erase everything about a case; only the fact that an erasure happened is kept."""
+    from app.accounts.models import AuditEvent
+
+    organization = case.organization
+    case_id = case.pk
+    AuditEvent.objects.filter(organization=organization, case_id=case_id).delete()
+    case.delete()  # cascades to references, URLs, evidence, matches, notices
+    audit_record(organization=organization, actor=actor, action="case.erase", detail={})

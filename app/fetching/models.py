@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from app.cases.models import ReportedUrl
+from app.core.fields import EncryptedBinaryField
+
+
+class FetchStatus(models.TextChoices):
+    OK = "ok", _("Fetched")
+    REFUSED = "refused", _("Refused (not a public address)")
+    ERROR = "error", _("Failed")
+
+
+class FetchRecord(models.Model):
+    """Evidence of one fetch of a reported URL: what was asked, where it led, what came back."""
+
+    reported_url = models.ForeignKey(ReportedUrl, on_delete=models.CASCADE, related_name="fetches")
+    requested_url = models.CharField(max_length=4000)
+    redirect_chain = models.JSONField(default=list)
+    final_url = models.CharField(max_length=4000, blank=True)
+    resolved_ip = models.CharField(max_length=64, blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    headers = models.JSONField(default=dict)
+    fetched_at = models.DateTimeField(db_index=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=10, choices=FetchStatus.choices)
+    error = models.CharField(max_length=500, blank=True)
+    # "scan" for the first check, "recheck" for later ones (tracking).
+    purpose = models.CharField(max_length=20, default="scan")
+
+    class Meta:
+        ordering = ["-fetched_at", "-id"]
+
+
+class MediaItem(models.Model):
+    fetch = models.ForeignKey(FetchRecord, on_delete=models.CASCADE, related_name="media")
+    url = models.CharField(max_length=4000)
+    kind = models.CharField(max_length=10)  # image | video
+    mime = models.CharField(max_length=100, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    pdq_hex = models.CharField(max_length=64, blank=True)
+    fingerprint = models.BinaryField(null=True, blank=True)
+    hash_versions = models.JSONField(default=dict)
+    error = models.CharField(max_length=500, blank=True)
+    # Only when the case opted in to keeping evidence copies.
+    content = EncryptedBinaryField()
+
+    class Meta:
+        ordering = ["id"]

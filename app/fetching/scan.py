@@ -1,0 +1,316 @@
+"""Scan one reported URL: fetch it, find its images and videos, fingerprint and match them.
+
+Framework-free core shared by the ``scan_url`` command and the Celery pipeline; the database side
+(evidence records) lives in ``services.py``. Every network access goes through
+``app.lib.http.fetch``, including each media link a page points to, so every hop of every link is
+checked again.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from app.fetching.extract import MediaLink, extract_media_links, looks_like_html
+from app.lib.http import FetchFailed, FetchPolicy, FetchRefused, FetchResponse, fetch
+from app.matching.decode import (
+    DEFAULT_MAX_FRAMES,
+    DEFAULT_MAX_PIXELS,
+    DecodeError,
+    decode_media,
+    sniff_media_kind,
+)
+
+if TYPE_CHECKING:
+    from app.matching.engine import Matcher, MatchResult
+    from app.matching.fingerprint import Fingerprint
+
+__all__ = ["MediaOutcome", "ScanOutcome", "scan_url"]
+
+DEFAULT_TIME_BUDGET = 300.0
+# Links collected from a page beyond the ones fetched, only to tell people how many there were.
+_LINKS_COUNTED = 5000
+
+_HTTP_REASONS = {
+    400: "bad request",
+    401: "login required",
+    403: "access denied",
+    404: "not found",
+    410: "gone",
+    451: "unavailable for legal reasons",
+}
+
+
+@dataclass
+class MediaOutcome:
+    url: str
+    source: str  # how it was found: "direct" (the URL itself) or an extract.MediaLink source
+    kind: str | None = None  # "image" | "video", from the bytes
+    mime: str | None = None
+    sha256: str | None = None
+    size: int | None = None
+    width: int | None = None
+    height: int | None = None
+    # One per decoded frame: a single one for an image.
+    fingerprints: list[Fingerprint] = field(default_factory=list)
+    match: MatchResult | None = None
+    match_frame: int | None = None
+    status: str = "ok"  # "ok" | "refused" | "error"
+    error: str | None = None
+    error_code: str | None = None
+    fetch: FetchResponse | None = None  # evidence, always without the body
+    content: bytes | None = None  # the fetched bytes, only with keep_bytes
+
+    @property
+    def fingerprint(self) -> Fingerprint | None:
+        return self.fingerprints[0] if self.fingerprints else None
+
+
+@dataclass
+class ScanOutcome:
+    url: str
+    status: str  # "ok" | "refused" | "error"
+    error: str | None = None
+    error_code: str | None = None
+    page: FetchResponse | None = None  # body only with keep_bytes
+    page_kind: str | None = None  # "html" | "image" | "video" | None
+    media: list[MediaOutcome] = field(default_factory=list)
+    links_found: int = 0
+    truncated: bool = False
+    elapsed: float = 0.0
+
+    @property
+    def final_url(self) -> str | None:
+        return self.page.final_url if self.page else None
+
+    @property
+    def http_status(self) -> int | None:
+        return self.page.http_status if self.page else None
+
+    @property
+    def matches(self) -> list[MediaOutcome]:
+        return [m for m in self.media if m.match is not None]
+
+
+def _rank(result: MatchResult) -> tuple[int, float]:
+    # Hash matches are exact-copy evidence and outrank feature matches; then smaller distance.
+    return (0 if result.method.startswith("pdq") else 1, result.distance)
+
+
+def _http_problem(status: int) -> str:
+    label = _HTTP_REASONS.get(status)
+    if label:
+        return f"The site answered with HTTP {status} ({label})."
+    return f"The site answered with HTTP {status}."
+
+
+class _Analyser:
+    """Decodes, fingerprints and matches bytes; identical bytes are analysed once per scan."""
+
+    def __init__(self, matcher: Matcher | None, max_pixels: int, max_frames: int) -> None:
+        self.matcher = matcher
+        self.max_pixels = max_pixels
+        self.max_frames = max_frames
+        self._done: dict[str, MediaOutcome] = {}
+        self._lock = threading.Lock()
+
+    def analyse(self, item: MediaOutcome, data: bytes) -> None:
+        item.sha256 = hashlib.sha256(data).hexdigest()
+        item.size = len(data)
+        with self._lock:
+            earlier = self._done.get(item.sha256)
+        if earlier is not None:
+            self._copy(earlier, item)
+            return
+        self._analyse(item, data)
+        with self._lock:
+            self._done.setdefault(item.sha256, item)
+
+    @staticmethod
+    def _copy(source: MediaOutcome, target: MediaOutcome) -> None:
+        for name in ("kind", "mime", "width", "height", "match", "match_frame", "status", "error"):
+            setattr(target, name, getattr(source, name))
+        target.error_code = source.error_code
+        target.fingerprints = list(source.fingerprints)
+
+    def _analyse(self, item: MediaOutcome, data: bytes) -> None:
+        from app.matching.fingerprint import fingerprint_candidate
+
+        if not data:
+            _fail(item, "The file is empty.", "empty")
+            return
+        sniffed = sniff_media_kind(data)
+        if sniffed == "svg":
+            # SVG can carry scripts and external references: never rendered.
+            item.kind, item.mime = "image", "image/svg+xml"
+            _fail(item, "SVG drawings are not opened, for safety.", "svg")
+            return
+        if sniffed is None:
+            _fail(item, "This is not an image or a video.", "not_media")
+            return
+        try:
+            decoded = decode_media(data, max_pixels=self.max_pixels, max_frames=self.max_frames)
+        except DecodeError as exc:
+            item.kind = sniffed
+            _fail(item, f"The file could not be read: {exc.reason}.", "undecodable")
+            return
+        item.kind, item.mime = decoded.kind, decoded.mime
+        item.width, item.height = decoded.width, decoded.height
+        best: MatchResult | None = None
+        for index, frame in enumerate(decoded.frames):
+            fingerprint = fingerprint_candidate(frame)
+            item.fingerprints.append(fingerprint)
+            if self.matcher is None:
+                continue
+            result = self.matcher.match(fingerprint)
+            if result is not None and (best is None or _rank(result) < _rank(best)):
+                best, item.match_frame = result, index
+        decoded.frames.clear()
+        item.match = best
+
+
+def _fail(item: MediaOutcome, reason: str, code: str, status: str = "error") -> None:
+    item.status, item.error, item.error_code = status, reason, code
+
+
+class _Clock:
+    def __init__(self, budget: float) -> None:
+        self.start = time.monotonic()
+        self.budget = budget
+
+    def expired(self) -> bool:
+        return time.monotonic() - self.start >= self.budget
+
+
+def _fetch_media(
+    link: MediaLink,
+    *,
+    policy: FetchPolicy,
+    analyser: _Analyser,
+    keep_bytes: bool,
+    clock: _Clock,
+) -> MediaOutcome:
+    item = MediaOutcome(url=link.url, source=link.source)
+    if link.kind_hint in ("image", "video"):
+        item.kind = link.kind_hint
+    if clock.expired():
+        _fail(item, "Not checked: the scan ran out of time.", "scan_time_limit")
+        return item
+    try:
+        response = fetch(link.url, policy=policy)
+    except FetchRefused as exc:
+        _fail(item, exc.reason, exc.code, status="refused")
+        return item
+    except FetchFailed as exc:
+        item.fetch = exc.partial.without_body() if exc.partial else None
+        _fail(item, exc.reason, exc.code)
+        return item
+    item.fetch = response.without_body()
+    if not 200 <= response.http_status < 300:
+        _fail(item, _http_problem(response.http_status), "http_status")
+        return item
+    analyser.analyse(item, response.body)
+    if keep_bytes and item.status == "ok":
+        item.content = response.body
+    return item
+
+
+def scan_url(
+    url: str,
+    *,
+    policy: FetchPolicy,
+    matcher: Matcher | None = None,
+    max_media: int = 200,
+    keep_bytes: bool = False,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_frames: int = DEFAULT_MAX_FRAMES,
+    workers: int = 4,
+    time_budget: float = DEFAULT_TIME_BUDGET,
+) -> ScanOutcome:
+    """Fetch ``url`` and every image/video it shows (at most ``max_media``), fingerprint, match.
+
+    Never raises for anything a remote site does: refusals and failures end up in ``status`` and
+    ``error`` (plain language) of the outcome or of each media item.
+    ``time_budget`` bounds the whole scan: media not started by then are reported as not checked.
+    """
+    clock = _Clock(time_budget)
+    outcome = ScanOutcome(url=url, status="ok")
+    analyser = _Analyser(matcher, max_pixels, max_frames)
+    try:
+        page = fetch(url, policy=policy)
+    except FetchRefused as exc:
+        outcome.status, outcome.error, outcome.error_code = "refused", exc.reason, exc.code
+        return _finish(outcome, clock)
+    except FetchFailed as exc:
+        outcome.status, outcome.error, outcome.error_code = "error", exc.reason, exc.code
+        if exc.partial is not None:
+            outcome.page = exc.partial if keep_bytes else exc.partial.without_body()
+        return _finish(outcome, clock)
+
+    outcome.page = page if keep_bytes else page.without_body()
+    body = page.body
+    if not 200 <= page.http_status < 300:
+        outcome.status, outcome.error = "error", _http_problem(page.http_status)
+        outcome.error_code = "http_status"
+        return _finish(outcome, clock)
+    if not body:
+        outcome.status, outcome.error = "error", "The address returned an empty answer."
+        outcome.error_code = "empty"
+        return _finish(outcome, clock)
+
+    sniffed = sniff_media_kind(body)
+    declared = page.content_type
+    if sniffed is not None:
+        # The URL is itself an image or a video (whatever the server called it).
+        outcome.page_kind = "image" if sniffed == "svg" else sniffed
+        item = MediaOutcome(url=page.final_url, source="direct", fetch=page.without_body())
+        analyser.analyse(item, body)
+        if keep_bytes and item.status == "ok":
+            item.content = body
+        outcome.media.append(item)
+        if item.status != "ok":
+            outcome.status, outcome.error, outcome.error_code = "error", item.error, item.error_code
+        return _finish(outcome, clock)
+    if declared.startswith(("image/", "video/")):
+        outcome.status = "error"
+        outcome.error = "The address says it is an image or a video, but what it sent is neither."
+        outcome.error_code = "not_media"
+        return _finish(outcome, clock)
+    if not (declared in ("text/html", "application/xhtml+xml") or looks_like_html(body)):
+        outcome.status = "error"
+        outcome.error = "The address did not return a web page, an image or a video."
+        outcome.error_code = "not_a_page"
+        return _finish(outcome, clock)
+
+    outcome.page_kind = "html"
+    links = extract_media_links(body, base_url=page.final_url, max_items=_LINKS_COUNTED)
+    del body
+    outcome.links_found = len(links)
+    outcome.truncated = len(links) > max_media
+    links = links[: max(max_media, 0)]
+    if links:
+        with concurrent.futures.ThreadPoolExecutor(
+            max_workers=max(1, min(workers, len(links))), thread_name_prefix="jium-scan"
+        ) as pool:
+            futures = [
+                pool.submit(
+                    _fetch_media,
+                    link,
+                    policy=policy,
+                    analyser=analyser,
+                    keep_bytes=keep_bytes,
+                    clock=clock,
+                )
+                for link in links
+            ]
+            outcome.media = [f.result() for f in futures]
+    return _finish(outcome, clock)
+
+
+def _finish(outcome: ScanOutcome, clock: _Clock) -> ScanOutcome:
+    outcome.elapsed = time.monotonic() - clock.start
+    return outcome

@@ -1,0 +1,249 @@
+"""Turn untrusted bytes into RGB frames, with hard limits and a plain reason on failure.
+
+Pure module: no Django. Everything fetched from the web passes through here, so every
+failure becomes a ``DecodeError`` with a short human-readable ``reason`` instead of an
+exception from deep inside Pillow or FFmpeg.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass, field
+
+from PIL import Image, ImageFile, ImageOps
+
+try:  # HEIC/HEIF phone photos
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:  # pragma: no cover - dependency is declared in pyproject
+    pillow_heif = None
+
+try:  # AVIF (registers itself with Pillow on import)
+    import pillow_avif  # noqa: F401
+except ImportError:  # pragma: no cover
+    pass
+
+# Never decode half a file silently: a truncated upload must be reported, not hashed.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+DEFAULT_MAX_PIXELS = 40_000_000
+DEFAULT_MAX_FRAMES = 40
+DEFAULT_MAX_VIDEO_SECONDS = 600.0
+# Local features work at ~800 px, so JPEGs only need decoding at >= 1024 px.
+DEFAULT_DRAFT_SIZE = 1024
+# A frame at least every this many seconds of video, on top of the keyframes.
+VIDEO_FRAME_INTERVAL = 2.0
+
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+_AVIF_BRANDS = {b"avif", b"avis"}
+_VIDEO_BRANDS = {
+    b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ", b"M4VP",
+    b"qt  ", b"3gp4", b"3gp5", b"3gp6", b"3g2a", b"dash", b"mmp4", b"f4v ", b"MSNV", b"XAVC",
+}  # fmt: skip
+
+
+class DecodeError(Exception):
+    """A file we cannot or will not decode; ``reason`` is safe to show to a person."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class DecodedMedia:
+    kind: str  # "image" | "video"
+    mime: str
+    width: int
+    height: int
+    frames: list[Image.Image] = field(default_factory=list)  # RGB; one for images
+
+
+def _ftyp_brands(data: bytes) -> set[bytes]:
+    if len(data) < 12 or data[4:8] != b"ftyp":
+        return set()
+    size = int.from_bytes(data[0:4], "big")
+    end = min(max(size, 16), len(data), 256)
+    brands = {data[8:12]}
+    brands.update(data[i : i + 4] for i in range(16, end - 3, 4))
+    return brands
+
+
+def sniff_mime(data: bytes) -> str | None:
+    """MIME type from magic bytes only (never trust a server's Content-Type)."""
+    head = data[:512]
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[:2] == b"BM" and len(head) >= 26:
+        return "image/bmp"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "image/tiff"
+    brands = _ftyp_brands(head)
+    if brands:
+        major = head[8:12]
+        if major in _AVIF_BRANDS:
+            return "image/avif"
+        if major in _HEIF_BRANDS:
+            return "image/heic"
+        if brands & _AVIF_BRANDS and not brands & _VIDEO_BRANDS:
+            return "image/avif"
+        if brands & _HEIF_BRANDS and not brands & _VIDEO_BRANDS:
+            return "image/heic"
+        if major == b"qt  ":
+            return "video/quicktime"
+        return "video/mp4"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "video/webm"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<?xml", b"<svg", b"<!doctype svg")) and b"<svg" in data[:4096].lower():
+        return "image/svg+xml"
+    return None
+
+
+def sniff_media_kind(data: bytes) -> str | None:
+    """'image', 'video', 'svg' or None, by magic bytes only."""
+    mime = sniff_mime(data)
+    if mime is None:
+        return None
+    if mime == "image/svg+xml":
+        return "svg"
+    return mime.split("/", 1)[0]
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    if img.mode == "RGB":
+        return img
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        # Transparent areas become white, as a browser shows them on a white page.
+        canvas = Image.new("RGB", rgba.size, (255, 255, 255))
+        canvas.paste(rgba, mask=rgba.getchannel("A"))
+        return canvas
+    return img.convert("RGB")
+
+
+def _decode_image(data: bytes, mime: str, max_pixels: int, draft_size: int | None) -> DecodedMedia:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            width, height = img.size
+            if width <= 0 or height <= 0:
+                raise DecodeError("image has no pixels")
+            if width * height > max_pixels:
+                raise DecodeError("image too large (decompression bomb)")
+            if draft_size and img.format == "JPEG":
+                # DCT-domain downscaling: decodes a 1/2, 1/4 or 1/8 size image directly.
+                img.draft("RGB", (draft_size, draft_size))
+            orientation = img.getexif().get(0x0112, 1)
+            img.load()
+            img = ImageOps.exif_transpose(img) or img
+            if orientation in (5, 6, 7, 8):
+                width, height = height, width
+            frame = _to_rgb(img)
+    except DecodeError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise DecodeError("image too large (decompression bomb)") from exc
+    except MemoryError as exc:
+        raise DecodeError("image too large (decompression bomb)") from exc
+    except Image.UnidentifiedImageError as exc:
+        raise DecodeError("not an image or video") from exc
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as exc:
+        msg = str(exc).lower()
+        kind = mime.split("/", 1)[1].upper()
+        if "truncated" in msg or "premature" in msg or isinstance(exc, EOFError):
+            raise DecodeError(f"truncated {kind}") from exc
+        raise DecodeError(f"corrupt {kind}") from exc
+    return DecodedMedia(kind="image", mime=mime, width=width, height=height, frames=[frame])
+
+
+def _decode_video(
+    data: bytes, mime: str, max_pixels: int, max_frames: int, max_video_seconds: float
+) -> DecodedMedia:
+    import av  # imported lazily: FFmpeg start-up is only paid for videos
+
+    frames: list[Image.Image] = []
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            if not container.streams.video:
+                raise DecodeError("no video stream")
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            width = stream.codec_context.width or 0
+            height = stream.codec_context.height or 0
+            if width * height > max_pixels:
+                raise DecodeError("video frame too large")
+            duration = None
+            if stream.duration is not None and stream.time_base is not None:
+                duration = float(stream.duration * stream.time_base)
+            elif container.duration:
+                duration = container.duration / 1_000_000
+            interval = VIDEO_FRAME_INTERVAL
+            if duration and duration > 0:
+                # Spread the frame budget over the part of the video we look at.
+                interval = max(interval, min(duration, max_video_seconds) / max(max_frames, 1))
+            last_taken: float | None = None
+            for frame in container.decode(stream):
+                t = float(frame.time) if frame.time is not None else 0.0
+                if t > max_video_seconds:
+                    break
+                if frame.width * frame.height > max_pixels:
+                    raise DecodeError("video frame too large")
+                take = last_taken is None or t - last_taken >= interval
+                # Keyframes are often scene cuts; keep them unless they crowd the budget.
+                if not take and frame.key_frame and t - (last_taken or 0.0) >= interval / 4:
+                    take = True
+                if take:
+                    frames.append(frame.to_image().convert("RGB"))
+                    last_taken = t
+                    if len(frames) >= max_frames:
+                        break
+    except DecodeError:
+        raise
+    except MemoryError as exc:
+        raise DecodeError("video too large") from exc
+    except Exception as exc:  # PyAV raises many FFmpeg error classes
+        if frames:  # a truncated video still gave us something worth matching
+            pass
+        else:
+            raise DecodeError(f"corrupt or truncated video ({type(exc).__name__})") from exc
+    if not frames:
+        raise DecodeError("video has no decodable frames")
+    return DecodedMedia(
+        kind="video", mime=mime, width=frames[0].width, height=frames[0].height, frames=frames
+    )
+
+
+def decode_media(
+    data: bytes,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_frames: int = DEFAULT_MAX_FRAMES,
+    max_video_seconds: float = DEFAULT_MAX_VIDEO_SECONDS,
+    draft_size: int | None = DEFAULT_DRAFT_SIZE,
+) -> DecodedMedia:
+    """Decode an image or video held in memory; raise ``DecodeError`` for anything unusable.
+
+    ``draft_size``: JPEGs larger than this are decoded directly at a reduced scale (never
+    below this size on either side); pass None for full resolution.
+    """
+    if not data:
+        raise DecodeError("empty file")
+    mime = sniff_mime(data)
+    if mime is None:
+        raise DecodeError("not an image or video")
+    if mime == "image/svg+xml":
+        # SVG can carry scripts and external references; we never render it.
+        raise DecodeError("SVG images are not supported")
+    if mime.startswith("video/"):
+        return _decode_video(data, mime, max_pixels, max_frames, max_video_seconds)
+    return _decode_image(data, mime, max_pixels, draft_size)

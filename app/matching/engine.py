@@ -1,0 +1,280 @@
+"""Two-stage matching of a candidate image against a set of reference fingerprints.
+
+Stage 1 compares PDQ hashes (all 8 rotations/flips of each reference, and border-trimmed
+variants). Stage 2 verifies local ORB features geometrically (RANSAC similarity and
+homography) for what the hashes miss: crops, small rotations, screenshots, collages,
+overlays. Pure module: no Django.
+
+The thresholds below were calibrated on ordinary photos (see docs/benchmarks.md); the
+dangerous negatives are *different* photos of the same place or object, which share many
+feature matches but no consistent geometry with tight reprojection error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import faiss
+import numpy as np
+from PIL import Image
+
+from .fingerprint import PDQ_MIN_QUALITY, Fingerprint, fingerprint_candidate
+
+PDQ_THRESHOLD = 31  # Meta's recommended match distance for PDQ
+
+KNN = 6  # neighbours fetched per candidate descriptor
+MAX_DESCRIPTOR_DISTANCE = 64  # of 256 bits
+RATIO = 0.8  # Lowe's ratio against the best match from another place
+SAME_PLACE_PX = 12.0  # neighbours closer than this in the same reference are the same point
+MIN_TENTATIVE = 8
+RANSAC_PX = 5.0  # reprojection tolerance at FEATURE_SIDE (800 px)
+MIN_INLIERS = 18
+MIN_INLIER_RATIO = 0.25
+MAX_INLIER_HAMMING = 40.0  # mean descriptor distance of the inliers: copies are close
+
+
+@dataclass
+class MatchResult:
+    reference_key: Hashable
+    method: str  # "pdq", "pdq-dihedral", "pdq-trim", "orb-similarity", "orb-homography"
+    distance: float  # PDQ bits for hash matches; mean inlier descriptor distance for features
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _hash_rows(hashes: Sequence[bytes]) -> np.ndarray:
+    return np.frombuffer(b"".join(hashes), dtype=np.uint64).reshape(-1, 4)
+
+
+def _popcount_distance(table: np.ndarray, h: bytes) -> np.ndarray:
+    q = np.frombuffer(h, dtype=np.uint64)
+    return np.bitwise_count(table ^ q).sum(axis=1, dtype=np.int32)
+
+
+def _convex(quad: np.ndarray) -> bool:
+    signs = []
+    for i in range(4):
+        a, b, c = quad[i], quad[(i + 1) % 4], quad[(i + 2) % 4]
+        signs.append(np.cross(b - a, c - b))
+    return all(s > 0 for s in signs) or all(s < 0 for s in signs)
+
+
+def _polygon_area(quad: np.ndarray) -> float:
+    x, y = quad[:, 0], quad[:, 1]
+    return float(abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))) / 2)
+
+
+class Matcher:
+    """Matches candidates against a fixed set of references (one case, or one NGO's cases)."""
+
+    def __init__(self, references: Sequence[tuple[Hashable, Fingerprint]]) -> None:
+        self.keys: list[Hashable] = [k for k, _ in references]
+        hashes: list[bytes] = []
+        owners: list[int] = []
+        variants: list[str] = []
+        qualities: list[int] = []
+        for i, (_, fp) in enumerate(references):
+            for h, q, v in [(fp.pdq, fp.pdq_quality, "pdq")] + [
+                (d, fp.pdq_quality, "pdq-dihedral") for d in fp.pdq_dihedral
+            ] + ([(fp.pdq_trim, fp.pdq_trim_quality, "pdq-trim")] if fp.pdq_trim else []):
+                if q >= PDQ_MIN_QUALITY:
+                    hashes.append(h)
+                    owners.append(i)
+                    variants.append(v)
+                    qualities.append(q)
+        self._pdq = _hash_rows(hashes) if hashes else np.zeros((0, 4), np.uint64)
+        self._pdq_owner = np.array(owners, dtype=np.int32)
+        self._pdq_variant = variants
+        self._pdq_quality = qualities
+
+        descs = [fp.descriptors for _, fp in references if fp.has_features]
+        self._feat_owner = np.concatenate(
+            [np.full(len(fp.descriptors), i, np.int32) for i, (_, fp) in enumerate(references) if fp.has_features]
+            or [np.zeros(0, np.int32)]
+        )
+        self._feat_xy = np.concatenate(
+            [fp.keypoints for _, fp in references if fp.has_features] or [np.zeros((0, 2), np.float32)]
+        ).astype(np.float32)
+        self._feat_size = [fp.feature_size for _, fp in references]
+        self._index = faiss.IndexBinaryFlat(256)
+        if descs:
+            self._index.add(np.ascontiguousarray(np.concatenate(descs), dtype=np.uint8))
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    # ------------------------------------------------------------------ stage 1
+
+    def match_hash(self, candidate: Fingerprint) -> MatchResult | None:
+        if not len(self._pdq):
+            return None
+        best: tuple[int, int, str, int] | None = None  # distance, row, candidate variant, quality
+        probes = [(candidate.pdq, candidate.pdq_quality, "")]
+        if candidate.pdq_trim is not None:
+            probes.append((candidate.pdq_trim, candidate.pdq_trim_quality, "trim"))
+        for h, q, label in probes:
+            if q < PDQ_MIN_QUALITY:
+                continue
+            dist = _popcount_distance(self._pdq, h)
+            row = int(np.argmin(dist))
+            if best is None or dist[row] < best[0]:
+                best = (int(dist[row]), row, label, q)
+        if best is None or best[0] > PDQ_THRESHOLD:
+            return None
+        distance, row, label, q = best
+        method = self._pdq_variant[row]
+        if label == "trim" and method == "pdq":
+            method = "pdq-trim"
+        return MatchResult(
+            reference_key=self.keys[int(self._pdq_owner[row])],
+            method=method,
+            distance=float(distance),
+            details={
+                "pdq_distance": distance,
+                "pdq_threshold": PDQ_THRESHOLD,
+                "candidate_quality": q,
+                "reference_quality": self._pdq_quality[row],
+                "candidate_trimmed": label == "trim",
+            },
+        )
+
+    # ------------------------------------------------------------------ stage 2
+
+    def _tentative(self, candidate: Fingerprint) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Ratio-tested matches grouped by reference: {ref: (cand idx, ref feature idx, dist)}."""
+        n = self._index.ntotal
+        k = min(KNN, n)
+        dist, idx = self._index.search(np.ascontiguousarray(candidate.descriptors), k)
+        owner = self._feat_owner[idx]  # (q, k)
+        xy = self._feat_xy[idx]  # (q, k, 2)
+        d1 = dist[:, 0].astype(np.float32)
+        # The second-nearest "other place": a different reference, or the same reference
+        # far from the first hit. Nearby hits in the same reference are the same point seen
+        # at another pyramid level and say nothing about distinctiveness.
+        other = (owner != owner[:, :1]) | (
+            np.linalg.norm(xy - xy[:, :1, :], axis=2) > SAME_PLACE_PX
+        )
+        other[:, 0] = False
+        has_other = other.any(axis=1)
+        first_other = np.argmax(other, axis=1)
+        d2 = np.where(
+            has_other, dist[np.arange(len(dist)), first_other], dist[:, -1] if k > 1 else 256
+        ).astype(np.float32)
+        if n <= 1:
+            d2[:] = 256
+        ok = (d1 <= MAX_DESCRIPTOR_DISTANCE) & (d1 < RATIO * np.maximum(d2, 1))
+        q_idx = np.flatnonzero(ok)
+        f_idx = idx[q_idx, 0]
+        dd = d1[q_idx]
+        # Keep only the best match per reference keypoint: "hub" descriptors that attract
+        # many candidate points would otherwise create spurious consensus.
+        order = np.lexsort((dd, f_idx))
+        f_sorted = f_idx[order]
+        keep = np.ones(len(order), bool)
+        keep[1:] = f_sorted[1:] != f_sorted[:-1]
+        sel = order[keep]
+        q_idx, f_idx, dd = q_idx[sel], f_idx[sel], dd[sel]
+        refs = self._feat_owner[f_idx]
+        groups: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        for r in np.unique(refs):
+            m = refs == r
+            if m.sum() >= MIN_TENTATIVE:
+                groups[int(r)] = (q_idx[m], f_idx[m], dd[m])
+        return groups
+
+    def _verify(
+        self, ref: int, candidate: Fingerprint, q_idx: np.ndarray, f_idx: np.ndarray, dd: np.ndarray
+    ) -> dict[str, Any] | None:
+        src = self._feat_xy[f_idx].reshape(-1, 1, 2)
+        dst = candidate.keypoints[q_idx].astype(np.float32).reshape(-1, 1, 2)
+        best: dict[str, Any] | None = None
+        sim, sim_mask = cv2.estimateAffinePartial2D(
+            src, dst, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PX, maxIters=2000, confidence=0.995
+        )
+        if sim is not None and sim_mask is not None:
+            scale = float(np.hypot(sim[0, 0], sim[1, 0]))
+            if 0.08 <= scale <= 12:
+                inl = sim_mask.ravel().astype(bool)
+                best = {"method": "orb-similarity", "mask": inl, "scale": scale}
+        if len(src) >= 10:
+            hom, hom_mask = cv2.findHomography(src, dst, cv2.RANSAC, RANSAC_PX, maxIters=2000, confidence=0.995)
+            if hom is not None and hom_mask is not None and self._sane_homography(ref, hom, candidate):
+                inl = hom_mask.ravel().astype(bool)
+                # Prefer the simpler model unless perspective clearly explains more points.
+                if best is None or inl.sum() > best["mask"].sum() * 1.2 + 2:
+                    best = {"method": "orb-homography", "mask": inl, "scale": None}
+        if best is None:
+            return None
+        inl = best["mask"]
+        n_in = int(inl.sum())
+        if n_in == 0:
+            return None
+        # Inliers must be spread out, not a clump on one small detail.
+        pts = src.reshape(-1, 2)[inl]
+        w, h = self._feat_size[ref]
+        spread = float(np.sqrt(max(np.ptp(pts[:, 0]), 1) * max(np.ptp(pts[:, 1]), 1) / max(w * h, 1)))
+        return {
+            "method": best["method"],
+            "inliers": n_in,
+            "tentative": len(src),
+            "inlier_ratio": round(n_in / len(src), 3),
+            "inlier_hamming": round(float(dd[inl].mean()), 2),
+            "spread": round(spread, 3),
+            "scale": None if best["scale"] is None else round(best["scale"], 3),
+        }
+
+    def _sane_homography(self, ref: int, hom: np.ndarray, candidate: Fingerprint) -> bool:
+        w, h = self._feat_size[ref]
+        corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32).reshape(-1, 1, 2)
+        try:
+            quad = cv2.perspectiveTransform(corners, hom).reshape(-1, 2)
+        except cv2.error:
+            return False
+        if not np.all(np.isfinite(quad)) or not _convex(quad):
+            return False
+        area_ratio = _polygon_area(quad) / max(w * h, 1)
+        cw, ch = candidate.feature_size
+        cand_ratio = _polygon_area(quad) / max(cw * ch, 1)
+        return 0.005 <= area_ratio <= 150 and cand_ratio >= 0.01
+
+    @staticmethod
+    def _accept(v: dict[str, Any]) -> bool:
+        return (
+            v["inliers"] >= MIN_INLIERS
+            and v["inlier_ratio"] >= MIN_INLIER_RATIO
+            and v["inlier_hamming"] <= MAX_INLIER_HAMMING
+            and v["spread"] >= 0.1
+        )
+
+    def verify_all(self, candidate: Fingerprint) -> list[tuple[int, dict[str, Any]]]:
+        """Geometric verification against every reference with enough tentative matches."""
+        if not candidate.has_features or self._index.ntotal == 0:
+            return []
+        out = []
+        for ref, (q_idx, f_idx, dd) in self._tentative(candidate).items():
+            v = self._verify(ref, candidate, q_idx, f_idx, dd)
+            if v is not None:
+                out.append((ref, v))
+        return out
+
+    def match_features(self, candidate: Fingerprint) -> MatchResult | None:
+        accepted = [(r, v) for r, v in self.verify_all(candidate) if self._accept(v)]
+        if not accepted:
+            return None
+        ref, v = max(accepted, key=lambda rv: (rv[1]["inliers"], rv[1]["inlier_ratio"]))
+        return MatchResult(
+            reference_key=self.keys[ref],
+            method=v["method"],
+            distance=float(v["inlier_hamming"]),
+            details=v,
+        )
+
+    def match(self, candidate: Fingerprint) -> MatchResult | None:
+        """Best match for the candidate, or None. Hashes first; features for what they miss."""
+        return self.match_hash(candidate) or self.match_features(candidate)
+
+
+def match_image(img: Image.Image, matcher: Matcher) -> MatchResult | None:
+    return matcher.match(fingerprint_candidate(img))

@@ -1,0 +1,268 @@
+"""Matching accuracy: recall per transformation and false matches, on photos-dev.
+
+Half of the photos are references; the other half are distractors. Every photo (reference or
+distractor) is transformed in the ways below; a transformed reference must match its own
+reference, and anything else (a transformed distractor, an untouched distractor) must match
+nothing. A match to the wrong reference counts as a false match.
+
+    .venv/bin/python bench/matching_accuracy.py [--photos DIR] [--refs N] [--stats FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.matching.decode import decode_media  # noqa: E402
+from app.matching.engine import Matcher  # noqa: E402
+from app.matching.fingerprint import fingerprint_candidate, fingerprint_reference  # noqa: E402
+
+DEFAULT_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos-dev"
+if not DEFAULT_PHOTOS.exists():
+    DEFAULT_PHOTOS = Path("/work/shared/data/photos-dev")
+
+LOREM = (
+    "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt "
+    "ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation."
+)
+
+
+def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # pragma: no cover - old Pillow
+        return ImageFont.load_default()
+
+
+def _reencode(img: Image.Image, fmt: str, **kw: object) -> Image.Image:
+    buf = io.BytesIO()
+    img.save(buf, fmt, **kw)
+    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+
+
+def _crop(img: Image.Image, frac: float, where: str) -> Image.Image:
+    w, h = img.size
+    cw, ch = round(w * (1 - frac)), round(h * (1 - frac))
+    if where == "centre":
+        left, top = (w - cw) // 2, (h - ch) // 2
+    else:  # off-centre: keep the top-left part
+        left, top = round(w * frac * 0.15), round(h * frac * 0.1)
+    return img.crop((left, top, left + cw, top + ch))
+
+
+def _letterbox(img: Image.Image) -> Image.Image:
+    w, h = img.size
+    if w / h < 16 / 9:
+        cw, ch = round(h * 16 / 9), h
+    else:
+        cw, ch = w, round(w * 9 / 16)
+    canvas = Image.new("RGB", (cw, ch), (0, 0, 0))
+    canvas.paste(img, ((cw - w) // 2, (ch - h) // 2))
+    return canvas
+
+
+def _screenshot(img: Image.Image) -> Image.Image:
+    page_w = 1280
+    shown_w = page_w // 2  # the photo takes ~50% of the page width
+    shown = img.resize((shown_w, round(img.height * shown_w / img.width)), Image.Resampling.BILINEAR)
+    page_h = 140 + shown.height + 220
+    page = Image.new("RGB", (page_w, page_h), (250, 250, 250))
+    d = ImageDraw.Draw(page)
+    d.rectangle((0, 0, page_w, 64), fill=(40, 60, 120))
+    d.text((24, 18), "example-forum.net  |  Home  Latest  Popular  Login", fill="white", font=_font(24))
+    d.text((40, 84), "Posted by someone 3 hours ago", fill=(90, 90, 90), font=_font(18))
+    page.paste(shown, (40, 120))
+    for i in range(6):
+        d.text((40, 140 + shown.height + i * 30), LOREM[: 70 + i * 5], fill=(30, 30, 30), font=_font(18))
+    d.rectangle((shown_w + 80, 120, page_w - 40, 120 + shown.height), fill=(235, 235, 240))
+    for i in range(8):
+        d.text((shown_w + 100, 140 + i * 40), "Related thread %d" % i, fill=(20, 60, 160), font=_font(18))
+    return page
+
+
+def _text_bar(img: Image.Image) -> Image.Image:
+    out = img.copy()
+    w, h = out.size
+    d = ImageDraw.Draw(out)
+    bar = round(h * 0.15)
+    d.rectangle((0, h - bar, w, h), fill=(0, 0, 0))
+    d.text((10, h - bar + bar // 4), "leaked!! full set at the link below", fill="white", font=_font(max(10, bar // 2)))
+    return out
+
+
+def _watermark(img: Image.Image) -> Image.Image:
+    base = img.convert("RGBA")
+    w, h = base.size
+    layer = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+    d = ImageDraw.Draw(layer)
+    size = max(12, w // 7)
+    for i, y in enumerate(range(0, h, size * 2)):
+        d.text(((i % 2) * size, y), "WATERMARK", fill=(255, 255, 255, 110), font=_font(size))
+    layer = layer.rotate(25, resample=Image.Resampling.BILINEAR)
+    return Image.alpha_composite(base, layer).convert("RGB")
+
+
+def _blur_noise(img: Image.Image) -> Image.Image:
+    b = np.asarray(img.filter(ImageFilter.GaussianBlur(1.5)), dtype=np.float32)
+    rng = np.random.default_rng(7)
+    b += rng.normal(0, 8, b.shape)
+    return Image.fromarray(np.clip(b, 0, 255).astype(np.uint8))
+
+
+def _perspective(img: Image.Image) -> Image.Image:
+    import cv2
+
+    a = np.asarray(img)
+    h, w = a.shape[:2]
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    dst = np.float32([[w * 0.06, h * 0.04], [w * 0.97, 0], [w, h], [0, h * 0.95]])
+    m = cv2.getPerspectiveTransform(src, dst)
+    return Image.fromarray(cv2.warpPerspective(a, m, (w, h), borderValue=(255, 255, 255)))
+
+
+def _collage(img: Image.Image, others: list[Image.Image]) -> Image.Image:
+    cell_w, cell_h = 512, 384
+    canvas = Image.new("RGB", (cell_w * 2, cell_h * 2), (255, 255, 255))
+    for i, im in enumerate([others[0], img, others[1], others[2]]):
+        tile = ImageOps.fit(im, (cell_w, cell_h), Image.Resampling.BILINEAR)
+        canvas.paste(tile, ((i % 2) * cell_w, (i // 2) * cell_h))
+    return canvas
+
+
+Transform = Callable[[Image.Image, list[Image.Image]], Image.Image]
+
+TRANSFORMS: dict[str, Transform] = {
+    "jpeg_q20": lambda im, _: _reencode(im, "JPEG", quality=20),
+    "downscale_320": lambda im, _: im.resize(
+        (320, max(1, round(im.height * 320 / im.width))) if im.width >= im.height
+        else (max(1, round(im.width * 320 / im.height)), 320),
+        Image.Resampling.BILINEAR,
+    ),
+    "crop10_centre": lambda im, _: _crop(im, 0.10, "centre"),
+    "crop10_offcentre": lambda im, _: _crop(im, 0.10, "off"),
+    "crop20_centre": lambda im, _: _crop(im, 0.20, "centre"),
+    "crop20_offcentre": lambda im, _: _crop(im, 0.20, "off"),
+    "rotate_7": lambda im, _: im.rotate(7, resample=Image.Resampling.BILINEAR),
+    "rotate_90": lambda im, _: im.transpose(Image.Transpose.ROTATE_90),
+    "mirror": lambda im, _: ImageOps.mirror(im),
+    "letterbox_16x9": lambda im, _: _letterbox(im),
+    "screenshot": lambda im, _: _screenshot(im),
+    "text_bar": lambda im, _: _text_bar(im),
+    "watermark": lambda im, _: _watermark(im),
+    "brightness_contrast": lambda im, _: ImageEnhance.Contrast(ImageEnhance.Brightness(im).enhance(1.3)).enhance(0.75),
+    "blur_noise": lambda im, _: _blur_noise(im),
+    "perspective": lambda im, _: _perspective(im),
+    "collage_2x2": _collage,
+    "webp": lambda im, _: _reencode(im, "WEBP", quality=75),
+    "png": lambda im, _: _reencode(im, "PNG"),
+    "grayscale": lambda im, _: ImageOps.grayscale(im).convert("RGB"),
+}
+
+
+def load_photos(folder: Path) -> list[tuple[str, Image.Image]]:
+    out = []
+    for p in sorted(folder.iterdir()):
+        if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"}:
+            out.append((p.name, decode_media(p.read_bytes()).frames[0]))
+    return out
+
+
+def split(photos: list[tuple[str, Image.Image]], n_refs: int) -> tuple[list[int], list[int]]:
+    """Every other photo is a reference, so every source group has both sides."""
+    idx = list(range(len(photos)))
+    refs = idx[::2][:n_refs]
+    return refs, [i for i in idx if i not in set(refs)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS)
+    ap.add_argument("--refs", type=int, default=60)
+    ap.add_argument("--stats", type=Path, help="write raw verification stats (JSON lines) here")
+    ap.add_argument("--only", help="comma-separated transforms to run")
+    args = ap.parse_args()
+
+    import cv2
+    import faiss
+
+    cv2.setNumThreads(1)
+    faiss.omp_set_num_threads(1)
+
+    photos = load_photos(args.photos)
+    ref_ids, distractor_ids = split(photos, args.refs)
+    t0 = time.perf_counter()
+    matcher = Matcher([(i, fingerprint_reference(photos[i][1])) for i in ref_ids])
+    print(f"{len(photos)} photos: {len(ref_ids)} references, {len(distractor_ids)} distractors "
+          f"(fingerprinted in {time.perf_counter() - t0:.1f} s)")
+    rng = random.Random(1)
+    names = list(TRANSFORMS) if not args.only else args.only.split(",")
+    recall: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    methods: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    false: list[str] = []
+    negatives = 0
+    stats_out = args.stats.open("w") if args.stats else None
+    t_match = 0.0
+    n_match = 0
+
+    def run(src: int, tname: str, img: Image.Image) -> None:
+        nonlocal negatives, t_match, n_match
+        t = time.perf_counter()
+        fp = fingerprint_candidate(img)
+        res = matcher.match(fp)
+        t_match += time.perf_counter() - t
+        n_match += 1
+        if stats_out is not None:
+            for ref, v in matcher.verify_all(fp):
+                stats_out.write(json.dumps({"src": src, "ref": matcher.keys[ref], "t": tname, **v}) + "\n")
+        is_ref = src in set(ref_ids)
+        if is_ref:
+            recall[tname][1] += 1
+            if res is not None and res.reference_key == src:
+                recall[tname][0] += 1
+                methods[tname][res.method] += 1
+        if res is not None and res.reference_key != src:
+            false.append(f"{photos[src][0]} [{tname}] -> {photos[res.reference_key][0]} ({res.method} {res.details})")
+        # Every reference other than the source is a negative pair for this candidate.
+        negatives += len(ref_ids) - (1 if is_ref else 0)
+
+    all_ids = ref_ids + distractor_ids
+    for i in distractor_ids:  # untouched distractors
+        run(i, "distractor_original", photos[i][1])
+    for tname in names:
+        for i in all_ids:
+            pool = distractor_ids if i in set(ref_ids) else [d for d in distractor_ids if d != i]
+            others = [photos[j][1] for j in rng.sample(pool, 3)]
+            run(i, tname, TRANSFORMS[tname](photos[i][1], others))
+
+    total_hit = sum(v[0] for v in recall.values())
+    total = sum(v[1] for v in recall.values())
+    print()
+    print("| transformation | recall | found by |")
+    print("|---|---:|---|")
+    for tname in names:
+        hit, n = recall[tname]
+        by = ", ".join(f"{m} {c}" for m, c in sorted(methods[tname].items(), key=lambda kv: -kv[1]))
+        print(f"| {tname} | {hit / n:.3f} ({hit}/{n}) | {by} |")
+    print(f"| **all** | **{total_hit / total:.3f}** ({total_hit}/{total}) | |")
+    print()
+    print(f"false matches: {len(false)} over {negatives} candidate/reference pairs of distinct photos")
+    for f in false:
+        print("  FALSE:", f)
+    print(f"mean fingerprint+match time: {1000 * t_match / n_match:.1f} ms/candidate "
+          f"against {len(ref_ids)} references ({n_match} candidates)")
+
+
+if __name__ == "__main__":
+    main()

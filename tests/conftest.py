@@ -1,0 +1,179 @@
+"""Shared fixtures: the three kinds of user every access test needs, and real worker processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from app.accounts.models import Membership, Organization, Role
+from app.accounts.services import member_create, organization_create
+from app.cases.models import Case
+from app.cases.services import case_create
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+PHOTOS = SHARED / "data" / "photos-dev"
+PDQ_REFERENCE = SHARED / "data" / "pdq-reference"
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _no_login_lockouts(settings):  # type: ignore[no-untyped-def]
+    settings.AXES_ENABLED = False
+
+
+@pytest.fixture
+def org(db) -> Organization:  # type: ignore[no-untyped-def]
+    return organization_create(name="Alpha Support Centre")
+
+
+@pytest.fixture
+def other_org(db) -> Organization:  # type: ignore[no-untyped-def]
+    return organization_create(name="Beta Helpline")
+
+
+@pytest.fixture
+def owner(org: Organization) -> Membership:
+    return member_create(organization=org, username="alice", password=PASSWORD, role=Role.ADMIN)
+
+
+@pytest.fixture
+def teammate(org: Organization) -> Membership:
+    return member_create(organization=org, username="bob", password=PASSWORD, role=Role.CASEWORKER)
+
+
+@pytest.fixture
+def outsider(other_org: Organization) -> Membership:
+    return member_create(organization=other_org, username="mallory", password=PASSWORD, role=Role.ADMIN)
+
+
+@pytest.fixture
+def victim(org: Organization) -> Membership:
+    return member_create(organization=org, username="vicky", password=PASSWORD, role=Role.VICTIM)
+
+
+@pytest.fixture
+def case(org: Organization, owner: Membership, victim: Membership) -> Case:
+    case = case_create(organization=org, actor=owner.user, alias="Case Sunflower", jurisdiction="KR", language="ko")
+    case.victim_user = victim.user
+    case.save(update_fields=["victim_user"])
+    return case
+
+
+@pytest.fixture
+def login(client):  # type: ignore[no-untyped-def]
+    def do(membership: Membership):  # type: ignore[no-untyped-def]
+        client.force_login(membership.user)
+        return client
+
+    return do
+
+
+def photo_paths() -> list[Path]:
+    return sorted(p for p in PHOTOS.iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"})
+
+
+# ---- real Celery workers -------------------------------------------------------------------------
+
+
+def database_url_for_workers() -> str:
+    s = connection.settings_dict
+    if s["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{s['NAME']}"
+    user = s.get("USER") or "postgres"
+    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}"
+
+
+class WorkerPool:
+    """Starts and stops real `celery worker` processes bound to the test database and a private queue."""
+
+    def __init__(self, queue: str, extra_env: dict[str, str]) -> None:
+        self.queue = queue
+        self.extra_env = extra_env
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.logs: list[Path] = []
+
+    def start(self, *, concurrency: int = 1, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        log = Path(settings.DATA_DIR) / f"worker-{self.queue}-{len(self.procs)}.log"
+        self.logs.append(log)
+        full_env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "app.settings",
+            "DATABASE_URL": database_url_for_workers(),
+            "CELERY_QUEUE": self.queue,
+            "JIUM_DATA_DIR": str(settings.DATA_DIR),
+            "SECRET_KEY": settings.SECRET_KEY,
+            "JIUM_ENCRYPTION_KEYS": ",".join(settings.ENCRYPTION_KEYS),
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            **self.extra_env,
+            **(env or {}),
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "app", "worker", "-Q", self.queue, "-n", f"{self.queue}-{len(self.procs)}@%h",
+             "--concurrency", str(concurrency), "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
+            cwd=REPO,
+            env=full_env,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.procs.append(proc)
+        return proc
+
+    def kill(self, proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=30)
+
+    def stop_all(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                    proc.wait(timeout=20)
+                except (ProcessLookupError, subprocess.TimeoutExpired):
+                    try:
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+
+    def output(self) -> str:
+        return "\n".join(p.read_text(errors="replace")[-4000:] for p in self.logs if p.exists())
+
+
+@pytest.fixture
+def workers(transactional_db, settings) -> Iterator[WorkerPool]:  # type: ignore[no-untyped-def]
+    """Real worker processes; tasks sent by the test go to a queue only these workers read."""
+    from app.celery import app as celery_app
+
+    queue = f"test-{uuid.uuid4().hex[:10]}"
+    previous = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = queue
+    pool = WorkerPool(queue, {"FETCH_ALLOWED_PRIVATE_NETWORKS": "127.0.0.1/32,127.0.0.2/32"})
+    try:
+        yield pool
+    finally:
+        pool.stop_all()
+        celery_app.conf.task_default_queue = previous
+
+
+def wait_until(predicate: Callable[[], bool], *, timeout: float, interval: float = 0.2, message: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s: {message}")
