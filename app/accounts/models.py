@@ -11,6 +11,8 @@ class Organization(models.Model):
     caseworkers_see_assigned_only = models.BooleanField(
         _("caseworkers see only cases assigned to them"), default=False
     )
+    # Off by default so the quick start stays simple; staff who enrolled are always asked for a code.
+    require_two_factor = models.BooleanField(_("staff must use two-step login"), default=False)
     # The signature block and sender identity an NGO uses in notices.
     notice_sender_name = models.CharField(_("sender name in notices"), max_length=200, blank=True)
     notice_sender_email = models.EmailField(_("sender email in notices"), blank=True)

@@ -74,3 +74,122 @@ def reported_url_list(*, case: Case, state: str | None = None) -> QuerySet[Repor
     if state:
         qs = qs.filter(state=state)
     return qs
+
+
+def reported_url_get_for(*, case: Case, url_id: int) -> ReportedUrl:
+    reported = ReportedUrl.objects.filter(case=case, pk=url_id).first()
+    if reported is None:
+        raise Http404("No such link")
+    return reported
+
+
+@dataclass(frozen=True)
+class MatchSummary:
+    method: str
+    distance: float
+    count: int
+
+
+def reported_url_match_summaries(*, url_ids: list[int]) -> dict[int, MatchSummary]:
+    """The closest match of each listed URL (and how many), for one page of the URL table."""
+    from app.matching.models import Match
+
+    best: dict[int, MatchSummary] = {}
+    rows = (
+        Match.objects.filter(reported_url_id__in=url_ids)
+        .order_by("reported_url_id", "distance", "id")
+        .values_list("reported_url_id", "method", "distance")
+    )
+    for url_id, method, distance in rows:
+        current = best.get(url_id)
+        if current is None:
+            best[url_id] = MatchSummary(method=method, distance=distance, count=1)
+        else:
+            best[url_id] = MatchSummary(method=current.method, distance=current.distance, count=current.count + 1)
+    return best
+
+
+@dataclass
+class UrlEvidence:
+    reported: ReportedUrl
+    fetch: object | None  # fetching.models.FetchRecord
+    matches: list[object]  # matching.models.Match, with media_item and reference loaded
+
+
+@dataclass
+class HostGroup:
+    host: str
+    items: list[UrlEvidence]
+
+    @property
+    def match_count(self) -> int:
+        return sum(len(item.matches) for item in self.items)
+
+
+def _evidence_for(urls: list[ReportedUrl]) -> list[UrlEvidence]:
+    from app.fetching.models import FetchRecord
+    from app.matching.models import Match
+
+    ids = [u.pk for u in urls]
+    fetches: dict[int, object] = {}
+    for record in FetchRecord.objects.filter(reported_url_id__in=ids, purpose="scan").order_by("fetched_at", "id"):
+        fetches[record.reported_url_id] = record  # the latest scan wins
+    from app.fetching.models import MediaItem
+
+    matches: dict[int, list[object]] = {}
+    found = list(
+        Match.objects.filter(reported_url_id__in=ids)
+        .select_related("reference", "media_item")
+        .defer("reference__fingerprint", "reference__original", "media_item__fingerprint", "media_item__content")
+        .order_by("distance", "id")
+    )
+    # Whether evidence bytes were kept, without loading (and decrypting) them.
+    kept = set(
+        MediaItem.objects.filter(pk__in=[m.media_item_id for m in found], content__isnull=False).values_list(
+            "pk", flat=True
+        )
+    )
+    for m in found:
+        m.media_item.has_content = m.media_item_id in kept  # type: ignore[attr-defined]
+        matches.setdefault(m.reported_url_id, []).append(m)
+    return [UrlEvidence(reported=u, fetch=fetches.get(u.pk), matches=matches.get(u.pk, [])) for u in urls]
+
+
+def case_matches_by_host(*, case: Case, urls: list[ReportedUrl] | None = None) -> list[HostGroup]:
+    """Matched links of a case (or of one page of them), grouped by domain, each with its evidence."""
+    if urls is None:
+        urls = list(matched_url_list(case=case))
+    groups: dict[str, HostGroup] = {}
+    for item in _evidence_for(urls):
+        host = item.reported.host
+        if host.startswith("www."):
+            host = host[4:]
+        groups.setdefault(host, HostGroup(host=host, items=[])).items.append(item)
+    return sorted(groups.values(), key=lambda g: (-len(g.items), g.host))
+
+
+def matched_url_list(*, case: Case) -> QuerySet[ReportedUrl]:
+    return ReportedUrl.objects.filter(case=case, state=UrlState.MATCHED).order_by("host", "id")
+
+
+def reported_url_evidence(*, reported: ReportedUrl) -> UrlEvidence:
+    return _evidence_for([reported])[0]
+
+
+def media_item_get_for(*, case: Case, media_id: int) -> object:
+    """A fetched media item of this case (with its kept bytes, if any); 404 for anything else."""
+    from app.fetching.models import MediaItem
+
+    item = MediaItem.objects.filter(pk=media_id, fetch__reported_url__case=case).first()
+    if item is None:
+        raise Http404("No such item")
+    return item
+
+
+def case_staff_choices(*, case: Case) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(organization_id=case.organization_id, role__in=[Role.ADMIN, Role.CASEWORKER])
+        .filter(user__is_active=True)
+        .select_related("user")
+        .order_by("user__username")
+    )

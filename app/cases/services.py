@@ -320,6 +320,136 @@ def case_erase(*, case: Case, actor: User | None) -> None:
 
     organization = case.organization
     case_id = case.pk
+    victim_user_id = case.victim_user_id
     AuditEvent.objects.filter(organization=organization, case_id=case_id).delete()
     case.delete()  # cascades to references, URLs, evidence, matches, notices
+    if victim_user_id is not None and not Case.objects.filter(victim_user_id=victim_user_id).exists():
+        # The person's own login exists only for this case: it goes with it.
+        User.objects.filter(pk=victim_user_id, memberships__role="victim").delete()
     audit_record(organization=organization, actor=actor, action="case.erase", detail={})
+
+
+# ---- editing a case (web) ----------------------------------------------------------------------
+
+CASE_EDITABLE_FIELDS = (
+    "alias",
+    "jurisdiction",
+    "language",
+    "real_name",
+    "contact",
+    "keep_originals",
+    "keep_evidence",
+    "authorised_on",
+    "authorisation_method",
+)
+
+LETTER_MAX_BYTES = 10 * 1024 * 1024
+
+
+def case_update(*, case: Case, actor: User | None, **fields: object) -> Case:
+    """Change a case's details; the audit log names the fields changed, never their values."""
+    unknown = set(fields) - set(CASE_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"not editable: {sorted(unknown)}")
+    changed = []
+    for name, value in fields.items():
+        if isinstance(value, str):
+            value = value.strip()
+        if getattr(case, name) != value:
+            setattr(case, name, value)
+            changed.append(name)
+    if changed:
+        case.save(update_fields=[*changed, "updated_at"])
+        audit_record(
+            organization=case.organization,
+            actor=actor,
+            action="case.update",
+            case_id=case.pk,
+            object_type="case",
+            object_id=case.pk,
+            detail={"fields": sorted(changed)},
+        )
+    return case
+
+
+def case_assign(*, case: Case, actor: User | None, user_ids: Iterable[int]) -> list[int]:
+    """Set the caseworkers assigned to a case; only staff of the case's organisation can be assigned."""
+    from app.accounts.models import Membership, Role
+
+    allowed = set(
+        Membership.objects.filter(
+            organization=case.organization, role__in=[Role.ADMIN, Role.CASEWORKER], user__is_active=True
+        ).values_list("user_id", flat=True)
+    )
+    wanted = sorted({int(u) for u in user_ids} & allowed)
+    current = sorted(case.assigned_to.values_list("id", flat=True))
+    if wanted != current:
+        case.assigned_to.set(wanted)
+        audit_record(
+            organization=case.organization,
+            actor=actor,
+            action="case.assign",
+            case_id=case.pk,
+            detail={"user_ids": wanted},
+        )
+    return wanted
+
+
+def case_set_authorisation_letter(*, case: Case, actor: User | None, data: bytes, filename: str) -> Case:
+    """Keep the person's signed authorisation letter, encrypted at rest."""
+    if not data:
+        raise CaseInputError(_("The file is empty."))
+    if len(data) > LETTER_MAX_BYTES:
+        raise CaseInputError(_("The file is too large."))
+    case.authorisation_letter = data
+    case.authorisation_letter_name = (filename or "letter")[:200]
+    case.save(update_fields=["authorisation_letter", "authorisation_letter_name", "updated_at"])
+    audit_record(organization=case.organization, actor=actor, action="case.letter_upload", case_id=case.pk)
+    return case
+
+
+def case_remove_authorisation_letter(*, case: Case, actor: User | None) -> Case:
+    case.authorisation_letter = None
+    case.authorisation_letter_name = ""
+    case.save(update_fields=["authorisation_letter", "authorisation_letter_name", "updated_at"])
+    audit_record(organization=case.organization, actor=actor, action="case.letter_remove", case_id=case.pk)
+    return case
+
+
+def case_set_status(*, case: Case, actor: User | None, status: str) -> Case:
+    from app.cases.models import CaseStatus
+
+    if status not in CaseStatus.values:
+        raise CaseInputError(_("Unknown status."))
+    if case.status != status:
+        case.status = status
+        case.save(update_fields=["status", "updated_at"])
+        audit_record(
+            organization=case.organization, actor=actor, action="case.status", case_id=case.pk, detail={"status": status}
+        )
+    return case
+
+
+def case_victim_account_create(*, case: Case, actor: User | None, username: str) -> tuple[User, str]:
+    """An account for the person this case is about; it sees this case only. The password is returned once."""
+    import secrets
+
+    from app.accounts.models import Role
+    from app.accounts.services import member_create
+
+    username = username.strip()
+    if not username:
+        raise CaseInputError(_("Choose a username."))
+    if case.victim_user_id is not None:
+        raise CaseInputError(_("This case already has an account for the person."))
+    if User.objects.filter(username__iexact=username).exists():
+        raise CaseInputError(_("That username is taken. Please choose another."))
+    password = secrets.token_urlsafe(12)
+    with transaction.atomic():
+        membership = member_create(
+            organization=case.organization, username=username, password=password, role=Role.VICTIM, actor=actor
+        )
+        case.victim_user = membership.user
+        case.save(update_fields=["victim_user", "updated_at"])
+        audit_record(organization=case.organization, actor=actor, action="case.victim_account", case_id=case.pk)
+    return membership.user, password

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import brotli
 import httpcore
@@ -870,8 +870,16 @@ def _too_large(policy: FetchPolicy) -> str:
     return f"The answer is larger than the limit of {policy.max_bytes / 1024 / 1024:g} MB."
 
 
+def _request_headers(policy: FetchPolicy) -> dict[str, str]:
+    return {
+        "User-Agent": policy.user_agent,
+        "Accept": "text/html,application/xhtml+xml,image/*,video/*;q=0.9,*/*;q=0.8",
+        "Accept-Encoding": "gzip, deflate, br",
+    }
+
+
 def _one_request(
-    client: httpx.Client, url: httpx.URL, policy: FetchPolicy, deadline: _Deadline
+    transport: _GuardedTransport, url: httpx.URL, policy: FetchPolicy, deadline: _Deadline
 ) -> _Hop:
     remaining = deadline.remaining()
     if remaining <= 0:
@@ -882,8 +890,12 @@ def _one_request(
         write=remaining,
         pool=remaining,
     )
-    request = client.build_request("GET", url, timeout=timeout)
-    response = client.send(request, stream=True)
+    # The transport is used directly, without httpx.Client: no cookies, no auth, no redirect
+    # handling of its own (which rejects odd Location headers before we can judge them).
+    request = httpx.Request(
+        "GET", url, headers=_request_headers(policy), extensions={"timeout": timeout.as_dict()}
+    )
+    response = transport.handle_request(request)
     try:
         resolved_ip = None
         if policy.proxy is None:
@@ -906,14 +918,14 @@ def _one_request(
 
 
 def _attempt_hop(
-    client: httpx.Client, url: httpx.URL, policy: FetchPolicy, deadline: _Deadline
+    transport: _GuardedTransport, url: httpx.URL, policy: FetchPolicy, deadline: _Deadline
 ) -> _Hop:
     """One hop, mapping transport failures to FetchFailed and marking retryable outcomes."""
     text = str(url)
     host = url.host.lower()
     try:
         with _host_slot(host, policy.per_host_concurrency, deadline, text):
-            hop = _one_request(client, url, policy, deadline)
+            hop = _one_request(transport, url, policy, deadline)
     except _DestinationRefused as exc:
         raise FetchRefused(exc.reason, url=text, code=exc.code) from None
     except FetchFailed as exc:
@@ -963,13 +975,13 @@ def _attempt_hop(
 
 
 def _hop_with_retries(
-    client: httpx.Client, url: httpx.URL, policy: FetchPolicy, deadline: _Deadline
+    transport: _GuardedTransport, url: httpx.URL, policy: FetchPolicy, deadline: _Deadline
 ) -> tuple[_Hop, int]:
     attempt = 0
     while True:
         attempt += 1
         try:
-            return _attempt_hop(client, url, policy, deadline), attempt
+            return _attempt_hop(transport, url, policy, deadline), attempt
         except _Transient as transient:
             error = transient.error
             if attempt > policy.retries:
@@ -998,19 +1010,11 @@ def fetch(url: str, *, policy: FetchPolicy) -> FetchResponse:
     fetched_at = datetime.now(UTC)
     current = _prepare_url(url, policy)
     chain = [str(current)]
-    headers = {
-        "User-Agent": policy.user_agent,
-        "Accept": "text/html,application/xhtml+xml,image/*,video/*;q=0.9,*/*;q=0.8",
-        "Accept-Encoding": "gzip, deflate, br",
-    }
     attempts = 0
-    transport = _GuardedTransport(policy=policy, deadline=deadline)
-    with httpx.Client(
-        transport=transport, headers=headers, follow_redirects=False, trust_env=False
-    ) as client:
+    with _GuardedTransport(policy=policy, deadline=deadline) as transport:
         while True:
             try:
-                hop, used = _hop_with_retries(client, current, policy, deadline)
+                hop, used = _hop_with_retries(transport, current, policy, deadline)
             except FetchFailed as exc:
                 if exc.partial is not None:
                     exc.partial.requested_url = url
@@ -1040,13 +1044,14 @@ def fetch(url: str, *, policy: FetchPolicy) -> FetchResponse:
                     code="too_many_redirects",
                 )
             try:
-                target = current.join(location.strip())
-            except (httpx.InvalidURL, ValueError):
+                # Joined as text: _prepare_url then judges it exactly as it would a reported URL.
+                target = urljoin(str(current), location.strip())
+            except ValueError:
                 raise FetchFailed(
                     "The page redirects to an invalid address.", url=url, code="bad_redirect"
                 ) from None
             try:
-                next_url = _prepare_url(str(target), policy)
+                next_url = _prepare_url(target, policy)
             except FetchRefused as exc:
                 exc.reason = f"The page redirected to a forbidden destination. {exc.reason}"
                 raise

@@ -3,16 +3,37 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 
-from app.accounts.models import Role
+from app.accounts.models import Membership, Role
 from app.accounts.selectors import membership_for_user
 
 
+def two_factor_redirect(request: HttpRequest, membership: Membership) -> HttpResponse | None:
+    """Where a logged-in person must go first: the code check if they enrolled, enrolment if the org requires it."""
+    from django_otp import user_has_device
+
+    user = request.user
+    if getattr(user, "is_verified", lambda: False)():
+        return None
+    query = urlencode({"next": request.get_full_path()})
+    if user_has_device(user, confirmed=True):
+        return redirect(f"{reverse('two_factor_verify')}?{query}")
+    if membership.is_staff_role and membership.organization.require_two_factor:
+        return redirect(f"{reverse('two_factor_setup')}?{query}")
+    return None
+
+
 def member_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Logged in and a member of an organisation; the membership is on request.membership."""
+    """Logged in, a member of an organisation, and past two-step login where it applies.
+
+    The membership is on request.membership.
+    """
 
     @login_required
     @wraps(view)
@@ -21,6 +42,9 @@ def member_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
         if membership is None:
             raise Http404("No organisation")
         request.membership = membership  # type: ignore[attr-defined]
+        detour = two_factor_redirect(request, membership)
+        if detour is not None:
+            return detour
         return view(request, *args, **kwargs)
 
     return wrapper

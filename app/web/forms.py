@@ -5,9 +5,13 @@ import io
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import User
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
 
-from app.cases.models import Case
+from app.accounts.models import Organization, Role
+from app.cases.models import Case, CaseStatus
+from app.cases.services import CASE_EDITABLE_FIELDS, LETTER_MAX_BYTES
 
 
 class CaseForm(forms.ModelForm):
@@ -17,6 +21,17 @@ class CaseForm(forms.ModelForm):
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    assigned_to = forms.ModelMultipleChoiceField(
+        label=_("Caseworkers on this case"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    authorisation_letter_file = forms.FileField(
+        label=_("Signed authorisation letter (optional, stored encrypted)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,image/*"}),
     )
 
     class Meta:
@@ -32,7 +47,65 @@ class CaseForm(forms.ModelForm):
             "keep_originals",
             "keep_evidence",
         ]
-        widgets = {"authorised_on": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"authorised_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        help_texts = {
+            "authorised_on": _("The day the person agreed that your organisation acts for them."),
+            "authorisation_method": _("For example: signed letter, recorded phone call, email."),
+            "keep_evidence": _("Off: found images are fingerprinted but not stored; thumbnails cannot be shown."),
+        }
+
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assigned_to"].queryset = User.objects.filter(
+            memberships__organization=organization,
+            memberships__role__in=[Role.ADMIN, Role.CASEWORKER],
+            is_active=True,
+        ).order_by("username")
+        self.fields["assigned_to"].label_from_instance = lambda u: u.get_full_name() or u.username  # type: ignore[attr-defined]
+        if self.instance.pk:
+            self.fields["real_name"].initial = self.instance.real_name
+            self.fields["contact"].initial = self.instance.contact
+            self.fields["assigned_to"].initial = list(self.instance.assigned_to.values_list("pk", flat=True))
+
+    def clean_authorisation_letter_file(self) -> Any:
+        upload = self.cleaned_data.get("authorisation_letter_file")
+        if upload and upload.size > LETTER_MAX_BYTES:
+            raise forms.ValidationError(_("The file is too large."))
+        return upload
+
+    def case_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in CASE_EDITABLE_FIELDS}
+
+
+class WhitelistForm(forms.Form):
+    values = forms.CharField(
+        label=_("Addresses and accounts that belong to the person, one per line"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false", "autocomplete": "off"}),
+        help_text=_("Links under these are never reported. Examples: instagram.com/their.account, theirblog.example"),
+    )
+
+    def clean_values(self) -> list[str]:
+        lines = [line.strip() for line in (self.cleaned_data.get("values") or "").splitlines()]
+        lines = [line for line in lines if line]
+        if len(lines) > 500:
+            raise forms.ValidationError(_("At most %(max)d entries.") % {"max": 500})
+        if any(len(line) > 2000 for line in lines):
+            raise forms.ValidationError(_("One of the entries is too long."))
+        return lines
+
+
+class VictimAccountForm(forms.Form):
+    username = forms.CharField(
+        label=_("Username for the person"),
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        help_text=_("They can log in to follow their own case, and see nothing else."),
+    )
+
+
+class CaseStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=CaseStatus.choices)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
