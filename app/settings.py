@@ -208,7 +208,9 @@ CELERY_BROKER_POOL_LIMIT = env_int("CELERY_BROKER_POOL_LIMIT", 10)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "recover-stuck-scans": {"task": "cases.recover_stuck_scans", "schedule": 300.0},
+}
 
 # Fetching (see app/lib/http.py). Private networks can only be reached when listed here.
 FETCH_ALLOWED_PRIVATE_NETWORKS = env_list("FETCH_ALLOWED_PRIVATE_NETWORKS")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -132,10 +133,8 @@ class WorkerPool:
         return proc
 
     def kill(self, proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
         proc.wait(timeout=30)
 
     def stop_all(self) -> None:
@@ -145,10 +144,8 @@ class WorkerPool:
                     os.killpg(proc.pid, signal.SIGTERM)
                     proc.wait(timeout=20)
                 except (ProcessLookupError, subprocess.TimeoutExpired):
-                    try:
+                    with contextlib.suppress(ProcessLookupError):
                         os.killpg(proc.pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
 
     def output(self) -> str:
         return "\n".join(p.read_text(errors="replace")[-4000:] for p in self.logs if p.exists())

@@ -30,7 +30,7 @@ class SiteServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: SiteServer
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     def do_GET(self) -> None:

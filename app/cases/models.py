@@ -71,6 +71,9 @@ class WhitelistEntry(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "value"], name="whitelist_unique_per_case")]
 
+    def __str__(self) -> str:
+        return self.value
+
 
 class ReferenceSource(models.TextChoices):
     UPLOAD = "upload", _("Uploaded image")

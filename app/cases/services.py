@@ -6,11 +6,12 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -266,12 +267,17 @@ def reference_import_hashes(*, case: Case, actor: User | None, text: str) -> tup
             payload = json.loads(stripped)
         except json.JSONDecodeError:
             raise CaseInputError(_("The file is not valid JSON.")) from None
-        items = payload if isinstance(payload, list) else payload.get("hashes", [])
-        for item in items:
+        items = payload if isinstance(payload, list) else payload.get("hashes", []) if isinstance(payload, dict) else []
+        for item in items if isinstance(items, list) else []:
             if isinstance(item, str):
                 candidates.append((item, 100))
-            elif isinstance(item, dict) and isinstance(item.get("pdq") or item.get("hash"), str):
-                candidates.append((item.get("pdq") or item.get("hash"), int(item.get("quality", 100) or 100)))
+            elif isinstance(item, dict):
+                value = item.get("pdq") or item.get("hash")
+                quality = item.get("quality", 100)
+                if isinstance(value, str):
+                    candidates.append((value, quality if isinstance(quality, int) and 0 <= quality <= 100 else 100))
+                else:
+                    errors.append(str(item)[:80])
     else:
         for line in stripped.splitlines():
             cells = [c.strip() for c in re.split(r"[,;\t]", line)]
@@ -453,3 +459,27 @@ def case_victim_account_create(*, case: Case, actor: User | None, username: str)
         case.save(update_fields=["victim_user", "updated_at"])
         audit_record(organization=case.organization, actor=actor, action="case.victim_account", case_id=case.pk)
     return membership.user, password
+
+
+def reported_urls_recover_stuck(*, fetching_older_than_s: int = 900, queued_older_than_s: int = 3600) -> int:
+    """Queue again the URLs whose task was lost: a worker died mid-scan on a broker that cannot redeliver.
+
+    Redis redelivers unacknowledged tasks by itself; the SQLite quick-start broker does not, and a
+    database restored from backup can hold URLs whose tasks never existed. Scanning is idempotent,
+    so a URL queued twice is checked once and recorded once.
+    """
+    now = timezone.now()
+    stuck = list(
+        ReportedUrl.objects.filter(
+            _stuck_filter(now - timedelta(seconds=fetching_older_than_s), now - timedelta(seconds=queued_older_than_s))
+        ).values_list("pk", flat=True)[:10_000]
+    )
+    if stuck:
+        ReportedUrl.objects.filter(pk__in=stuck).update(updated_at=now)
+        transaction.on_commit(lambda: _enqueue_scans(stuck))
+        log.warning("re-queued %d reported URLs whose scan was lost", len(stuck))
+    return len(stuck)
+
+
+def _stuck_filter(fetching_before: datetime, queued_before: datetime) -> Q:
+    return Q(state=UrlState.FETCHING, updated_at__lt=fetching_before) | Q(state=UrlState.QUEUED, updated_at__lt=queued_before)

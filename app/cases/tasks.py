@@ -3,7 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from app.cases.services import reported_url_scan
+from app.cases.services import reported_url_scan, reported_urls_recover_stuck
 
 
 @shared_task(
@@ -14,3 +14,8 @@ from app.cases.services import reported_url_scan
 )
 def scan_reported_url(reported_url_id: int) -> None:
     reported_url_scan(reported_url_id=reported_url_id)
+
+
+@shared_task(name="cases.recover_stuck_scans")
+def recover_stuck_scans() -> int:
+    return reported_urls_recover_stuck()

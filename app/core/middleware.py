@@ -1,8 +1,8 @@
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 
-import zoneinfo
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation

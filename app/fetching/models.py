@@ -34,6 +34,9 @@ class FetchRecord(models.Model):
     class Meta:
         ordering = ["-fetched_at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.status} {self.http_status} {self.final_url or self.requested_url}"
+
 
 class MediaItem(models.Model):
     fetch = models.ForeignKey(FetchRecord, on_delete=models.CASCADE, related_name="media")
@@ -53,3 +56,6 @@ class MediaItem(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.url

@@ -75,7 +75,7 @@ def reported_url_fetch_and_match(*, reported_url: ReportedUrl, purpose: str = "s
                 matched = True
                 Match.objects.get_or_create(
                     media_item=media,
-                    reference_id=int(item.match.reference_key),
+                    reference_id=int(str(item.match.reference_key)),
                     defaults={
                         "reported_url": locked,
                         "method": item.match.method,

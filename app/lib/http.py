@@ -375,16 +375,12 @@ def _prepare_url(url: str, policy: FetchPolicy) -> httpx.URL:
     """Refuse what can be refused before any network traffic; return the URL to request."""
     text = url.strip()
     if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in text):
-        raise FetchRefused(
-            "This address contains spaces or control characters.", url=url, code="invalid_url"
-        )
+        raise FetchRefused("This address contains spaces or control characters.", url=url, code="invalid_url")
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        raise FetchRefused(
-            "This is not a valid web address.", url=url, code="invalid_url"
-        ) from None
+        raise FetchRefused("This is not a valid web address.", url=url, code="invalid_url") from None
     if parts.scheme.lower() not in ("http", "https"):
         raise FetchRefused(
             "Only http and https addresses can be checked.", url=url, code="unsupported_scheme"
@@ -395,9 +391,7 @@ def _prepare_url(url: str, policy: FetchPolicy) -> httpx.URL:
     try:
         parsed = httpx.URL(text)
     except (httpx.InvalidURL, ValueError):
-        raise FetchRefused(
-            "This is not a valid web address.", url=url, code="invalid_url"
-        ) from None
+        raise FetchRefused("This is not a valid web address.", url=url, code="invalid_url") from None
     if parsed.scheme not in ("http", "https"):
         raise FetchRefused(
             "Only http and https addresses can be checked.", url=url, code="unsupported_scheme"
@@ -548,8 +542,7 @@ class _GuardedBackend(httpcore.NetworkBackend):
             for ip in addresses:
                 if not address_is_allowed(ip, self._policy.allowed_private_networks):
                     raise _DestinationRefused(
-                        "This address leads to a private or reserved network, "
-                        "which Jium never contacts.",
+                        "This address leads to a private or reserved network, which Jium never contacts.",
                         code="private_address",
                     )
         last_error: Exception | None = None
@@ -600,9 +593,7 @@ class _GuardedTransport(httpx.HTTPTransport):
         pool: httpcore.ConnectionPool
         if policy.proxy is None:
             backend = _GuardedBackend(policy=policy, deadline=deadline, proxy_origin=None)
-            pool = httpcore.ConnectionPool(
-                ssl_context=ssl_context, network_backend=backend, **limits
-            )
+            pool = httpcore.ConnectionPool(ssl_context=ssl_context, network_backend=backend, **limits)
         else:
             proxy = httpx.Proxy(policy.proxy)
             default_port = {"http": 80, "https": 443}.get(proxy.url.scheme, 1080)
@@ -653,10 +644,12 @@ class _ZlibDecoder:
     def __init__(self, gzip: bool) -> None:
         self._gzip = gzip
         self._first = True
+        self._fed = False
         self._buffer = b""
         self._obj = zlib.decompressobj(zlib.MAX_WBITS | 16 if gzip else zlib.MAX_WBITS)
 
     def feed(self, data: bytes) -> Iterator[bytes]:
+        self._fed = self._fed or bool(data)
         if not self._gzip and self._first:
             # "deflate" is sent both zlib-wrapped (as specified) and raw (by many servers).
             self._buffer += data
@@ -687,17 +680,20 @@ class _ZlibDecoder:
                 return
 
     def flush(self) -> Iterator[bytes]:
-        if self._buffer:
-            yield from self.feed(b"")
-        if not self._obj.eof and not self._first:
-            yield from self.feed(b"")
+        # Every byte of output was produced by feed(); an unfinished stream is a truncated one.
+        # An empty body (redirects often carry "Content-Encoding: gzip" and nothing) is fine.
+        if self._fed and (self._buffer or not self._obj.eof):
+            raise _Undecodable("compressed body ends early")
+        return iter(())
 
 
 class _BrotliDecoder:
     def __init__(self) -> None:
         self._obj = brotli.Decompressor()
+        self._fed = False
 
     def feed(self, data: bytes) -> Iterator[bytes]:
+        self._fed = self._fed or bool(data)
         try:
             out = self._obj.process(data, output_buffer_limit=_READ_CHUNK)
             if out:
@@ -711,6 +707,8 @@ class _BrotliDecoder:
             raise _Undecodable(str(exc)) from exc
 
     def flush(self) -> Iterator[bytes]:
+        if self._fed and not self._obj.is_finished():
+            raise _Undecodable("compressed body ends early")
         return iter(())
 
 
@@ -936,28 +934,20 @@ def _attempt_hop(
         if deadline.remaining() <= 0:
             raise _too_slow(text, policy) from None
         raise _Transient(
-            FetchFailed(
-                "The site did not answer in time.", url=text, code="timeout", transient=True
-            )
+            FetchFailed("The site did not answer in time.", url=text, code="timeout", transient=True)
         ) from None
     except httpx.ConnectError as exc:
         if "CERTIFICATE_VERIFY_FAILED" in str(exc) or isinstance(exc.__cause__, ssl.SSLError):
-            raise FetchFailed(
-                "The site's security certificate is not valid.", url=text, code="tls"
-            ) from None
+            raise FetchFailed("The site's security certificate is not valid.", url=text, code="tls") from None
         raise _Transient(
             FetchFailed("The site could not be reached.", url=text, code="connect", transient=True)
         ) from None
     except (httpx.TransportError, httpx.DecodingError):
         raise _Transient(
-            FetchFailed(
-                "The connection to the site broke off.", url=text, code="network", transient=True
-            )
+            FetchFailed("The connection to the site broke off.", url=text, code="network", transient=True)
         ) from None
     except httpx.InvalidURL:
-        raise FetchRefused(
-            "This is not a valid web address.", url=text, code="invalid_url"
-        ) from None
+        raise FetchRefused("This is not a valid web address.", url=text, code="invalid_url") from None
     if hop.status == 429 or hop.status >= 500:
         failure = FetchFailed(
             f"The site answered with an error (HTTP {hop.status}).",
@@ -1031,9 +1021,7 @@ def fetch(url: str, *, policy: FetchPolicy) -> FetchResponse:
             attempts += used
             location = hop.headers.get("location")
             if hop.status not in _REDIRECT_STATUSES or not location:
-                result = _response(
-                    url, chain, hop.resolved_ip, hop.status, hop.headers, hop.body, fetched_at
-                )
+                result = _response(url, chain, hop.resolved_ip, hop.status, hop.headers, hop.body, fetched_at)
                 result.elapsed = time.monotonic() - deadline.start
                 result.attempts = attempts
                 return result
@@ -1105,9 +1093,7 @@ def policy_from_settings(**overrides: Any) -> FetchPolicy:
         "user_agent": str(get("FETCH_USER_AGENT", defaults.user_agent) or defaults.user_agent),
         "proxy": get("FETCH_PROXY", None) or None,
         "retries": int(get("FETCH_RETRIES", defaults.retries)),
-        "per_host_concurrency": int(
-            get("FETCH_PER_HOST_CONCURRENCY", defaults.per_host_concurrency)
-        ),
+        "per_host_concurrency": int(get("FETCH_PER_HOST_CONCURRENCY", defaults.per_host_concurrency)),
     }
     values.update(overrides)
     return FetchPolicy(**values)

@@ -22,3 +22,6 @@ class Match(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["media_item", "reference"], name="match_unique_media_reference"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.distance:g}"

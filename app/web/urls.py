@@ -1,15 +1,64 @@
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import path, reverse_lazy
 
+from app.accounts import views as account_views
 from app.web import views
+from app.web.decorators import member_required
 
 urlpatterns = [
     path("", views.case_list, name="case_list"),
     path("exit/", views.exit_page, name="exit"),
     path("cases/new/", views.case_create, name="case_create"),
     path("cases/<int:case_id>/", views.case_detail, name="case_detail"),
+    path("cases/<int:case_id>/edit/", views.case_edit, name="case_edit"),
+    path("cases/<int:case_id>/letter/", views.case_letter, name="case_letter"),
+    path("cases/<int:case_id>/whitelist/", views.case_whitelist, name="case_whitelist"),
+    path("cases/<int:case_id>/account/", views.case_victim_account, name="case_victim_account"),
+    path("cases/<int:case_id>/status/", views.case_status, name="case_status"),
+    path("cases/<int:case_id>/history/", views.case_history, name="case_history"),
     path("cases/<int:case_id>/progress/", views.case_progress, name="case_progress"),
+    path("cases/<int:case_id>/results/", views.case_results, name="case_results"),
     path("cases/<int:case_id>/urls/", views.case_urls_add, name="case_urls_add"),
+    path("cases/<int:case_id>/urls/retry/", views.case_urls_retry, name="case_urls_retry"),
+    path("cases/<int:case_id>/urls/<int:url_id>/", views.case_url_detail, name="case_url_detail"),
+    path("cases/<int:case_id>/media/<int:media_id>/preview.jpg", views.media_preview, name="media_preview"),
+    path("cases/<int:case_id>/media/<int:media_id>/reveal/", views.media_reveal, name="media_reveal"),
+    path("cases/<int:case_id>/media/<int:media_id>/full.jpg", views.media_full, name="media_full"),
+    path("cases/<int:case_id>/media/<int:media_id>/hide/", views.media_hide, name="media_hide"),
     path("cases/<int:case_id>/references/", views.case_references_upload, name="case_references_upload"),
     path("cases/<int:case_id>/references/import/", views.case_references_import, name="case_references_import"),
+    path(
+        "cases/<int:case_id>/references/<int:reference_id>/delete/",
+        views.case_reference_delete,
+        name="case_reference_delete",
+    ),
     path("cases/<int:case_id>/erase/", views.case_erase, name="case_erase"),
+    # Organisation and account
+    path("org/members/", account_views.member_list, name="member_list"),
+    path("org/members/<int:membership_id>/", account_views.member_edit, name="member_edit"),
+    path("org/members/<int:membership_id>/remove/", account_views.member_remove, name="member_remove"),
+    path(
+        "org/members/<int:membership_id>/reset-two-factor/",
+        account_views.member_reset_two_factor,
+        name="member_reset_two_factor",
+    ),
+    path("org/settings/", account_views.organization_settings, name="organization_settings"),
+    path("org/history/", account_views.organization_audit, name="organization_audit"),
+    path("account/two-factor/", account_views.two_factor_setup, name="two_factor_setup"),
+    path("account/two-factor/verify/", account_views.two_factor_verify, name="two_factor_verify"),
+    path("account/two-factor/off/", account_views.two_factor_disable, name="two_factor_disable"),
+    path(
+        "account/password/",
+        member_required(
+            auth_views.PasswordChangeView.as_view(
+                template_name="accounts/password.html", success_url=reverse_lazy("password_changed")
+            )
+        ),
+        name="password_change",
+    ),
+    path(
+        "account/password/done/",
+        member_required(auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_done.html")),
+        name="password_changed",
+    ),
 ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -10,11 +10,23 @@ from django.views.decorators.http import require_POST
 from app.accounts.services import audit_record
 from app.cases import selectors as case_selectors
 from app.cases import services as case_services
-from app.cases.models import UrlState
+from app.cases.models import CaseStatus, UrlState
+from app.web import thumbs
 from app.web.decorators import member_required, staff_required
-from app.web.forms import CaseForm, EraseForm, HashImportForm, ReferenceUploadForm, UrlReportForm
+from app.web.forms import (
+    CaseForm,
+    CaseStatusForm,
+    EraseForm,
+    HashImportForm,
+    ReferenceUploadForm,
+    UrlReportForm,
+    VictimAccountForm,
+    WhitelistForm,
+)
 
 URLS_PER_PAGE = 100
+RESULTS_PER_PAGE = 50
+REVEAL_SESSION_KEY = "revealed_media"
 
 
 def exit_page(request: HttpRequest) -> HttpResponse:
@@ -26,21 +38,111 @@ def exit_page(request: HttpRequest) -> HttpResponse:
 def case_list(request: HttpRequest) -> HttpResponse:
     cases = case_selectors.case_list_for(user=request.user).order_by("-created_at")
     page = Paginator(cases, 50).get_page(request.GET.get("page"))
+    if request.membership.role == "victim" and len(page.object_list) == 1:  # type: ignore[attr-defined]
+        # The person we help has one case: take them straight to it.
+        return redirect("case_detail", case_id=page.object_list[0].pk)
     return render(request, "cases/list.html", {"page": page})
 
 
 @staff_required
 def case_create(request: HttpRequest) -> HttpResponse:
-    form = CaseForm(request.POST or None)
+    organization = request.membership.organization  # type: ignore[attr-defined]
+    form = CaseForm(request.POST or None, request.FILES or None, organization=organization)
     if request.method == "POST" and form.is_valid():
         case = case_services.case_create(
-            organization=request.membership.organization,  # type: ignore[attr-defined]
+            organization=organization,
             actor=request.user,  # type: ignore[arg-type]
-            **{k: v for k, v in form.cleaned_data.items() if v is not None},
+            **{k: v for k, v in form.case_fields().items() if v is not None},
         )
+        assigned = [u.pk for u in form.cleaned_data["assigned_to"]]
+        case_services.case_assign(case=case, actor=request.user, user_ids={request.user.pk, *assigned})  # type: ignore[arg-type]
+        _save_letter(request, case, form)
         messages.success(request, _("Case created. Next: add the images you already have."))
         return redirect("case_detail", case_id=case.pk)
     return render(request, "cases/new.html", {"form": form})
+
+
+def _save_letter(request: HttpRequest, case: object, form: CaseForm) -> None:
+    upload = form.cleaned_data.get("authorisation_letter_file")
+    if upload:
+        case_services.case_set_authorisation_letter(
+            case=case, actor=request.user, data=upload.read(), filename=upload.name or ""  # type: ignore[arg-type]
+        )
+
+
+@staff_required
+def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = case_selectors.case_get_for(user=request.user, case_id=case_id)
+    form = CaseForm(request.POST or None, request.FILES or None, instance=case, organization=case.organization)
+    if request.method == "POST" and form.is_valid():
+        fields = form.case_fields()
+        # The ModelForm already set the new values on the instance; start the service from the stored row.
+        case.refresh_from_db()
+        case_services.case_update(case=case, actor=request.user, **fields)  # type: ignore[arg-type]
+        case_services.case_assign(
+            case=case, actor=request.user, user_ids=[u.pk for u in form.cleaned_data["assigned_to"]]  # type: ignore[arg-type]
+        )
+        _save_letter(request, case, form)
+        if request.POST.get("remove_letter") and not form.cleaned_data.get("authorisation_letter_file"):
+            case_services.case_remove_authorisation_letter(case=case, actor=request.user)  # type: ignore[arg-type]
+        messages.success(request, _("Changes saved."))
+        return redirect("case_detail", case_id=case.pk)
+    return render(request, "cases/edit.html", {"case": case, "form": form})
+
+
+@staff_required
+def case_letter(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = case_selectors.case_get_for(user=request.user, case_id=case_id)
+    if not case.authorisation_letter:
+        raise Http404("No letter")
+    audit_record(organization=case.organization, actor=request.user, action="case.letter_view", case_id=case.pk)  # type: ignore[arg-type]
+    response = HttpResponse(bytes(case.authorisation_letter), content_type="application/octet-stream")
+    response["Content-Disposition"] = 'attachment; filename="authorisation-letter"'
+    return response
+
+
+@staff_required
+def case_whitelist(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = case_selectors.case_get_for(user=request.user, case_id=case_id)
+    initial = "\n".join(case.whitelist.order_by("value").values_list("value", flat=True))
+    form = WhitelistForm(request.POST or None, initial={"values": initial})
+    if request.method == "POST" and form.is_valid():
+        entries = case_services.whitelist_set(case=case, actor=request.user, values=form.cleaned_data["values"])  # type: ignore[arg-type]
+        messages.success(request, _("Saved: %(n)d addresses belong to the person.") % {"n": len(entries)})
+        return redirect("case_detail", case_id=case.pk)
+    return render(request, "cases/whitelist.html", {"case": case, "form": form})
+
+
+@staff_required
+def case_victim_account(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = case_selectors.case_get_for(user=request.user, case_id=case_id)
+    form = VictimAccountForm(request.POST or None)
+    created = None
+    if request.method == "POST" and case.victim_user_id is None and form.is_valid():
+        try:
+            user, password = case_services.case_victim_account_create(
+                case=case, actor=request.user, username=form.cleaned_data["username"]  # type: ignore[arg-type]
+            )
+        except case_services.CaseInputError as exc:
+            form.add_error("username", str(exc))
+        else:
+            # Shown once, on this response only; never stored in clear.
+            created = {"username": user.username, "password": password}
+    return render(request, "cases/victim_account.html", {"case": case, "form": form, "created": created})
+
+
+@require_POST
+@staff_required
+def case_status(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = case_selectors.case_get_for(user=request.user, case_id=case_id)
+    form = CaseStatusForm(request.POST)
+    if form.is_valid():
+        case_services.case_set_status(case=case, actor=request.user, status=form.cleaned_data["status"])  # type: ignore[arg-type]
+        if case.status == CaseStatus.CLOSED:
+            messages.success(request, _("The case is closed. You can reopen it, or erase it completely."))
+        else:
+            messages.success(request, _("The case is open again."))
+    return redirect("case_detail", case_id=case.pk)
 
 
 @member_required
@@ -51,19 +153,28 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         state = None
     urls = case_selectors.reported_url_list(case=case, state=state)
     page = Paginator(urls, URLS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    summaries = case_selectors.reported_url_match_summaries(url_ids=[u.pk for u in rows])
+    for u in rows:
+        u.summary = summaries.get(u.pk)  # type: ignore[attr-defined]
     audit_record(
         organization=case.organization, actor=request.user, action="case.view", case_id=case.pk  # type: ignore[arg-type]
     )
+    references = list(case.references.defer("fingerprint", "original").order_by("id"))
     return render(
         request,
         "cases/detail.html",
         {
             "case": case,
             "page": page,
+            "rows": rows,
             "state_filter": state,
             "states": UrlState.choices,
             "progress": case_selectors.case_progress(case=case),
-            "references": case.references.all(),
+            "references": references,
+            "low_quality": sum(1 for r in references if r.pdq_quality < 50),
+            "whitelist_count": case.whitelist.count(),
+            "assigned": list(case.assigned_to.order_by("username")),
             "url_form": UrlReportForm(),
             "upload_form": ReferenceUploadForm(),
             "hash_form": HashImportForm(),
@@ -92,9 +203,139 @@ def case_urls_add(request: HttpRequest, case_id: int) -> HttpResponse:
         _("%(added)d addresses added and queued for checking. %(dupes)d were already on this case.")
         % {"added": len(result.added), "dupes": result.duplicates},
     )
+    whitelisted = sum(1 for u in result.added if u.state == UrlState.WHITELISTED)
+    if whitelisted:
+        messages.info(
+            request,
+            _("%(n)d of them belong to the person and will never be reported.") % {"n": whitelisted},
+        )
     for raw, _reason in result.invalid[:20]:
         messages.warning(request, _("Not a web address we can check: %(url)s") % {"url": raw})
     return redirect("case_detail", case_id=case.pk)
+
+
+@require_POST
+@staff_required
+def case_urls_retry(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = case_selectors.case_get_for(user=request.user, case_id=case_id)
+    n = case_services.reported_urls_requeue(case=case, actor=request.user, only_failed=True)  # type: ignore[arg-type]
+    messages.success(request, _("%(n)d links will be checked again.") % {"n": n})
+    return redirect("case_detail", case_id=case.pk)
+
+
+@member_required
+def case_url_detail(request: HttpRequest, case_id: int, url_id: int) -> HttpResponse:
+    case = case_selectors.case_get_for(user=request.user, case_id=case_id)
+    reported = case_selectors.reported_url_get_for(case=case, url_id=url_id)
+    evidence = case_selectors.reported_url_evidence(reported=reported)
+    audit_record(
+        organization=case.organization,
+        actor=request.user,  # type: ignore[arg-type]
+        action="evidence.view",
+        case_id=case.pk,
+        object_type="reported_url",
+        object_id=reported.pk,
+    )
+    return render(
+        request,
+        "cases/url_detail.html",
+        {"case": case, "item": evidence, "revealed": set(request.session.get(REVEAL_SESSION_KEY, []))},
+    )
+
+
+@member_required
+def case_results(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = case_selectors.case_get_for(user=request.user, case_id=case_id)
+    page = Paginator(case_selectors.matched_url_list(case=case), RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+    groups = case_selectors.case_matches_by_host(case=case, urls=list(page.object_list))
+    audit_record(organization=case.organization, actor=request.user, action="evidence.list", case_id=case.pk)  # type: ignore[arg-type]
+    return render(
+        request,
+        "cases/results.html",
+        {
+            "case": case,
+            "page": page,
+            "groups": groups,
+            "progress": case_selectors.case_progress(case=case),
+            "revealed": set(request.session.get(REVEAL_SESSION_KEY, [])),
+        },
+    )
+
+
+def _image_response(data: bytes) -> HttpResponse:
+    response = HttpResponse(data, content_type="image/jpeg")
+    response["Cache-Control"] = "no-store, private"
+    response["Content-Disposition"] = "inline"
+    return response
+
+
+@member_required
+def media_preview(request: HttpRequest, case_id: int, media_id: int) -> HttpResponse:
+    """A blurred preview made from the kept evidence bytes on each request; nothing is cached."""
+    case = case_selectors.case_get_for(user=request.user, case_id=case_id)
+    item = case_selectors.media_item_get_for(case=case, media_id=media_id)
+    data = item.content  # type: ignore[attr-defined]
+    preview = thumbs.blurred_preview(bytes(data)) if data else None
+    if preview is None:
+        raise Http404("No preview")
+    return _image_response(preview)
+
+
+@member_required
+def media_reveal(request: HttpRequest, case_id: int, media_id: int) -> HttpResponse:
+    """Asks first; a confirmed reveal is written to the audit log and lasts for this session only."""
+    case = case_selectors.case_get_for(user=request.user, case_id=case_id)
+    item = case_selectors.media_item_get_for(case=case, media_id=media_id)
+    if not item.content:  # type: ignore[attr-defined]
+        raise Http404("Nothing kept")
+    back = request.POST.get("next") or request.GET.get("next") or ""
+    if not back.startswith("/") or back.startswith("//"):
+        back = ""
+    if request.method == "POST":
+        revealed = list(request.session.get(REVEAL_SESSION_KEY, []))
+        if media_id not in revealed:
+            revealed.append(media_id)
+        request.session[REVEAL_SESSION_KEY] = revealed[-50:]
+        audit_record(
+            organization=case.organization,
+            actor=request.user,  # type: ignore[arg-type]
+            action="evidence.reveal",
+            case_id=case.pk,
+            object_type="media_item",
+            object_id=media_id,
+        )
+        return redirect(back or f"{_url_detail_path(case.pk, item)}#media-{media_id}")
+    return render(request, "cases/reveal.html", {"case": case, "item": item, "next": back})
+
+
+def _url_detail_path(case_id: int, item: object) -> str:
+    from django.urls import reverse
+
+    return reverse("case_url_detail", args=[case_id, item.fetch.reported_url_id])  # type: ignore[attr-defined]
+
+
+@member_required
+def media_full(request: HttpRequest, case_id: int, media_id: int) -> HttpResponse:
+    case = case_selectors.case_get_for(user=request.user, case_id=case_id)
+    item = case_selectors.media_item_get_for(case=case, media_id=media_id)
+    if media_id not in request.session.get(REVEAL_SESSION_KEY, []) or not item.content:  # type: ignore[attr-defined]
+        raise Http404("Not revealed")
+    image = thumbs.revealed_image(bytes(item.content))  # type: ignore[attr-defined]
+    if image is None:
+        raise Http404("Cannot be shown")
+    return _image_response(image)
+
+
+@require_POST
+@member_required
+def media_hide(request: HttpRequest, case_id: int, media_id: int) -> HttpResponse:
+    case = case_selectors.case_get_for(user=request.user, case_id=case_id)
+    item = case_selectors.media_item_get_for(case=case, media_id=media_id)
+    request.session[REVEAL_SESSION_KEY] = [m for m in request.session.get(REVEAL_SESSION_KEY, []) if m != media_id]
+    back = request.POST.get("next") or ""
+    if not back.startswith("/") or back.startswith("//"):
+        back = _url_detail_path(case.pk, item)
+    return redirect(back)
 
 
 @require_POST
@@ -106,6 +347,7 @@ def case_references_upload(request: HttpRequest, case_id: int) -> HttpResponse:
         messages.error(request, _("Choose one or more image files."))
         return redirect("case_detail", case_id=case.pk)
     added = 0
+    before = case.references.count()
     for upload in form.cleaned_data["images"]:
         try:
             case_services.reference_add_image(
@@ -114,11 +356,14 @@ def case_references_upload(request: HttpRequest, case_id: int) -> HttpResponse:
             added += 1
         except case_services.CaseInputError as exc:
             messages.error(request, f"{upload.name}: {exc}")
+    new = case.references.count() - before
     if added:
         if case.keep_originals:
-            messages.success(request, _("%(n)d images added. The originals are kept encrypted.") % {"n": added})
+            messages.success(request, _("%(n)d images added. The originals are kept encrypted.") % {"n": new})
         else:
-            messages.success(request, _("%(n)d images added. We kept only their fingerprints; the files are deleted.") % {"n": added})
+            messages.success(request, _("%(n)d images added. We kept only their fingerprints; the files are deleted.") % {"n": new})
+        if added > new:
+            messages.info(request, _("%(n)d of the images were already on this case.") % {"n": added - new})
     return redirect("case_detail", case_id=case.pk)
 
 
@@ -142,12 +387,36 @@ def case_references_import(request: HttpRequest, case_id: int) -> HttpResponse:
     return redirect("case_detail", case_id=case.pk)
 
 
+@require_POST
+@staff_required
+def case_reference_delete(request: HttpRequest, case_id: int, reference_id: int) -> HttpResponse:
+    case = case_selectors.case_get_for(user=request.user, case_id=case_id)
+    reference = case.references.filter(pk=reference_id).first()
+    if reference is None:
+        raise Http404("No such reference")
+    case_services.reference_delete(reference=reference, actor=request.user)  # type: ignore[arg-type]
+    messages.success(request, _("The image fingerprint was removed."))
+    return redirect("case_detail", case_id=case.pk)
+
+
+@staff_required
+def case_history(request: HttpRequest, case_id: int) -> HttpResponse:
+    from app.accounts.selectors import audit_event_list
+
+    case = case_selectors.case_get_for(user=request.user, case_id=case_id)
+    page = Paginator(audit_event_list(organization=case.organization, case_id=case.pk), 100).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "cases/history.html", {"case": case, "page": page})
+
+
 @staff_required
 def case_erase(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_selectors.case_get_for(user=request.user, case_id=case_id)
     form = EraseForm(request.POST or None, case=case)
     if request.method == "POST" and form.is_valid():
         case_services.case_erase(case=case, actor=request.user)  # type: ignore[arg-type]
+        request.session.pop(REVEAL_SESSION_KEY, None)
         messages.success(request, _("The case and everything in it has been erased."))
         return redirect("case_list")
     return render(request, "cases/erase.html", {"case": case, "form": form})

@@ -183,6 +183,17 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     do_HEAD = do_GET
 
+    def send_header(self, keyword: str, value: str) -> None:
+        # Hostile servers send raw UTF-8 in headers (e.g. a Location with fullwidth digits).
+        if not hasattr(self, "_headers_buffer"):
+            self._headers_buffer = []
+        self._headers_buffer.append(f"{keyword}: {value}\r\n".encode())
+        if keyword.lower() == "connection":
+            if value.lower() == "close":
+                self.close_connection = True
+            elif value.lower() == "keep-alive":
+                self.close_connection = False
+
 
 def send(
     h: RequestHandler,
@@ -358,7 +369,9 @@ def gzipped(body: bytes, content_type: str) -> Handler:
     return lambda h: send(h, data, content_type=content_type, headers={"Content-Encoding": "gzip"})
 
 
-def flaky(fail_times: int, status: int = 503, body: bytes = b"", retry_after: str | None = None) -> Handler:
+def flaky(
+    fail_times: int, status: int = 503, body: bytes = b"", retry_after: str | None = None, close: bool = False
+) -> Handler:
     """Fails ``fail_times`` times (per server and path), then serves ``body`` (a photo by default)."""
 
     def handler(h: RequestHandler) -> None:
@@ -367,6 +380,8 @@ def flaky(fail_times: int, status: int = 503, body: bytes = b"", retry_after: st
             count = h.server.counters[h.path_only]
         if count <= fail_times:
             headers = {"Retry-After": retry_after} if retry_after else {}
+            if close:
+                headers["Connection"] = "close"
             send(h, b"try later", status=status, content_type="text/plain", headers=headers)
         else:
             send(h, body or photo_bytes(photo_names()[2]), content_type="image/jpeg")

@@ -232,7 +232,7 @@ def test_every_forbidden_spelling_is_refused_directly(internet: Internet, label:
     assert internet.canary_contacts() == 0
 
 
-@pytest.mark.parametrize("label", SPELLINGS)
+@pytest.mark.parametrize("label", [s for s in SPELLINGS if s != "no-host"])  # relative when redirecting
 def test_every_forbidden_spelling_is_refused_after_a_redirect(internet: Internet, label: str) -> None:
     url = dict(internet.refused_spellings())[label]
     internet.site.route("/go", redirect(url))
@@ -290,7 +290,7 @@ def test_dns_rebinding_is_caught_at_connect_time() -> None:
 
         # The same trick between retries of one URL.
         calls.clear()
-        site.route("/flaky", flaky(1, status=503))
+        site.route("/flaky", flaky(1, status=503, close=True))
         with pytest.raises(FetchRefused):
             fetch(f"http://rebind.example:{site.port}/flaky", policy=test_policy(resolver=rebinding))
         assert canary.connections == 0

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.models import User
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.utils.translation import gettext_lazy as _
+
+from app.accounts.models import Organization, Role
+
+STAFF_ROLES = [(Role.ADMIN.value, Role.ADMIN.label), (Role.CASEWORKER.value, Role.CASEWORKER.label)]
+
+
+class MemberAddForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150, validators=[UnicodeUsernameValidator()])
+    email = forms.EmailField(label=_("Email (optional)"), required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=STAFF_ROLES, initial=Role.CASEWORKER)
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"].strip()
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("That username is taken. Please choose another."))
+        return username
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=STAFF_ROLES)
+
+
+class OrganizationSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = [
+            "name",
+            "caseworkers_see_assigned_only",
+            "require_two_factor",
+            "notice_sender_name",
+            "notice_sender_email",
+        ]
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label=_("6-digit code from your authenticator app"),
+        max_length=8,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True, "pattern": "[0-9 ]*"}
+        ),
+    )
+
+    def clean_token(self) -> str:
+        return self.cleaned_data["token"].replace(" ", "")

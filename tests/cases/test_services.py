@@ -1,0 +1,74 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from app.cases.models import ReportedUrl, UrlState
+from app.cases.services import (
+    CaseInputError,
+    reference_add_image,
+    reference_import_hashes,
+    reported_url_scan,
+    reported_urls_add,
+    reported_urls_recover_stuck,
+)
+from tests.conftest import photo_paths
+
+
+def test_recover_requeues_only_lost_scans(case, owner, django_capture_on_commit_callbacks):
+    added = reported_urls_add(case=case, actor=owner.user, urls=["https://a.example/1", "https://a.example/2", "https://a.example/3"]).added
+    old = timezone.now() - timedelta(hours=2)
+    ReportedUrl.objects.filter(pk=added[0].pk).update(state=UrlState.FETCHING, updated_at=old)
+    ReportedUrl.objects.filter(pk=added[1].pk).update(state=UrlState.NO_MATCH, updated_at=old)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert reported_urls_recover_stuck() == 1
+    assert len(callbacks) == 1
+
+
+def test_scan_of_a_gone_url_returns_quietly(db):
+    assert reported_url_scan(reported_url_id=123456) is None
+
+
+def test_final_url_is_not_scanned_twice(case, owner):
+    url = reported_urls_add(case=case, actor=owner.user, urls=["https://a.example/1"]).added[0]
+    ReportedUrl.objects.filter(pk=url.pk).update(state=UrlState.NO_MATCH, last_scanned_at=timezone.now())
+    again = reported_url_scan(reported_url_id=url.pk)
+    assert again.state == UrlState.NO_MATCH and again.scan_attempts == 0
+
+
+def test_reference_originals_are_discarded_by_default(case, owner):
+    photo = photo_paths()[0]
+    ref = reference_add_image(case=case, actor=owner.user, data=photo.read_bytes(), filename=photo.name)
+    assert ref.original is None and len(ref.pdq_hex) == 64 and ref.fingerprint
+    assert reference_add_image(case=case, actor=owner.user, data=photo.read_bytes()).pk == ref.pk
+
+
+def test_reference_originals_kept_encrypted_on_request(case, owner):
+    from django.db import connection
+
+    case.keep_originals = True
+    case.save()
+    data = photo_paths()[1].read_bytes()
+    ref = reference_add_image(case=case, actor=owner.user, data=data)
+    ref.refresh_from_db()
+    assert ref.original == data
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT original FROM cases_reference WHERE id = %s", [ref.pk])
+        assert bytes(cursor.fetchone()[0])[:64] != data[:64]
+
+
+@pytest.mark.parametrize("data", [b"", b"not an image at all", b"\xff\xd8\xff\xe0" + b"\x00" * 40])
+def test_bad_reference_files_are_refused_clearly(case, owner, data):
+    with pytest.raises(CaseInputError):
+        reference_add_image(case=case, actor=owner.user, data=data)
+    assert not case.references.exists()
+
+
+def test_hash_import_csv_and_json(case, owner):
+    good = "f" * 64
+    created, errors = reference_import_hashes(case=case, actor=owner.user, text=f"pdq,quality\n{good},90\n1234\n")
+    assert [r.pdq_hex for r in created] == [good] and errors == ["1234"]
+    created, _ = reference_import_hashes(case=case, actor=owner.user, text=f'["{"a" * 64}", "{good}"]')
+    assert [r.pdq_hex for r in created] == ["a" * 64]
+    with pytest.raises(CaseInputError):
+        reference_import_hashes(case=case, actor=owner.user, text="{broken")
