@@ -36,5 +36,7 @@ ensure_python_env() {
   echo "==> installing Python dependencies (uv.lock)"
   UV_PYTHON_DOWNLOADS=never uv sync --frozen --python python3 -q "$@"
   # Translations are compiled, not committed.
-  .venv/bin/python manage.py compilemessages --ignore=.venv -v 0
+  if compgen -G "locale/*/LC_MESSAGES/*.po" >/dev/null; then
+    .venv/bin/python manage.py compilemessages --ignore=.venv -v 0
+  fi
 }

@@ -18,21 +18,67 @@
     lastEsc = now;
   });
 
-  // Live progress: poll the server-rendered fragment until every link reaches a final state.
+  // Live progress: poll the server-rendered fragment until every link reaches a final state,
+  // refreshing the rows of the link table whenever more links have finished.
+  function refreshRows(box) {
+    var table = document.querySelector("#url-table tbody");
+    if (!table) return Promise.resolve();
+    var url = box.dataset.poll.replace(/progress\/$/, "rows/") + window.location.search;
+    return fetch(url, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) { if (html !== null) table.innerHTML = html; });
+  }
   function poll() {
     var box = document.getElementById("progress");
     if (!box || !box.dataset.poll) return;
-    fetch(box.dataset.poll, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+    var pollUrl = box.dataset.poll;
+    fetch(pollUrl, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) {
-        if (!html) return;
+        if (!html) { setTimeout(poll, 5000); return; }
         var holder = document.createElement("div");
         holder.innerHTML = html;
-        var fresh = holder.firstElementChild;
+        var fresh = holder.querySelector("#progress");
+        var changed = fresh.dataset.done !== box.dataset.done;
         box.replaceWith(fresh);
-        if (fresh.dataset.poll) { setTimeout(poll, 1500); } else { window.location.reload(); }
+        if (!fresh.dataset.poll) {
+          // Finished: reload once so the summary, buttons and matches link are current.
+          window.location.reload();
+          return;
+        }
+        var next = function () { setTimeout(poll, 1500); };
+        if (changed) { fresh.dataset.poll = pollUrl; refreshRows(fresh).then(next, next); } else { next(); }
       })
       .catch(function () { setTimeout(poll, 5000); });
   }
-  document.addEventListener("DOMContentLoaded", function () { setTimeout(poll, 1500); });
+
+  // Reference intake: drop several photos at once; show what was picked; say that work is happening.
+  function setupDropzone(form) {
+    var input = form.querySelector("input[type=file]");
+    var picked = form.querySelector(".picked");
+    if (!input) return;
+    function show() {
+      if (picked) picked.textContent = input.files.length ? input.files.length + " ✓" : "";
+    }
+    input.addEventListener("change", show);
+    ["dragenter", "dragover"].forEach(function (name) {
+      form.addEventListener(name, function (e) { e.preventDefault(); form.classList.add("over"); });
+    });
+    ["dragleave", "drop"].forEach(function (name) {
+      form.addEventListener(name, function (e) { e.preventDefault(); form.classList.remove("over"); });
+    });
+    form.addEventListener("drop", function (e) {
+      if (e.dataTransfer && e.dataTransfer.files.length) { input.files = e.dataTransfer.files; show(); }
+    });
+    form.addEventListener("submit", function () {
+      var button = form.querySelector("button[type=submit]");
+      if (button) { button.disabled = true; button.textContent = form.dataset.busy || button.textContent; }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setTimeout(poll, 1500);
+    var dz = document.getElementById("reference-form");
+    if (dz) setupDropzone(dz);
+  });
 })();

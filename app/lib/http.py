@@ -629,6 +629,8 @@ class _GuardedTransport(httpx.HTTPTransport):
 
 @lru_cache(maxsize=8)
 def _ssl_context(verify: bool | str) -> ssl.SSLContext:
+    if isinstance(verify, str):
+        return ssl.create_default_context(cafile=verify)
     return httpx.create_ssl_context(verify=verify)
 
 

@@ -24,6 +24,8 @@ PDQ_MIN_QUALITY = 50  # below this a PDQ hash describes a flat image: never matc
 FEATURE_SIDE = 800  # long side of the grey image that local features are computed on
 REFERENCE_FEATURES = 1500
 CANDIDATE_FEATURES = 2000
+# Small images are enlarged only a little: upscaling adds no detail, only blurry keypoints.
+MAX_UPSCALE = 2.5
 _GRID = 4  # keypoints are spread over a GRID x GRID layout so one textured corner cannot hog them
 
 _FLAG_DIHEDRAL = 1
@@ -160,10 +162,26 @@ def pdq_hash(img: Image.Image) -> tuple[bytes, int]:
     return _bits_to_bytes(bits), int(quality)
 
 
+_DIHEDRAL = [
+    Image.Transpose.ROTATE_90,
+    Image.Transpose.ROTATE_180,
+    Image.Transpose.ROTATE_270,
+    Image.Transpose.FLIP_LEFT_RIGHT,
+    Image.Transpose.FLIP_TOP_BOTTOM,
+    Image.Transpose.TRANSPOSE,
+    Image.Transpose.TRANSVERSE,
+]
+
+
 def pdq_hash_dihedral(img: Image.Image) -> tuple[list[bytes], int]:
-    """The 8 PDQ hashes of the image's rotations and flips; the first is the image as given."""
-    hashes, quality = pdqhash.compute_dihedral(_pdq_input(img))
-    return [_bits_to_bytes(h) for h in hashes], int(quality)
+    """The 8 PDQ hashes of the image's rotations and flips; the first is the image as given.
+
+    Each variant is hashed from the really transposed pixels: pdqhash's DCT-domain shortcut
+    is up to ~30 bits off on mirrors, which is the whole PDQ threshold.
+    """
+    small = Image.fromarray(_pdq_input(img))
+    first, quality = pdq_hash(small)
+    return [first] + [pdq_hash(small.transpose(t))[0] for t in _DIHEDRAL], quality
 
 
 def trim_box(img: Image.Image, *, tolerance: int = 14) -> tuple[int, int, int, int] | None:
@@ -224,7 +242,7 @@ def trim_box(img: Image.Image, *, tolerance: int = 14) -> tuple[int, int, int, i
 def _feature_gray(img: Image.Image) -> np.ndarray:
     gray = np.asarray(img.convert("L"))
     h, w = gray.shape
-    scale = FEATURE_SIDE / max(h, w)
+    scale = min(FEATURE_SIDE / max(h, w), MAX_UPSCALE)
     if abs(scale - 1) > 0.02:
         interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
         gray = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=interp)

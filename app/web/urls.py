@@ -17,6 +17,7 @@ urlpatterns = [
     path("cases/<int:case_id>/status/", views.case_status, name="case_status"),
     path("cases/<int:case_id>/history/", views.case_history, name="case_history"),
     path("cases/<int:case_id>/progress/", views.case_progress, name="case_progress"),
+    path("cases/<int:case_id>/rows/", views.case_url_rows, name="case_url_rows"),
     path("cases/<int:case_id>/results/", views.case_results, name="case_results"),
     path("cases/<int:case_id>/urls/", views.case_urls_add, name="case_urls_add"),
     path("cases/<int:case_id>/urls/retry/", views.case_urls_retry, name="case_urls_retry"),

@@ -145,18 +145,31 @@ def case_status(request: HttpRequest, case_id: int) -> HttpResponse:
     return redirect("case_detail", case_id=case.pk)
 
 
-@member_required
-def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = case_selectors.case_get_for(user=request.user, case_id=case_id)
+def _url_page(request: HttpRequest, case: object) -> tuple[object, list[object], str | None]:
     state = request.GET.get("state") or None
     if state not in UrlState.values:
         state = None
-    urls = case_selectors.reported_url_list(case=case, state=state)
+    urls = case_selectors.reported_url_list(case=case, state=state)  # type: ignore[arg-type]
     page = Paginator(urls, URLS_PER_PAGE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     summaries = case_selectors.reported_url_match_summaries(url_ids=[u.pk for u in rows])
     for u in rows:
         u.summary = summaries.get(u.pk)  # type: ignore[attr-defined]
+    return page, rows, state
+
+
+@member_required
+def case_url_rows(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The rows of the link table, for live updates while links are being checked."""
+    case = case_selectors.case_get_for(user=request.user, case_id=case_id)
+    _page, rows, state = _url_page(request, case)
+    return render(request, "cases/_url_rows.html", {"case": case, "rows": rows, "state_filter": state})
+
+
+@member_required
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = case_selectors.case_get_for(user=request.user, case_id=case_id)
+    page, rows, state = _url_page(request, case)
     audit_record(
         organization=case.organization, actor=request.user, action="case.view", case_id=case.pk  # type: ignore[arg-type]
     )

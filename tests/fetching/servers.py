@@ -280,7 +280,7 @@ class LocalServer(ThreadingHTTPServer):
         return self.route(path, lambda h: send(h, body, content_type=content_type))
 
     def start(self) -> LocalServer:
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self._thread.start()
         return self
 
@@ -536,8 +536,11 @@ class Internet:
             server.prefix_routes["/photos/"] = _photo_route
 
     def stop(self) -> None:
-        for server in self.servers:
-            server.stop()
+        stoppers = [threading.Thread(target=server.stop) for server in self.servers]
+        for t in stoppers:
+            t.start()
+        for t in stoppers:
+            t.join()
 
     def refused_spellings(self) -> list[tuple[str, str]]:
         """(label, URL) of every spelling of a forbidden destination, on the canaries' ports."""

@@ -31,3 +31,57 @@ def test_outsider_victim_cannot_erase(client, case, outsider, victim):
     client.force_login(victim.user)
     assert client.post(url, {"confirm": "Case Sunflower"}).status_code == 404
     assert Case.objects.filter(pk=case.pk).exists()
+
+
+def _all_rows_text() -> str:
+    """Every row of every table, as text: what a database dump would show."""
+    from django.db import connection
+
+    chunks = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608 - table names from introspection
+            for row in cursor.fetchall():
+                chunks.append(" ".join(bytes(v).hex() if isinstance(v, bytes | memoryview) else str(v) for v in row))
+    return "\n".join(chunks)
+
+
+def test_erasure_leaves_nothing_in_database_or_media(client, case, owner, teammate, settings, tmp_path):
+    from django.apps import apps
+
+    from app.cases.services import case_set_authorisation_letter, whitelist_set
+    from tests.web.helpers import make_evidence
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    case.keep_originals = True
+    case.keep_evidence = True
+    case.real_name = "Kim Min-ji"
+    case.save()
+    case.assigned_to.add(teammate.user)
+    make_evidence(case, url="https://pics.example/p/1", index=0)
+    make_evidence(case, url="https://pics.example/p/2", index=1)
+    whitelist_set(case=case, actor=owner.user, values=["instagram.com/sunflower.own"])
+    case_set_authorisation_letter(case=case, actor=owner.user, data=b"%PDF signed", filename="letter.pdf")
+    reported_urls_add(case=case, actor=owner.user, urls=["https://queued.example/x"])
+    victim_user_id = case.victim_user_id
+    client.force_login(teammate.user)
+    client.get(reverse("case_results", args=[case.pk]))
+    before = _all_rows_text()
+    assert "pics.example" in before and "Case Sunflower" in before
+
+    response = client.post(reverse("case_erase", args=[case.pk]), {"confirm": "Case Sunflower"})
+
+    assert response.status_code == 302
+    for model in apps.get_models():
+        if model._meta.app_label in {"cases", "fetching", "matching", "notices", "tracking"}:
+            assert not model.objects.exists(), f"{model.__name__} rows survived the erasure"
+    after = _all_rows_text()
+    for trace in ("Case Sunflower", "pics.example", "queued.example", "instagram.com/sunflower.own", "vicky"):
+        assert trace not in after, f"{trace!r} is still in the database"
+    from django.contrib.auth.models import User
+
+    assert not User.objects.filter(pk=victim_user_id).exists()  # the person's login went with the case
+    assert User.objects.filter(pk=teammate.user.pk).exists()
+    assert list(AuditEvent.objects.filter(action__startswith="case.").values_list("action", "case_id")) == [("case.erase", None)]
+    media_root = settings.MEDIA_ROOT
+    assert not media_root.exists() or not any(media_root.rglob("*"))

@@ -21,7 +21,11 @@ def test_outsider_sees_none_of_them(client, case, outsider):
 def test_victim_sees_only_their_own_case(client, case, org, owner, victim):
     case_create(organization=org, actor=owner.user, alias="Someone Else", jurisdiction="US")
     client.force_login(victim.user)
-    body = client.get(reverse("case_list")).content.decode()
+    response = client.get(reverse("case_list"))
+    # The person has one case, so the list takes them straight to it.
+    assert response.status_code == 302
+    assert response.url == reverse("case_detail", args=[case.pk])
+    body = client.get(reverse("case_list"), follow=True).content.decode()
     assert "Case Sunflower" in body
     assert "Someone Else" not in body
     assert reverse("case_create") not in body

@@ -1,0 +1,252 @@
+"""Who gets a notice, under which law, in which language, and the words of it.
+
+A notice's language is a property of the notice (the platform's language, else the caseworker's
+choice), not of the interface, so letters are per-language templates
+(``templates/notices/letters/<regime>.<lang>.txt``) rather than gettext strings. Legal citations
+and authority names come from the editable ``Regime`` rows, never from the templates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from app.cases.models import Case, ReportedUrl
+from app.fetching.models import FetchRecord
+from app.lib.http import FetchPolicy
+from app.platforms.models import Channel, Platform, PlatformKind, Regime
+from app.platforms.rdap import abuse_contact_for, registrable_domain
+from app.platforms.resolve import resolve_url
+
+JURISDICTION_REGIME = {"KR": "kr", "US": "take-it-down", "EU": "dsa", "UK": "uk"}
+REGIMES = ("take-it-down", "dsa", "dmca", "kr", "uk", "platform")
+LANGS = ("ko", "en")
+DELISTING_PLATFORMS = ("google-search",)
+
+
+def choose_regime(*, jurisdiction: str, accepted: list[str], override: str = "auto") -> str:
+    """The victim's own law when the platform takes it, else the platform's preferred one.
+
+    DMCA is never chosen automatically: it needs the victim to own the copyright.
+    """
+    if override and override != "auto":
+        return override
+    own = JURISDICTION_REGIME.get(jurisdiction)
+    if own and (not accepted or own in accepted):
+        return own
+    for code in accepted:
+        if code != "dmca":
+            return code
+    return own or "platform"
+
+
+def choose_lang(*, platform_languages: list[str], preferred: str) -> str:
+    langs = [lang for lang in platform_languages if lang in LANGS]
+    if not langs or preferred in langs:
+        return preferred if preferred in LANGS else "en"
+    return langs[0]
+
+
+def choose_channel(platform: Platform, regime: str) -> Channel | None:
+    channels = list(platform.channels.all())
+    for channel in channels:
+        if not channel.regimes or regime in channel.regimes:
+            return channel
+    return channels[0] if channels else None
+
+
+@dataclass
+class UrlEvidence:
+    reported_url: ReportedUrl
+    url: str
+    final_url: str = ""
+    redirect_chain: list[str] = field(default_factory=list)
+    resolved_ip: str = ""
+    fetched_at: datetime | None = None
+    http_status: int | None = None
+    page_sha256: str = ""
+    matches: list[dict[str, Any]] = field(default_factory=list)
+
+
+def url_evidence(reported_url: ReportedUrl) -> UrlEvidence:
+    from app.matching.models import Match
+
+    record = FetchRecord.objects.filter(reported_url=reported_url, purpose="scan").order_by("-fetched_at", "-id").first()
+    evidence = UrlEvidence(reported_url=reported_url, url=reported_url.normalized_url)
+    if record is not None:
+        evidence.final_url = record.final_url
+        evidence.redirect_chain = list(record.redirect_chain or [])
+        evidence.resolved_ip = record.resolved_ip
+        evidence.fetched_at = record.fetched_at
+        evidence.http_status = record.http_status
+        evidence.page_sha256 = record.sha256
+    for match in Match.objects.filter(reported_url=reported_url).select_related("media_item").order_by("id"):
+        evidence.matches.append(
+            {
+                "media_url": match.media_item.url,
+                "media_sha256": match.media_item.sha256,
+                "reference_id": match.reference_id,
+                "method": match.method,
+                "distance": match.distance,
+                "media_fetch_id": match.media_item.fetch_id,
+            }
+        )
+    return evidence
+
+
+@dataclass
+class Recipient:
+    key: str
+    name: str
+    platform: Platform | None
+    channel_kind: str
+    channel_address: str
+    channel_confirmed: bool
+    regime: str
+    lang: str
+    via_rdap: bool = False
+
+
+def recipient_for(
+    evidence: UrlEvidence, *, case: Case, regime_override: str, preferred_lang: str, policy: FetchPolicy | None
+) -> tuple[Recipient, Platform | None]:
+    """The recipient for one URL, and the platform it was resolved to (None: unknown host)."""
+    resolution = resolve_url(evidence.url, policy=policy, redirect_chain=evidence.redirect_chain or None)
+    platform = resolution.platform
+    accepted = list(platform.regimes) if platform else []
+    regime = choose_regime(jurisdiction=case.jurisdiction, accepted=accepted, override=regime_override)
+    lang = choose_lang(platform_languages=list(platform.languages) if platform else [], preferred=preferred_lang)
+    if platform is not None:
+        channel = choose_channel(platform, regime)
+        if channel is not None:
+            return Recipient(
+                key=platform.slug, name=platform.name, platform=platform, channel_kind=channel.kind,
+                channel_address=channel.address, channel_confirmed=channel.confirmed, regime=regime, lang=lang,
+            ), platform  # fmt: skip
+    host = resolution.host
+    ip = evidence.resolved_ip if (not resolution.short_link or not evidence.redirect_chain) else ""
+    contact = abuse_contact_for(host=host, ip=ip, policy=policy)
+    site = platform.name if platform else registrable_domain(host) if host else evidence.url
+    if contact is not None:
+        holder = contact.holder or contact.email.split("@")[-1]
+        return Recipient(
+            key=contact.key, name=f"{holder} (abuse contact for {site})", platform=platform,
+            channel_kind="email", channel_address=contact.email, channel_confirmed=False,
+            regime=regime, lang=lang, via_rdap=True,
+        ), platform  # fmt: skip
+    return Recipient(
+        key=f"host:{registrable_domain(host) if host else evidence.url}", name=site, platform=platform,
+        channel_kind="email", channel_address="", channel_confirmed=False, regime=regime, lang=lang, via_rdap=True,
+    ), platform  # fmt: skip
+
+
+def _tz(lang: str) -> ZoneInfo:
+    return ZoneInfo(getattr(settings, "LANGUAGE_TIME_ZONES", {}).get(lang, "UTC"))
+
+
+def format_time(value: datetime | None, lang: str) -> str:
+    if value is None:
+        return "-"
+    local = value.astimezone(_tz(lang))
+    return local.strftime("%Y-%m-%d %H:%M %Z")
+
+
+def format_date(value: datetime, lang: str) -> str:
+    local = value.astimezone(_tz(lang))
+    if lang == "ko":
+        return f"{local.year}년 {local.month}월 {local.day}일"
+    return local.strftime("%-d %B %Y")
+
+
+def format_distance(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.3f}"
+
+
+@dataclass
+class LetterInput:
+    regime: Regime
+    lang: str
+    recipient_name: str
+    channel_address: str
+    victim_name: str
+    contact_email: str
+    acting_for: bool
+    org_name: str
+    authorised_on: str
+    authorisation_method: str
+    items: list[UrlEvidence]
+    reference_numbers: dict[int, int]
+    statement: str
+    signer_name: str
+    signer_role: str
+    signed_at: datetime | None
+    now: datetime
+    delisting: bool = False
+    titles: dict[int, str] = field(default_factory=dict)
+
+
+def render_letter(data: LetterInput) -> tuple[str, str]:
+    """(subject, plain-text body) of a notice."""
+    lang = data.lang if data.lang in LANGS else "en"
+    items = []
+    for n, ev in enumerate(data.items, start=1):
+        items.append(
+            {
+                "n": n,
+                "url": ev.url,
+                "final_url": ev.final_url,
+                "fetched_at": format_time(ev.fetched_at, lang),
+                "http_status": ev.http_status,
+                "page_sha256": ev.page_sha256,
+                "title": data.titles.get(ev.reported_url.pk, ""),
+                "media": [
+                    {
+                        "url": m["media_url"],
+                        "sha256": m["media_sha256"],
+                        "method": m["method"],
+                        "distance": format_distance(m["distance"]),
+                        "reference_n": data.reference_numbers.get(m["reference_id"], "?"),
+                    }
+                    for m in ev.matches
+                ],
+            }
+        )
+    context = {
+        "lang": lang,
+        "recipient_name": data.recipient_name,
+        "channel_address": data.channel_address if "@" in data.channel_address else "",
+        "today": format_date(data.now, lang),
+        "citation": data.regime.text("citation", lang),
+        "ground": data.regime.text("ground", lang),
+        "escalation": data.regime.text("escalation", lang),
+        "deadline_hours": data.regime.deadline_hours,
+        "victim_name": data.victim_name,
+        "contact_email": data.contact_email,
+        "acting_for": data.acting_for,
+        "org_name": data.org_name,
+        "authorised_on": data.authorised_on,
+        "authorisation_method": data.authorisation_method,
+        "items": items,
+        "count": len(items),
+        "statement": data.statement.strip(),
+        "signed": bool(data.signed_at and data.signer_name),
+        "signer_name": data.signer_name,
+        "signer_role": data.signer_role,
+        "signed_at": format_time(data.signed_at, lang),
+        "delisting": data.delisting,
+    }
+    text = render_to_string(f"notices/letters/{data.regime.code}.{lang}.txt", context)
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    cleaned = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    subject, _, body = cleaned.partition("\n")
+    return subject.strip(), body.strip() + "\n"
+
+
+def is_delisting(platform: Platform | None) -> bool:
+    return platform is not None and platform.kind == PlatformKind.SEARCH
