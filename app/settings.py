@@ -210,6 +210,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "recover-stuck-scans": {"task": "cases.recover_stuck_scans", "schedule": 300.0},
+    # Tracking: each run reads only what is due (index on next_check_at), in bounded batches.
+    "tracking-dispatch-due-rechecks": {"task": "tracking.dispatch_due_rechecks", "schedule": 60.0},
+    "tracking-dispatch-due-watches": {"task": "tracking.dispatch_due_watches", "schedule": 300.0},
+    "tracking-sweep": {"task": "tracking.sweep", "schedule": 300.0},
 }
 
 # Fetching (see app/lib/http.py). Private networks can only be reached when listed here.

@@ -7,5 +7,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("app.tracking.urls")),
     path("", include("app.web.urls")),
+    path("", include("app.notices.urls")),
 ]

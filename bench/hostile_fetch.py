@@ -68,7 +68,17 @@ def build_cases(net: Internet) -> list[tuple[str, str, set[str]]]:
     site.route("/to-canary", lambda h: send(h, b"", status=302, headers={"Location": spellings[1][1]}))
     site.page("/images-to-canary", "".join(f'<img src="{url}">' for _label, url in spellings))
     site.page("/5000-images", "".join(f'<img src="/photos/{small}?n={i}">' for i in range(5000)))
-    hostile_media = ["/bomb.png", "/truncated.jpg", "/html-as-jpeg", "/empty", "/e500", "/drip", "/gzip-bomb", "/brotli-bomb", "/to-canary"]
+    hostile_media = [
+        "/bomb.png",
+        "/truncated.jpg",
+        "/html-as-jpeg",
+        "/empty",
+        "/e500",
+        "/drip",
+        "/gzip-bomb",
+        "/brotli-bomb",
+        "/to-canary",
+    ]
     site.page("/hostile-media", "".join(f'<img src="{src}">' for src in hostile_media))
 
     cases: list[tuple[str, str, set[str]]] = [
@@ -146,9 +156,13 @@ def main() -> int:
         for r in rows:
             flag = "" if r["status"] in r["expected"] else "   <-- UNEXPECTED"
             media = f" media={r['media']}" if r["media"] else ""
-            print(f"{r['case']:<{width}}  {r['status']:<8} {r['seconds']:7.2f}s  rss={r['rss_mb_so_far']:.0f}MB{media}{flag}")
+            print(
+                f"{r['case']:<{width}}  {r['status']:<8} {r['seconds']:7.2f}s  rss={r['rss_mb_so_far']:.0f}MB{media}{flag}"
+            )
         print(f"\ncanary contacts: {canary_contacts}")
-        print(f"peak RSS: {report['peak_rss_mb']} MB; slowest case: {max(r['seconds'] for r in rows):.2f} s; total {report['total_seconds']} s")
+        print(
+            f"peak RSS: {report['peak_rss_mb']} MB; slowest case: {max(r['seconds'] for r in rows):.2f} s; total {report['total_seconds']} s"
+        )
     ok = canary_contacts == 0 and all(r["status"] in r["expected"] and r["seconds"] < 30 for r in rows)
     return 0 if ok else 1
 

@@ -43,7 +43,12 @@ class TokenForm(forms.Form):
         label=_("6-digit code from your authenticator app"),
         max_length=8,
         widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True, "pattern": "[0-9 ]*"}
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "one-time-code",
+                "autofocus": True,
+                "pattern": "[0-9 ]*",
+            }
         ),
     )
 

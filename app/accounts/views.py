@@ -25,6 +25,7 @@ from app.accounts.forms import MemberAddForm, MemberRoleForm, OrganizationSettin
 from app.accounts.models import Membership, Role
 from app.accounts.selectors import membership_for_user
 from app.web.decorators import admin_required, member_required
+from app.web.views import _actor
 
 
 def _safe_next(request: HttpRequest, default: str = "/") -> str:
@@ -50,7 +51,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
             password=password,
             role=form.cleaned_data["role"],
             email=form.cleaned_data["email"],
-            actor=request.user,  # type: ignore[arg-type]
+            actor=_actor(request),
         )
         # Shown once, on this response only.
         created = {"username": membership.user.username, "password": password}
@@ -90,7 +91,9 @@ def member_edit(request: HttpRequest, membership_id: int) -> HttpResponse:
         if membership.user_id == request.user.pk and form.cleaned_data["role"] != Role.ADMIN:
             messages.error(request, _("You cannot remove your own admin role."))
         else:
-            account_services.member_set_role(membership=membership, role=form.cleaned_data["role"], actor=request.user)  # type: ignore[arg-type]
+            account_services.member_set_role(
+                membership=membership, role=form.cleaned_data["role"], actor=_actor(request)
+            )
             messages.success(request, _("Role changed."))
             return redirect("member_list")
     return render(request, "accounts/member_edit.html", {"member": membership, "form": form})
@@ -103,7 +106,7 @@ def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
     if membership.user_id == request.user.pk:
         messages.error(request, _("You cannot remove yourself."))
         return redirect("member_list")
-    account_services.member_remove(membership=membership, actor=request.user)  # type: ignore[arg-type]
+    account_services.member_remove(membership=membership, actor=_actor(request))
     messages.success(request, _("The member can no longer log in."))
     return redirect("member_list")
 
@@ -116,7 +119,7 @@ def member_reset_two_factor(request: HttpRequest, membership_id: int) -> HttpRes
     TOTPDevice.objects.filter(user_id=membership.user_id).delete()
     account_services.audit_record(
         organization=membership.organization,
-        actor=request.user,  # type: ignore[arg-type]
+        actor=_actor(request),
         action="member.2fa_reset",
         object_type="user",
         object_id=membership.user_id,
@@ -133,7 +136,7 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
         form.save()
         account_services.audit_record(
             organization=organization,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=_actor(request),
             action="org.settings",
             detail={"fields": sorted(form.changed_data)},
         )
@@ -169,7 +172,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     if membership is None:
         raise Http404("No organisation")
     if user_has_device(request.user, confirmed=True):
-        if not request.user.is_verified():  # type: ignore[attr-defined]
+        if not request.user.is_verified():  # type: ignore[union-attr]
             return redirect("two_factor_verify")
         return render(request, "accounts/two_factor_on.html", {})
     with transaction.atomic():
@@ -184,14 +187,18 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             account_services.audit_record(
                 organization=membership.organization,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=_actor(request),
                 action="member.2fa_enrol",
                 object_type="user",
                 object_id=request.user.pk,
             )
-            messages.success(request, _("Two-step login is on. You will be asked for a code each time you log in."))
+            messages.success(
+                request, _("Two-step login is on. You will be asked for a code each time you log in.")
+            )
             return redirect(_safe_next(request, "/"))
-        form.add_error("token", _("That code did not work. Check the time on your phone and try the newest code."))
+        form.add_error(
+            "token", _("That code did not work. Check the time on your phone and try the newest code.")
+        )
     secret = base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
     return render(
         request,
@@ -208,7 +215,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
-    if request.user.is_verified():  # type: ignore[attr-defined]
+    if request.user.is_verified():  # type: ignore[union-attr]
         return redirect(_safe_next(request, "/"))
     devices = list(TOTPDevice.objects.filter(user=request.user, confirmed=True))
     if not devices:
@@ -234,7 +241,7 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
     TOTPDevice.objects.filter(user=request.user).delete()
     account_services.audit_record(
         organization=membership.organization,
-        actor=request.user,  # type: ignore[arg-type]
+        actor=_actor(request),
         action="member.2fa_disable",
         object_type="user",
         object_id=request.user.pk,

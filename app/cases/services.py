@@ -104,8 +104,13 @@ def url_key(normalized: str) -> str:
     return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
 
 
-def reported_urls_add(*, case: Case, actor: User | None, urls: Iterable[str]) -> UrlReportResult:
-    """Add URLs to a case (normalised, de-duplicated) and queue each one for scanning once saved."""
+def reported_urls_add(
+    *, case: Case, actor: User | None, urls: Iterable[str], enqueue: bool = True
+) -> UrlReportResult:
+    """Add URLs to a case (normalised, de-duplicated) and queue each one for scanning once saved.
+
+    ``enqueue=False``: the caller scans them itself, in-process (the ``takedown`` command).
+    """
     result = UrlReportResult()
     seen: set[str] = set()
     pending: list[ReportedUrl] = []
@@ -150,7 +155,7 @@ def reported_urls_add(*, case: Case, actor: User | None, urls: Iterable[str]) ->
                 continue
             result.added.append(item)
         queued_ids = [u.pk for u in result.added if u.state == UrlState.QUEUED]
-        if queued_ids:
+        if queued_ids and enqueue:
             transaction.on_commit(lambda: _enqueue_scans(queued_ids))
     if result.added:
         audit_record(

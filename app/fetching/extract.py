@@ -28,9 +28,7 @@ _LAZY_SRCSET = ("data-srcset", "data-lazy-srcset")
 _META_IMAGE = frozenset(
     {"og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src"}
 )
-_META_VIDEO = frozenset(
-    {"og:video", "og:video:url", "og:video:secure_url", "twitter:player:stream"}
-)
+_META_VIDEO = frozenset({"og:video", "og:video:url", "og:video:secure_url", "twitter:player:stream"})
 _CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s][^)]*?))\s*\)""", re.IGNORECASE)
 _SKIPPED_SCHEMES = ("data:", "javascript:", "blob:", "about:", "mailto:", "tel:", "file:")
 

@@ -1,3 +1,7 @@
+"""Evidence of what Jium fetched: one FetchRecord per scan of a reported URL, one MediaItem per
+image or video found on it. Times are UTC; bytes are kept only when the case opted in, encrypted.
+"""
+
 from __future__ import annotations
 
 from django.db import models
@@ -18,6 +22,7 @@ class FetchRecord(models.Model):
 
     reported_url = models.ForeignKey(ReportedUrl, on_delete=models.CASCADE, related_name="fetches")
     requested_url = models.CharField(max_length=4000)
+    # Every URL requested, in order, from the requested one to the final one.
     redirect_chain = models.JSONField(default=list)
     final_url = models.CharField(max_length=4000, blank=True)
     resolved_ip = models.CharField(max_length=64, blank=True)
@@ -28,8 +33,17 @@ class FetchRecord(models.Model):
     sha256 = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=10, choices=FetchStatus.choices)
     error = models.CharField(max_length=500, blank=True)
+    # Stable identifier of the failure (see app/lib/http.py and app/fetching/scan.py), for the UI.
+    error_code = models.CharField(max_length=40, blank=True)
     # "scan" for the first check, "recheck" for later ones (tracking).
     purpose = models.CharField(max_length=20, default="scan")
+    page_kind = models.CharField(max_length=10, blank=True)  # html | image | video
+    links_found = models.PositiveIntegerField(default=0)
+    # More media on the page than the per-page cap: the rest were not checked.
+    truncated = models.BooleanField(default=False)
+    elapsed_ms = models.PositiveIntegerField(null=True, blank=True)
+    # The page's bytes, only when the case opted in to keeping evidence copies.
+    content = EncryptedBinaryField()
 
     class Meta:
         ordering = ["-fetched_at", "-id"]
@@ -41,6 +55,8 @@ class FetchRecord(models.Model):
 class MediaItem(models.Model):
     fetch = models.ForeignKey(FetchRecord, on_delete=models.CASCADE, related_name="media")
     url = models.CharField(max_length=4000)
+    # How the page showed it: "direct" (the URL itself), "img", "srcset", "og:image", ...
+    source = models.CharField(max_length=30, blank=True)
     kind = models.CharField(max_length=10)  # image | video
     mime = models.CharField(max_length=100, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
@@ -48,9 +64,22 @@ class MediaItem(models.Model):
     height = models.PositiveIntegerField(null=True, blank=True)
     size = models.PositiveBigIntegerField(null=True, blank=True)
     pdq_hex = models.CharField(max_length=64, blank=True)
+    # Fingerprint of the image, or of the video frame that matched best (else the first frame).
     fingerprint = models.BinaryField(null=True, blank=True)
+    # PDQ (hex) of every video frame looked at; empty for images.
+    frame_hashes = models.JSONField(default=list, blank=True)
+    match_frame = models.PositiveSmallIntegerField(null=True, blank=True)
     hash_versions = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=FetchStatus.choices, default=FetchStatus.OK)
     error = models.CharField(max_length=500, blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    # Evidence of the fetch of this file (it may live on another host than the page).
+    redirect_chain = models.JSONField(default=list, blank=True)
+    final_url = models.CharField(max_length=4000, blank=True)
+    resolved_ip = models.CharField(max_length=64, blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
     # Only when the case opted in to keeping evidence copies.
     content = EncryptedBinaryField()
 

@@ -12,8 +12,10 @@ import concurrent.futures
 import hashlib
 import threading
 import time
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from app.fetching.extract import MediaLink, extract_media_links, looks_like_html
 from app.lib.http import FetchFailed, FetchPolicy, FetchRefused, FetchResponse, fetch
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from app.matching.engine import Matcher, MatchResult
     from app.matching.fingerprint import Fingerprint
 
-__all__ = ["MediaOutcome", "ScanOutcome", "scan_url"]
+__all__ = ["MediaOutcome", "ScanOutcome", "matcher_from_files", "outcome_as_json", "scan_url"]
 
 DEFAULT_TIME_BUDGET = 300.0
 # Links collected from a page beyond the ones fetched, only to tell people how many there were.
@@ -314,3 +316,111 @@ def scan_url(
 def _finish(outcome: ScanOutcome, clock: _Clock) -> ScanOutcome:
     outcome.elapsed = time.monotonic() - clock.start
     return outcome
+
+
+def matcher_from_files(paths: Sequence[Path]) -> tuple[Matcher | None, list[tuple[str, str]]]:
+    """A matcher keyed by file name for the reference images among ``paths``.
+
+    Returns (matcher or None when no usable image, [(file name, reason)] for skipped files).
+    """
+    from app.matching.engine import Matcher
+    from app.matching.fingerprint import fingerprint_reference
+
+    references: list[tuple[Hashable, Fingerprint]] = []
+    skipped: list[tuple[str, str]] = []
+    for path in sorted(paths):
+        if not path.is_file():
+            continue
+        try:
+            media = decode_media(path.read_bytes(), max_frames=1)
+        except DecodeError as exc:
+            skipped.append((path.name, exc.reason))
+            continue
+        except OSError as exc:
+            skipped.append((path.name, str(exc)))
+            continue
+        references.append((path.name, fingerprint_reference(media.frames[0])))
+    return (Matcher(references) if references else None), skipped
+
+
+def json_safe(value: Any) -> Any:
+    """Match details hold numpy scalars and tuples; JSON wants plain values."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        return value.item()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def outcome_as_json(outcome: ScanOutcome) -> dict[str, Any]:
+    """The ``scan_url --json`` object: the contract keys first, then extra evidence.
+
+    ``media`` lists the images and videos that were read; files that could not be fetched or
+    read are listed in ``skipped_media`` with the reason.
+    """
+    media = []
+    skipped = []
+    for item in outcome.media:
+        if item.status == "ok" and item.kind in ("image", "video"):
+            matches = []
+            if item.match is not None:
+                matches.append(
+                    {
+                        "reference": json_safe(item.match.reference_key),
+                        "method": item.match.method,
+                        "distance": float(item.match.distance),
+                        "frame": item.match_frame,
+                        "details": json_safe(item.match.details),
+                    }
+                )
+            media.append(
+                {
+                    "url": item.url,
+                    "kind": item.kind,
+                    "sha256": item.sha256,
+                    "width": item.width,
+                    "height": item.height,
+                    "matches": matches,
+                    "mime": item.mime,
+                    "size": item.size,
+                    "source": item.source,
+                    "frames": len(item.fingerprints),
+                    "pdq": item.fingerprint.pdq.hex() if item.fingerprint else None,
+                    "final_url": item.fetch.final_url if item.fetch else None,
+                }
+            )
+        else:
+            skipped.append(
+                {
+                    "url": item.url,
+                    "status": item.status,
+                    "error": item.error,
+                    "error_code": item.error_code,
+                    "source": item.source,
+                }
+            )
+    page = outcome.page
+    return {
+        "url": outcome.url,
+        "final_url": outcome.final_url,
+        "status": outcome.status,
+        "error": outcome.error if outcome.status != "ok" else None,
+        "http_status": outcome.http_status,
+        "media": media,
+        "error_code": outcome.error_code if outcome.status != "ok" else None,
+        "page_kind": outcome.page_kind,
+        "redirect_chain": list(page.redirect_chain) if page else [],
+        "resolved_ip": page.resolved_ip if page else None,
+        "fetched_at": page.fetched_at.isoformat() if page else None,
+        "sha256": page.sha256 if page else None,
+        "size": page.size if page else None,
+        "headers": dict(page.headers) if page else {},
+        "links_found": outcome.links_found,
+        "truncated": outcome.truncated,
+        "skipped_media": skipped,
+        "elapsed_seconds": round(outcome.elapsed, 3),
+    }

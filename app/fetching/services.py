@@ -1,8 +1,9 @@
-"""Fetching a reported URL and keeping the evidence of what was found."""
+"""Scanning reported URLs and keeping the evidence of what was found."""
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -11,84 +12,153 @@ from django.utils import timezone
 from app.cases.models import ReportedUrl, UrlState
 from app.fetching.models import FetchRecord, FetchStatus, MediaItem
 
+if TYPE_CHECKING:
+    from app.fetching.scan import MediaOutcome, ScanOutcome
+    from app.matching.engine import Matcher
+
 log = logging.getLogger(__name__)
 
 
-def reported_url_fetch_and_match(*, reported_url: ReportedUrl, purpose: str = "scan") -> ReportedUrl:
-    from app.fetching.scan import scan_url
+def url_scan(*, url: str, matcher: Matcher | None = None, keep_bytes: bool = False) -> ScanOutcome:
+    """Scan one URL with the configured limits (FETCH_* settings). Touches no database.
+
+    The one place where settings become scan limits, shared by the Celery pipeline, the
+    ``scan_url`` command and tracking re-checks.
+    """
+    from app.fetching.scan import DEFAULT_TIME_BUDGET, scan_url
     from app.lib.http import policy_from_settings
+    from app.matching.decode import DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS
+
+    return scan_url(
+        url,
+        policy=policy_from_settings(),
+        matcher=matcher,
+        max_media=int(getattr(settings, "FETCH_MAX_MEDIA_PER_PAGE", 200)),
+        keep_bytes=keep_bytes,
+        max_pixels=int(getattr(settings, "FETCH_MAX_PIXELS", DEFAULT_MAX_PIXELS)),
+        max_frames=int(getattr(settings, "FETCH_MAX_VIDEO_FRAMES", DEFAULT_MAX_FRAMES)),
+        workers=int(getattr(settings, "FETCH_MEDIA_WORKERS", 4)),
+        time_budget=float(getattr(settings, "FETCH_SCAN_TIME_BUDGET", DEFAULT_TIME_BUDGET)),
+    )
+
+
+def _media_item(record: FetchRecord, item: MediaOutcome, *, keep_bytes: bool) -> MediaItem:
     from app.matching.fingerprint import HASH_VERSIONS
+
+    fingerprints = item.fingerprints
+    chosen = None
+    if fingerprints:
+        chosen = fingerprints[item.match_frame or 0] if item.match is not None else fingerprints[0]
+    evidence = item.fetch
+    return MediaItem(
+        fetch=record,
+        url=item.url[:4000],
+        source=item.source[:30],
+        kind=item.kind or "",
+        mime=(item.mime or "")[:100],
+        sha256=item.sha256 or "",
+        width=item.width,
+        height=item.height,
+        size=item.size,
+        pdq_hex=chosen.pdq.hex() if chosen is not None else "",
+        fingerprint=chosen.to_bytes() if chosen is not None else None,
+        frame_hashes=[fp.pdq.hex() for fp in fingerprints] if item.kind == "video" else [],
+        match_frame=item.match_frame if item.match is not None else None,
+        hash_versions=dict(HASH_VERSIONS) if chosen is not None else {},
+        status=item.status,
+        error=(item.error or "")[:500],
+        error_code=(item.error_code or "")[:40],
+        redirect_chain=list(evidence.redirect_chain) if evidence else [],
+        final_url=(evidence.final_url if evidence else "")[:4000],
+        resolved_ip=(evidence.resolved_ip or "") if evidence else "",
+        http_status=evidence.http_status if evidence else None,
+        headers=dict(evidence.headers) if evidence else {},
+        fetched_at=evidence.fetched_at if evidence else None,
+        content=item.content if keep_bytes and item.content else None,
+    )
+
+
+def fetch_record_create(
+    *, reported_url: ReportedUrl, outcome: ScanOutcome, purpose: str = "scan", keep_bytes: bool = False
+) -> FetchRecord:
+    """Store the evidence of one scan: the page fetch and every media item found on it."""
+    page = outcome.page
+    record = FetchRecord.objects.create(
+        reported_url=reported_url,
+        requested_url=outcome.url[:4000],
+        redirect_chain=list(page.redirect_chain) if page else [],
+        final_url=(page.final_url if page else "")[:4000],
+        resolved_ip=(page.resolved_ip or "") if page else "",
+        http_status=page.http_status if page else None,
+        headers=dict(page.headers) if page else {},
+        fetched_at=page.fetched_at if page else timezone.now(),
+        size=page.size if page else None,
+        sha256=page.sha256 if page else "",
+        status=outcome.status,
+        error=(outcome.error or "")[:500],
+        error_code=(outcome.error_code or "")[:40],
+        purpose=purpose,
+        page_kind=outcome.page_kind or "",
+        links_found=outcome.links_found,
+        truncated=outcome.truncated,
+        elapsed_ms=int(outcome.elapsed * 1000),
+        content=page.body if keep_bytes and page is not None and page.body else None,
+    )
+    items = [_media_item(record, item, keep_bytes=keep_bytes) for item in outcome.media]
+    MediaItem.objects.bulk_create(items)
+    return record
+
+
+def reported_url_fetch_and_match(*, reported_url: ReportedUrl, purpose: str = "scan") -> ReportedUrl:
+    """Scan a reported URL against its case's references and record evidence and matches.
+
+    For purpose "scan" the URL's state becomes matched / no_match / failed; a redelivered task
+    replaces its own earlier attempt, so evidence and matches are never counted twice.
+    "recheck" (tracking) only adds a new record.
+    """
     from app.matching.models import Match
     from app.matching.selectors import case_matcher
 
     case = reported_url.case
     matcher = case_matcher(case=case)
-    outcome = scan_url(
-        reported_url.normalized_url,
-        policy=policy_from_settings(),
-        matcher=matcher,
-        max_media=settings.FETCH_MAX_MEDIA_PER_PAGE,
-        keep_bytes=case.keep_evidence,
-    )
-    page = outcome.page
+    outcome = url_scan(url=reported_url.normalized_url, matcher=matcher, keep_bytes=case.keep_evidence)
     with transaction.atomic():
         locked = ReportedUrl.objects.select_for_update().filter(pk=reported_url.pk).first()
         if locked is None:  # the case was erased while we were fetching
             return reported_url
         if purpose == "scan":
-            # A redelivered task replaces its own earlier, unfinished attempt.
             FetchRecord.objects.filter(reported_url=locked, purpose="scan").delete()
-        record = FetchRecord.objects.create(
-            reported_url=locked,
-            requested_url=reported_url.normalized_url,
-            redirect_chain=list(page.redirect_chain) if page else [],
-            final_url=(page.final_url if page else "")[:4000],
-            resolved_ip=(page.resolved_ip or "") if page else "",
-            http_status=page.http_status if page else None,
-            headers=dict(page.headers) if page else {},
-            fetched_at=page.fetched_at if page else timezone.now(),
-            size=page.size if page else None,
-            sha256=page.sha256 if page else "",
-            status=outcome.status,
-            error=(outcome.error or "")[:500],
-            purpose=purpose,
+        record = fetch_record_create(
+            reported_url=locked, outcome=outcome, purpose=purpose, keep_bytes=case.keep_evidence
         )
-        matched = False
-        for item in outcome.media:
-            fp = getattr(item, "fingerprint", None)
-            media = MediaItem.objects.create(
-                fetch=record,
-                url=item.url[:4000],
-                kind=item.kind or "",
-                mime=(item.mime or "")[:100],
-                sha256=item.sha256 or "",
-                width=item.width,
-                height=item.height,
-                size=getattr(item, "size", None),
-                pdq_hex=fp.pdq.hex() if fp is not None else "",
-                fingerprint=fp.to_bytes() if fp is not None else None,
-                hash_versions=dict(HASH_VERSIONS) if fp is not None else {},
-                error=(item.error or "")[:500],
-                content=item.content if case.keep_evidence and getattr(item, "content", None) else None,
+        media = list(record.media.order_by("id").only("id"))
+        matches = [
+            Match(
+                reported_url=locked,
+                media_item_id=row.pk,
+                reference_id=int(str(item.match.reference_key)),
+                method=item.match.method,
+                distance=float(item.match.distance),
+                details=_plain(item.match.details),
             )
-            if item.match is not None:
-                matched = True
-                Match.objects.get_or_create(
-                    media_item=media,
-                    reference_id=int(str(item.match.reference_key)),
-                    defaults={
-                        "reported_url": locked,
-                        "method": item.match.method,
-                        "distance": float(item.match.distance),
-                        "details": item.match.details,
-                    },
-                )
+            for row, item in zip(media, outcome.media, strict=True)
+            if item.match is not None
+        ]
+        Match.objects.bulk_create(matches)
         if purpose == "scan":
             if outcome.status != FetchStatus.OK:
                 locked.state = UrlState.FAILED
             else:
-                locked.state = UrlState.MATCHED if matched else UrlState.NO_MATCH
+                locked.state = UrlState.MATCHED if matches else UrlState.NO_MATCH
             locked.error = (outcome.error or "")[:500]
             locked.last_scanned_at = timezone.now()
             locked.save(update_fields=["state", "error", "last_scanned_at", "updated_at"])
     return locked
+
+
+def _plain(details: dict[str, object]) -> dict[str, object]:
+    from app.fetching.scan import json_safe
+
+    value = json_safe(details)  # numpy scalars from the matcher are not JSON
+    assert isinstance(value, dict)
+    return value

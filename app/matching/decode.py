@@ -140,9 +140,11 @@ def _decode_image(data: bytes, mime: str, max_pixels: int, draft_size: int | Non
                 raise DecodeError("image has no pixels")
             if width * height > max_pixels:
                 raise DecodeError("image too large (decompression bomb)")
-            if draft_size and img.format == "JPEG":
-                # DCT-domain downscaling: decodes a 1/2, 1/4 or 1/8 size image directly.
-                img.draft("RGB", (draft_size, draft_size))
+            if draft_size and img.format == "JPEG" and max(width, height) > draft_size:
+                # DCT-domain downscaling: decodes a 1/2, 1/4 or 1/8 size image directly,
+                # never below draft_size on the long side.
+                scale = draft_size / max(width, height)
+                img.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
             orientation = img.getexif().get(0x0112, 1)
             img.load()
             img = ImageOps.exif_transpose(img) or img
@@ -156,7 +158,8 @@ def _decode_image(data: bytes, mime: str, max_pixels: int, draft_size: int | Non
     except MemoryError as exc:
         raise DecodeError("image too large (decompression bomb)") from exc
     except Image.UnidentifiedImageError as exc:
-        raise DecodeError("not an image or video") from exc
+        # The magic bytes said image, but nothing behind them decodes.
+        raise DecodeError(f"corrupt {mime.split('/', 1)[1].upper()}") from exc
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as exc:
         msg = str(exc).lower()
         kind = mime.split("/", 1)[1].upper()

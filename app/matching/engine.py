@@ -16,8 +16,12 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import logging
+
 import cv2
-import faiss
+
+logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # its CPU probing is noise
+import faiss  # noqa: E402
 import numpy as np
 from PIL import Image
 
@@ -304,3 +308,20 @@ class Matcher:
 
 def match_image(img: Image.Image, matcher: Matcher) -> MatchResult | None:
     return matcher.match(fingerprint_candidate(img))
+
+
+def match_frames(frames: Sequence[Image.Image], matcher: Matcher) -> tuple[MatchResult | None, int | None]:
+    """Best match over the frames of one image or video, and the index of that frame.
+
+    Hash matches win over feature matches (they are exact evidence); among feature matches
+    the one with the most inliers wins.
+    """
+    best: tuple[tuple[int, float], MatchResult, int] | None = None
+    for i, frame in enumerate(frames):
+        res = match_image(frame, matcher)
+        if res is None:
+            continue
+        rank = (1, -res.distance) if res.method.startswith("pdq") else (0, float(res.details.get("inliers", 0)))
+        if best is None or rank > best[0]:
+            best = (rank, res, i)
+    return (best[1], best[2]) if best else (None, None)

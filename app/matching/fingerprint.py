@@ -24,9 +24,11 @@ PDQ_MIN_QUALITY = 50  # below this a PDQ hash describes a flat image: never matc
 FEATURE_SIDE = 800  # long side of the grey image that local features are computed on
 REFERENCE_FEATURES = 1500
 CANDIDATE_FEATURES = 2000
+# Fetched images are often pages or collages in which the reference is a small part.
+CANDIDATE_FEATURE_SIDE = 800
 # Small images are enlarged only a little: upscaling adds no detail, only blurry keypoints.
 MAX_UPSCALE = 2.5
-_GRID = 4  # keypoints are spread over a GRID x GRID layout so one textured corner cannot hog them
+GRID = 8  # keypoints are spread over a GRID x GRID layout so one textured corner cannot hog them
 
 _FLAG_DIHEDRAL = 1
 _FLAG_TRIM = 2
@@ -148,29 +150,43 @@ def _bits_to_bytes(bits: np.ndarray) -> bytes:
     return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes()
 
 
-def _pdq_input(img: Image.Image) -> np.ndarray:
-    img = img if img.mode == "RGB" else img.convert("RGB")
-    if img.width > PDQ_SIDE or img.height > PDQ_SIDE:
-        img = img.copy()
-        img.thumbnail((PDQ_SIDE, PDQ_SIDE), Image.Resampling.BILINEAR)
-    return np.asarray(img)
+def _rgb(img: Image.Image) -> np.ndarray:
+    return np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
+
+
+def _shrink(a: np.ndarray, side: int) -> np.ndarray:
+    """Shrink so the long side is at most ``side`` (area averaging, as a thumbnail would)."""
+    h, w = a.shape[:2]
+    if max(h, w) <= side:
+        return a
+    s = side / max(h, w)
+    return cv2.resize(a, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+
+
+def _pdq_of_small(small: np.ndarray) -> tuple[bytes, int]:
+    bits, quality = pdqhash.compute(np.ascontiguousarray(small))
+    return _bits_to_bytes(bits), int(quality)
 
 
 def pdq_hash(img: Image.Image) -> tuple[bytes, int]:
     """PDQ hash (32 bytes) and quality (0-100) of an image, as Meta's tools compute it."""
-    bits, quality = pdqhash.compute(_pdq_input(img))
-    return _bits_to_bytes(bits), int(quality)
+    return _pdq_of_small(_shrink(_rgb(img), PDQ_SIDE))
 
 
 _DIHEDRAL = [
-    Image.Transpose.ROTATE_90,
-    Image.Transpose.ROTATE_180,
-    Image.Transpose.ROTATE_270,
-    Image.Transpose.FLIP_LEFT_RIGHT,
-    Image.Transpose.FLIP_TOP_BOTTOM,
-    Image.Transpose.TRANSPOSE,
-    Image.Transpose.TRANSVERSE,
+    lambda a: np.rot90(a, 1),
+    lambda a: np.rot90(a, 2),
+    lambda a: np.rot90(a, 3),
+    lambda a: a[:, ::-1],
+    lambda a: a[::-1, :],
+    lambda a: np.rot90(a[:, ::-1], 1),
+    lambda a: np.rot90(a[:, ::-1], 3),
 ]
+
+
+def _pdq_dihedral_of_small(small: np.ndarray) -> tuple[list[bytes], int]:
+    first, quality = _pdq_of_small(small)
+    return [first] + [_pdq_of_small(t(small))[0] for t in _DIHEDRAL], quality
 
 
 def pdq_hash_dihedral(img: Image.Image) -> tuple[list[bytes], int]:
@@ -179,25 +195,17 @@ def pdq_hash_dihedral(img: Image.Image) -> tuple[list[bytes], int]:
     Each variant is hashed from the really transposed pixels: pdqhash's DCT-domain shortcut
     is up to ~30 bits off on mirrors, which is the whole PDQ threshold.
     """
-    small = Image.fromarray(_pdq_input(img))
-    first, quality = pdq_hash(small)
-    return [first] + [pdq_hash(small.transpose(t))[0] for t in _DIHEDRAL], quality
+    return _pdq_dihedral_of_small(_shrink(_rgb(img), PDQ_SIDE))
 
 
-def trim_box(img: Image.Image, *, tolerance: int = 14) -> tuple[int, int, int, int] | None:
-    """Box (l, t, r, b) inside uniform borders (letterbox bars, frames), or None if none."""
-    small = img.convert("L")
-    scale = 1.0
-    if max(small.size) > 256:
-        scale = max(small.size) / 256
-        small = small.resize(
-            (max(1, round(img.width / scale)), max(1, round(img.height / scale))),
-            Image.Resampling.BILINEAR,
-        )
-    a = np.asarray(small, dtype=np.int16)
+def _trim_box_array(rgb: np.ndarray, tolerance: int = 14) -> tuple[int, int, int, int] | None:
+    full_h, full_w = rgb.shape[:2]
+    small = _shrink(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY), 256)
+    a = small.astype(np.int16)
     h, w = a.shape
     if h < 16 or w < 16:
         return None
+    scale = full_w / w
 
     def _uniform(lines: np.ndarray, colour: float) -> np.ndarray:
         # A border line: nearly all of it within tolerance of the border colour.
@@ -208,41 +216,41 @@ def trim_box(img: Image.Image, *, tolerance: int = 14) -> tuple[int, int, int, i
     for colour in np.unique(np.round(corners)):
         rows = _uniform(a, colour)
         cols = _uniform(a.T, colour)
-        t = int(np.argmin(rows)) if not rows.all() else 0
-        b = int(np.argmin(rows[::-1])) if not rows.all() else 0
-        lft = int(np.argmin(cols)) if not cols.all() else 0
-        rgt = int(np.argmin(cols[::-1])) if not cols.all() else 0
-        top, bottom, left, right = max(top, t), max(bottom, b), max(left, lft), max(right, rgt)
+        if rows.all() or cols.all():
+            return None  # a flat image: nothing inside to keep
+        top = max(top, int(np.argmin(rows)))
+        bottom = max(bottom, int(np.argmin(rows[::-1])))
+        left = max(left, int(np.argmin(cols)))
+        right = max(right, int(np.argmin(cols[::-1])))
     if top + bottom + left + right < 2:
         return None
     if h - top - bottom < h * 0.3 or w - left - right < w * 0.3:
         return None
-    box = (
-        int(left * scale),
-        int(top * scale),
-        int(round((w - right) * scale)),
-        int(round((h - bottom) * scale)),
-    )
     # One line inward removes the soft edge left by resampling/JPEG at the bar boundary.
     pad = int(np.ceil(scale))
     box = (
-        min(box[0] + (pad if left else 0), img.width - 1),
-        min(box[1] + (pad if top else 0), img.height - 1),
-        max(box[2] - (pad if right else 0), 1),
-        max(box[3] - (pad if bottom else 0), 1),
+        min(int(left * scale) + (pad if left else 0), full_w - 1),
+        min(int(top * scale) + (pad if top else 0), full_h - 1),
+        max(round((w - right) * scale) - (pad if right else 0), 1),
+        max(round((h - bottom) * scale) - (pad if bottom else 0), 1),
     )
     if box[2] <= box[0] or box[3] <= box[1]:
         return None
     return box
 
 
+def trim_box(img: Image.Image, *, tolerance: int = 14) -> tuple[int, int, int, int] | None:
+    """Box (l, t, r, b) inside uniform borders (letterbox bars, frames), or None if none."""
+    return _trim_box_array(_rgb(img), tolerance)
+
+
 # ---------------------------------------------------------------------------- ORB
 
 
-def _feature_gray(img: Image.Image) -> np.ndarray:
-    gray = np.asarray(img.convert("L"))
+def _feature_gray(rgb: np.ndarray, side: int) -> np.ndarray:
+    gray = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
     h, w = gray.shape
-    scale = min(FEATURE_SIDE / max(h, w), MAX_UPSCALE)
+    scale = min(side / max(h, w), MAX_UPSCALE)
     if abs(scale - 1) > 0.02:
         interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
         gray = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=interp)
@@ -260,9 +268,11 @@ def _orb(n: int) -> cv2.ORB:
     return _orb_cache[n]
 
 
-def orb_features(img: Image.Image, n: int) -> tuple[tuple[int, int], np.ndarray, np.ndarray]:
+def orb_features(
+    img: Image.Image | np.ndarray, n: int, side: int = FEATURE_SIDE
+) -> tuple[tuple[int, int], np.ndarray, np.ndarray]:
     """Up to n ORB keypoints spread over a grid: (feature image size, xy n x 2, descriptors n x 32)."""
-    gray = _feature_gray(img)
+    gray = _feature_gray(_rgb(img) if isinstance(img, Image.Image) else img, side)
     h, w = gray.shape
     orb = _orb(n)
     kps = orb.detect(gray, None)
@@ -271,19 +281,20 @@ def orb_features(img: Image.Image, n: int) -> tuple[tuple[int, int], np.ndarray,
     if len(kps) > n:
         resp = np.array([k.response for k in kps], dtype=np.float32)
         pts = np.array([k.pt for k in kps], dtype=np.float32)
-        cell = (np.minimum(pts[:, 1] * _GRID // h, _GRID - 1) * _GRID + np.minimum(pts[:, 0] * _GRID // w, _GRID - 1)).astype(int)
+        cell = (
+            np.minimum(pts[:, 1] * GRID // h, GRID - 1) * GRID + np.minimum(pts[:, 0] * GRID // w, GRID - 1)
+        ).astype(int)
         order = np.lexsort((-resp, cell))
         # rank of each keypoint within its cell, strongest first
         rank = np.empty(len(kps), dtype=np.int64)
         sorted_cells = cell[order]
         starts = np.searchsorted(sorted_cells, sorted_cells, side="left")
         rank[order] = np.arange(len(kps)) - starts
-        per_cell = n // (_GRID * _GRID)
-        chosen = rank < per_cell
-        if chosen.sum() < n:  # fill up from the strongest of the rest
-            rest = np.flatnonzero(~chosen)
-            rest = rest[np.argsort(-resp[rest])][: n - int(chosen.sum())]
-            chosen[rest] = True
+        # Round-robin over cells, strongest first within each: every textured cell gets an
+        # equal share, so a photo inside a page full of text still keeps its keypoints.
+        take = np.lexsort((-resp, rank))[:n]
+        chosen = np.zeros(len(kps), bool)
+        chosen[take] = True
         kps = [kps[i] for i in np.flatnonzero(chosen)]
     kps, desc = orb.compute(gray, kps)
     if desc is None or not kps:
@@ -295,38 +306,38 @@ def orb_features(img: Image.Image, n: int) -> tuple[tuple[int, int], np.ndarray,
 # ---------------------------------------------------------------------------- fingerprints
 
 
-def _fingerprint(img: Image.Image, *, reference: bool) -> Fingerprint:
-    img = img if img.mode == "RGB" else img.convert("RGB")
-    if reference:
-        hashes, quality = pdq_hash_dihedral(img)
+def _hashes(rgb: np.ndarray, *, dihedral: bool) -> Fingerprint:
+    small = _shrink(rgb, PDQ_SIDE)
+    if dihedral:
+        hashes, quality = _pdq_dihedral_of_small(small)
         fp = Fingerprint(pdq=hashes[0], pdq_quality=quality, pdq_dihedral=hashes[1:])
     else:
-        h, quality = pdq_hash(img)
+        h, quality = _pdq_of_small(small)
         fp = Fingerprint(pdq=h, pdq_quality=quality)
-    box = trim_box(img)
+    box = _trim_box_array(small)
     if box is not None:
-        fp.pdq_trim, fp.pdq_trim_quality = pdq_hash(img.crop(box))
-    size, xy, desc = orb_features(img, REFERENCE_FEATURES if reference else CANDIDATE_FEATURES)
-    fp.feature_size, fp.keypoints, fp.descriptors = size, xy, desc
+        fp.pdq_trim, fp.pdq_trim_quality = _pdq_of_small(small[box[1] : box[3], box[0] : box[2]])
     return fp
 
 
 def fingerprint_reference(img: Image.Image) -> Fingerprint:
     """Everything needed to recognise this reference image later (the image itself is not kept)."""
-    return _fingerprint(img, reference=True)
+    rgb = _rgb(img)
+    fp = _hashes(rgb, dihedral=True)
+    fp.feature_size, fp.keypoints, fp.descriptors = orb_features(rgb, REFERENCE_FEATURES, FEATURE_SIDE)
+    return fp
 
 
 def fingerprint_candidate(img: Image.Image) -> Fingerprint:
     """Fingerprint of a fetched image or video frame, to compare against references."""
-    return _fingerprint(img, reference=False)
+    rgb = _rgb(img)
+    fp = _hashes(rgb, dihedral=False)
+    fp.feature_size, fp.keypoints, fp.descriptors = orb_features(
+        rgb, CANDIDATE_FEATURES, CANDIDATE_FEATURE_SIDE
+    )
+    return fp
 
 
 def fingerprint_hash_only(img: Image.Image) -> Fingerprint:
     """Stage-1 fingerprint only (PDQ and trimmed PDQ): for the NGO-wide hash index."""
-    img = img if img.mode == "RGB" else img.convert("RGB")
-    h, quality = pdq_hash(img)
-    fp = Fingerprint(pdq=h, pdq_quality=quality)
-    box = trim_box(img)
-    if box is not None:
-        fp.pdq_trim, fp.pdq_trim_quality = pdq_hash(img.crop(box))
-    return fp
+    return _hashes(_rgb(img), dihedral=False)

@@ -77,7 +77,11 @@ class UrlEvidence:
 def url_evidence(reported_url: ReportedUrl) -> UrlEvidence:
     from app.matching.models import Match
 
-    record = FetchRecord.objects.filter(reported_url=reported_url, purpose="scan").order_by("-fetched_at", "-id").first()
+    record = (
+        FetchRecord.objects.filter(reported_url=reported_url, purpose="scan")
+        .order_by("-fetched_at", "-id")
+        .first()
+    )
     evidence = UrlEvidence(reported_url=reported_url, url=reported_url.normalized_url)
     if record is not None:
         evidence.final_url = record.final_url
@@ -114,14 +118,21 @@ class Recipient:
 
 
 def recipient_for(
-    evidence: UrlEvidence, *, case: Case, regime_override: str, preferred_lang: str, policy: FetchPolicy | None
+    evidence: UrlEvidence,
+    *,
+    case: Case,
+    regime_override: str,
+    preferred_lang: str,
+    policy: FetchPolicy | None,
 ) -> tuple[Recipient, Platform | None]:
     """The recipient for one URL, and the platform it was resolved to (None: unknown host)."""
     resolution = resolve_url(evidence.url, policy=policy, redirect_chain=evidence.redirect_chain or None)
     platform = resolution.platform
     accepted = list(platform.regimes) if platform else []
     regime = choose_regime(jurisdiction=case.jurisdiction, accepted=accepted, override=regime_override)
-    lang = choose_lang(platform_languages=list(platform.languages) if platform else [], preferred=preferred_lang)
+    lang = choose_lang(
+        platform_languages=list(platform.languages) if platform else [], preferred=preferred_lang
+    )
     if platform is not None:
         channel = choose_channel(platform, regime)
         if channel is not None:

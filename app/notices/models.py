@@ -40,23 +40,31 @@ class Notice(models.Model):
     channel_kind = models.CharField(max_length=10)  # email | web_form | in_app
     channel_address = models.CharField(max_length=500, blank=True)
     channel_confirmed = models.BooleanField(default=False)
-    state = models.CharField(max_length=10, choices=NoticeState.choices, default=NoticeState.DRAFT, db_index=True)
+    state = models.CharField(
+        max_length=10, choices=NoticeState.choices, default=NoticeState.DRAFT, db_index=True
+    )
     subject = EncryptedTextField()
     body = EncryptedTextField()
     # The free-text part a caseworker may edit: extra facts that help the platform decide.
     statement = EncryptedTextField()
     signer_name = EncryptedTextField()
     signer_role = models.CharField(max_length=200, blank=True)
-    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     signed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     send_error = models.CharField(max_length=500, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     deadline_at = models.DateTimeField(null=True, blank=True)
     pdf = EncryptedBinaryField()
     pdf_sha256 = models.CharField(max_length=64, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -65,7 +73,9 @@ class Notice(models.Model):
         constraints = [
             # Re-drafting a case updates its open draft for a recipient instead of adding another.
             models.UniqueConstraint(
-                fields=["case", "recipient_key"], condition=Q(state="draft"), name="notice_one_draft_per_recipient"
+                fields=["case", "recipient_key"],
+                condition=Q(state="draft"),
+                name="notice_one_draft_per_recipient",
             ),
         ]
 
@@ -84,3 +94,6 @@ class NoticeUrl(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["notice", "reported_url"], name="notice_url_unique")]
+
+    def __str__(self) -> str:
+        return f"notice {self.notice_id}: url {self.reported_url_id}"

@@ -39,12 +39,13 @@ def font_face_css() -> str:
 
 
 def render_pdf(template: str, context: dict[str, Any]) -> bytes:
-    from weasyprint import HTML
-
-    # WeasyPrint reports every layout step at INFO; a batch run would drown in it.
+    # WeasyPrint reports every layout step (and its import) at INFO; a batch run would drown in it.
     for name in ("weasyprint", "weasyprint.progress", "fontTools"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    from weasyprint import HTML
 
-    html = render_to_string(template, {**context, "font_face_css": font_face_css(), "font_family": FONT_FAMILY})
+    html = render_to_string(
+        template, {**context, "font_face_css": font_face_css(), "font_family": FONT_FAMILY}
+    )
     # base_url None: the template never loads anything but the local font file.
     return bytes(HTML(string=html, base_url=None).write_pdf())

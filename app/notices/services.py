@@ -60,14 +60,14 @@ def _letter_input(notice: Notice, items: list[UrlEvidence]) -> LetterInput:
     case = notice.case
     org = case.organization
     acting = _acting_for(case)
-    contact = (org.notice_sender_email if acting and org.notice_sender_email else "") or case.contact
+    contact = (org.notice_sender_email if acting and org.notice_sender_email else "") or str(case.contact)
     references = list(case.references.values_list("pk", flat=True))
     return LetterInput(
         regime=_regime(notice.regime),
         lang=notice.lang,
         recipient_name=notice.recipient_name,
         channel_address=notice.channel_address,
-        victim_name=case.real_name,
+        victim_name=str(case.real_name),
         contact_email=contact,
         acting_for=acting,
         org_name=org.notice_sender_name or org.name,
@@ -75,8 +75,8 @@ def _letter_input(notice: Notice, items: list[UrlEvidence]) -> LetterInput:
         authorisation_method=case.authorisation_method,
         items=items,
         reference_numbers={pk: n for n, pk in enumerate(references, start=1)},
-        statement=notice.statement,
-        signer_name=notice.signer_name,
+        statement=str(notice.statement),
+        signer_name=str(notice.signer_name),
         signer_role=notice.signer_role,
         signed_at=notice.signed_at,
         now=notice.signed_at or timezone.now(),
@@ -146,7 +146,9 @@ def _group_matched_urls(
             engine = Platform.objects.filter(slug=slug, active=True).first()
             if engine is None:
                 continue
-            code = choose_regime(jurisdiction=case.jurisdiction, accepted=list(engine.regimes), override=regime)
+            code = choose_regime(
+                jurisdiction=case.jurisdiction, accepted=list(engine.regimes), override=regime
+            )
             channel = choose_channel(engine, code)
             if channel is None:
                 continue
@@ -201,7 +203,9 @@ def notice_drafts_for_case(
         draft.save()
         draft.items.exclude(reported_url__in=pending).delete()
         have = set(draft.items.values_list("reported_url_id", flat=True))
-        NoticeUrl.objects.bulk_create([NoticeUrl(notice=draft, reported_url=u) for u in pending if u.pk not in have])
+        NoticeUrl.objects.bulk_create(
+            [NoticeUrl(notice=draft, reported_url=u) for u in pending if u.pk not in have]
+        )
         notice_render(notice=draft, with_pdf=with_pdf)
         drafts.append(draft)
     audit_record(
@@ -270,7 +274,9 @@ def notice_sign(
     if not signing_for_self and not _acting_for(case):
         if not (authorised_on or authorisation_method.strip()):
             raise NoticeError(
-                _("Record how the person authorised your organisation to act for them before signing for them.")
+                _(
+                    "Record how the person authorised your organisation to act for them before signing for them."
+                )
             )
         case.authorised_on = authorised_on or case.authorised_on
         case.authorisation_method = authorisation_method.strip()[:200] or case.authorisation_method
@@ -297,7 +303,8 @@ def notice_reply_to(notice: Notice) -> str:
     org = notice.case.organization
     if _acting_for(notice.case) and org.notice_sender_email:
         return org.notice_sender_email
-    return notice.case.contact if "@" in notice.case.contact else ""
+    contact = str(notice.case.contact)
+    return contact if "@" in contact else ""
 
 
 def notice_send(*, notice: Notice, actor: User | None) -> Notice:
@@ -309,8 +316,8 @@ def notice_send(*, notice: Notice, actor: User | None) -> Notice:
         raise NoticeError(_("This platform does not take notices by email; use the submit helper."))
     reply_to = notice_reply_to(notice)
     message = EmailMessage(
-        subject=notice.subject,
-        body=notice.body,
+        subject=str(notice.subject),
+        body=str(notice.body),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notice.channel_address],
         reply_to=[reply_to] if reply_to else None,
@@ -325,7 +332,9 @@ def notice_send(*, notice: Notice, actor: User | None) -> Notice:
             organization=notice.case.organization, actor=actor, action="notice.send_failed",
             case_id=notice.case_id, object_type="notice", object_id=notice.pk,
         )  # fmt: skip
-        raise NoticeError(_("The email could not be sent: %(reason)s") % {"reason": notice.send_error}) from exc
+        raise NoticeError(
+            _("The email could not be sent: %(reason)s") % {"reason": notice.send_error}
+        ) from exc
     now = timezone.now()
     notice.state = NoticeState.SENT
     notice.sent_at, notice.sent_by, notice.send_error = now, actor, ""
@@ -338,7 +347,9 @@ def notice_send(*, notice: Notice, actor: User | None) -> Notice:
     return notice
 
 
-def notice_mark_submitted(*, notice: Notice, actor: User | None, submitted_at: datetime | None = None) -> Notice:
+def notice_mark_submitted(
+    *, notice: Notice, actor: User | None, submitted_at: datetime | None = None
+) -> Notice:
     """Record that a person submitted a signed notice through a web form or the app."""
     if notice.state != NoticeState.SIGNED or not notice.is_signed:
         raise NoticeError(_("A notice is submitted only after it has been reviewed and signed."))
@@ -374,4 +385,4 @@ def submit_helper_fields(*, notice: Notice) -> list[tuple[str, str]]:
         (_("Full notice text"), notice.body),
         (_("Signature (type exactly)"), notice.signer_name),
     ]
-    return [(label, value) for label, value in fields if value]
+    return [(str(label), str(value)) for label, value in fields if value]

@@ -14,13 +14,13 @@ class PlatformAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     inlines = [ChannelInline]
 
-    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+    def save_model(self, request, obj, form, change):
         # An edit made here is a local correction: keep it through later data-file updates.
         if change:
             obj.local_edits = sorted({*obj.local_edits, *form.changed_data} - {"local_edits"})
         super().save_model(request, obj, form, change)
 
-    def save_formset(self, request, form, formset, change):  # type: ignore[no-untyped-def]
+    def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)
         if formset.has_changed():
             form.instance.local_edits = sorted({*form.instance.local_edits, "channels"})
@@ -31,7 +31,7 @@ class PlatformAdmin(admin.ModelAdmin):
 class RegimeAdmin(admin.ModelAdmin):
     list_display = ["code", "name_en", "verified_on"]
 
-    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+    def save_model(self, request, obj, form, change):
         if change:
             obj.local_edits = sorted({*obj.local_edits, *form.changed_data} - {"local_edits"})
         super().save_model(request, obj, form, change)

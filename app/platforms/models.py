@@ -118,3 +118,6 @@ class RdapCache(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "key"], name="rdap_cache_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"

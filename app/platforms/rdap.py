@@ -101,14 +101,23 @@ def _lookup(kind: str, key: str, policy: FetchPolicy) -> RdapCache:
         return cached
     base = str(getattr(settings, "RDAP_BASE_URL", "https://rdap.org")).rstrip("/")
     url = f"{base}/{kind}/{quote(key, safe=':.')}"
-    values: dict[str, Any] = {"ok": False, "abuse_email": "", "holder_name": "", "rdap_url": url, "error": "", "fetched_at": now}
+    values: dict[str, Any] = {
+        "ok": False,
+        "abuse_email": "",
+        "holder_name": "",
+        "rdap_url": url,
+        "error": "",
+        "fetched_at": now,
+    }
     try:
         response = fetch(url, policy=policy)
         if response.http_status != 200:
             values["error"] = f"HTTP {response.http_status}"
         else:
             email, holder = parse_rdap(json.loads(response.body.decode("utf-8")))
-            values.update(ok=True, abuse_email=email[:320], holder_name=holder, rdap_url=response.final_url[:1000])
+            values.update(
+                ok=True, abuse_email=email[:320], holder_name=holder, rdap_url=response.final_url[:1000]
+            )
     except FetchError as exc:
         values["error"] = exc.reason[:300]
     except (ValueError, UnicodeDecodeError, AttributeError) as exc:
@@ -130,7 +139,9 @@ def abuse_contact_for(*, host: str, ip: str = "", policy: FetchPolicy | None = N
     for kind, key in lookups:
         record = _lookup(kind, key, policy)
         if record.ok and record.abuse_email:
-            return AbuseContact(email=record.abuse_email, holder=record.holder_name, source=kind, rdap_url=record.rdap_url)
+            return AbuseContact(
+                email=record.abuse_email, holder=record.holder_name, source=kind, rdap_url=record.rdap_url
+            )
     return None
 
 

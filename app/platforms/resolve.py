@@ -12,11 +12,15 @@ import ipaddress
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import idna
 
 from app.lib.http import FetchError, FetchPolicy, fetch, policy_from_settings
+
+if TYPE_CHECKING:
+    from app.platforms.models import Platform
 
 _CACHE_SECONDS = 60.0
 _lock = threading.Lock()
@@ -29,7 +33,7 @@ def ascii_host(host: str) -> str:
     text = host.strip().lower()
     if "://" in text:
         text = urlsplit(text).hostname or ""
-    text = text.translate(str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."}))
+    text = text.translate(str.maketrans("\u3002\uff0e\uff61", "..."))
     if text.startswith("[") and "]" in text:
         return text[1 : text.index("]")]
     if text.count(":") == 1:
@@ -89,7 +93,9 @@ def _build_index() -> _Index:
     index = _Index()
     for host in load_data_file().get("generic_shorteners", []):
         index.shorteners[ascii_host(host)] = None
-    for pk, domains, shorteners in Platform.objects.filter(active=True).values_list("pk", "domains", "shorteners"):
+    for pk, domains, shorteners in Platform.objects.filter(active=True).values_list(
+        "pk", "domains", "shorteners"
+    ):
         for d in domains or []:
             index.hosts.setdefault(ascii_host(d), pk)
         for s in shorteners or []:
@@ -133,7 +139,7 @@ class Resolution:
     error: str = ""
 
     @property
-    def platform(self):  # type: ignore[no-untyped-def]
+    def platform(self) -> Platform | None:
         from app.platforms.models import Platform
 
         return Platform.objects.filter(pk=self.platform_id).first() if self.platform_id else None

@@ -118,7 +118,9 @@ def platforms_sync(*, path: Path | None = None) -> SyncResult:
         if "channels" in platform.local_edits:
             result.kept_local += 1
         else:
-            wanted = sorted((_channel_defaults(ch) for ch in _channels_from(raw)), key=lambda c: c["priority"])
+            wanted = sorted(
+                (_channel_defaults(ch) for ch in _channels_from(raw)), key=lambda c: c["priority"]
+            )
             current = [{f: getattr(c, f) for f in CHANNEL_FIELDS} for c in platform.channels.all()]
             if current != wanted:
                 platform.channels.all().delete()
@@ -152,8 +154,12 @@ def platform_update(
     platform.save()
     if organization is not None:
         audit_record(
-            organization=organization, actor=actor, action="platform.update", object_type="platform",
-            object_id=platform.pk, detail={"fields": sorted(fields)},
+            organization=organization,
+            actor=actor,
+            action="platform.update",
+            object_type="platform",
+            object_id=platform.pk,
+            detail={"fields": sorted(fields)},
         )
     from app.platforms.resolve import directory_changed
 
@@ -163,17 +169,28 @@ def platform_update(
 
 @transaction.atomic
 def platform_channels_set(
-    *, platform: Platform, actor: User | None, channels: list[dict[str, Any]], organization: Organization | None = None
+    *,
+    platform: Platform,
+    actor: User | None,
+    channels: list[dict[str, Any]],
+    organization: Organization | None = None,
 ) -> list[Channel]:
     """Replace a platform's channels by local ones; a newer data file will not replace them back."""
     platform.channels.all().delete()
-    created = [Channel.objects.create(platform=platform, **{k: v for k, v in ch.items() if k in CHANNEL_FIELDS}) for ch in channels]
+    created = [
+        Channel.objects.create(platform=platform, **{k: v for k, v in ch.items() if k in CHANNEL_FIELDS})
+        for ch in channels
+    ]
     platform.local_edits = sorted({*platform.local_edits, "channels"})
     platform.save(update_fields=["local_edits", "updated_at"])
     if organization is not None:
         audit_record(
-            organization=organization, actor=actor, action="platform.channels", object_type="platform",
-            object_id=platform.pk, detail={"count": len(created)},
+            organization=organization,
+            actor=actor,
+            action="platform.channels",
+            object_type="platform",
+            object_id=platform.pk,
+            detail={"count": len(created)},
         )
     return created
 

@@ -83,7 +83,9 @@ class UrlCheck(models.Model):
     matched_media = models.PositiveIntegerField(default=0)
     marker = models.CharField(max_length=200, blank=True)
     error = models.CharField(max_length=500, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-checked_at", "-id"]
@@ -143,7 +145,9 @@ class NoticeEvent(models.Model):
     at = models.DateTimeField()
     from_status = models.CharField(max_length=14, blank=True)
     to_status = models.CharField(max_length=14, choices=NoticeStatus.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     note = models.CharField(max_length=300, blank=True)
 
     class Meta:
@@ -166,7 +170,9 @@ class PlatformReply(models.Model):
     kind = models.CharField(max_length=14, choices=ReplyKind.choices)
     received_at = models.DateTimeField()
     text = EncryptedTextField()  # pasted or forwarded email: may name the person
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -179,7 +185,9 @@ class PlatformReply(models.Model):
 class DeadlineOverride(models.Model):
     """An organisation's own deadline for a regime (the built-in defaults are in settings/regime data)."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="deadline_overrides")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="deadline_overrides"
+    )
     regime = models.CharField(max_length=20)
     hours = models.PositiveIntegerField()
 
@@ -259,14 +267,18 @@ class Escalation(models.Model):
     lang = models.CharField(max_length=8)
     recipient_name = models.CharField(max_length=300)
     recipient_address = models.CharField(max_length=500, blank=True)
-    regulator = models.ForeignKey(Regulator, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    regulator = models.ForeignKey(
+        Regulator, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     subject = EncryptedTextField()
     body = EncryptedTextField()
     evidence_pdf = EncryptedBinaryField()
     evidence_sha256 = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField()
     decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["id"]
@@ -295,7 +307,9 @@ class Watch(models.Model):
     last_http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     scan_count = models.PositiveIntegerField(default=0)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -319,7 +333,9 @@ class Alert(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tracking_alerts")
     kind = models.CharField(max_length=12, choices=AlertKind.choices)
-    reported_url = models.ForeignKey(ReportedUrl, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    reported_url = models.ForeignKey(
+        ReportedUrl, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     notice = models.ForeignKey(Notice, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     watch = models.ForeignKey(Watch, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
     created_at = models.DateTimeField()

@@ -15,7 +15,9 @@ from app.cases.services import CASE_EDITABLE_FIELDS, LETTER_MAX_BYTES
 
 
 class CaseForm(forms.ModelForm):
-    real_name = forms.CharField(label=_("Real name (optional, stored encrypted)"), required=False, max_length=200)
+    real_name = forms.CharField(
+        label=_("Real name (optional, stored encrypted)"), required=False, max_length=200
+    )
     contact = forms.CharField(
         label=_("Contact details (stored encrypted)"),
         required=False,
@@ -51,16 +53,19 @@ class CaseForm(forms.ModelForm):
         help_texts = {
             "authorised_on": _("The day the person agreed that your organisation acts for them."),
             "authorisation_method": _("For example: signed letter, recorded phone call, email."),
-            "keep_evidence": _("Off: found images are fingerprinted but not stored; thumbnails cannot be shown."),
+            "keep_evidence": _(
+                "Off: found images are fingerprinted but not stored; thumbnails cannot be shown."
+            ),
         }
 
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assigned_to"].queryset = User.objects.filter(
+        staff = User.objects.filter(
             memberships__organization=organization,
             memberships__role__in=[Role.ADMIN, Role.CASEWORKER],
             is_active=True,
         ).order_by("username")
+        self.fields["assigned_to"].queryset = staff  # type: ignore[attr-defined]
         self.fields["assigned_to"].label_from_instance = lambda u: u.get_full_name() or u.username  # type: ignore[attr-defined]
         if self.instance.pk:
             self.fields["real_name"].initial = self.instance.real_name
@@ -82,7 +87,9 @@ class WhitelistForm(forms.Form):
         label=_("Addresses and accounts that belong to the person, one per line"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false", "autocomplete": "off"}),
-        help_text=_("Links under these are never reported. Examples: instagram.com/their.account, theirblog.example"),
+        help_text=_(
+            "Links under these are never reported. Examples: instagram.com/their.account, theirblog.example"
+        ),
     )
 
     def clean_values(self) -> list[str]:
@@ -131,7 +138,9 @@ class ReferenceUploadForm(forms.Form):
 class HashImportForm(forms.Form):
     hashes_file = forms.FileField(label=_("File with PDQ hashes (CSV or JSON)"), required=False)
     hashes_text = forms.CharField(
-        label=_("Or paste PDQ hashes (one per line)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Or paste PDQ hashes (one per line)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def clean(self) -> dict[str, Any]:

@@ -27,7 +27,9 @@ urlpatterns = [
     path("cases/<int:case_id>/media/<int:media_id>/full.jpg", views.media_full, name="media_full"),
     path("cases/<int:case_id>/media/<int:media_id>/hide/", views.media_hide, name="media_hide"),
     path("cases/<int:case_id>/references/", views.case_references_upload, name="case_references_upload"),
-    path("cases/<int:case_id>/references/import/", views.case_references_import, name="case_references_import"),
+    path(
+        "cases/<int:case_id>/references/import/", views.case_references_import, name="case_references_import"
+    ),
     path(
         "cases/<int:case_id>/references/<int:reference_id>/delete/",
         views.case_reference_delete,
@@ -51,7 +53,7 @@ urlpatterns = [
     path(
         "account/password/",
         member_required(
-            auth_views.PasswordChangeView.as_view(
+            auth_views.PasswordChangeView.as_view(  # type: ignore[arg-type]
                 template_name="accounts/password.html", success_url=reverse_lazy("password_changed")
             )
         ),
@@ -59,7 +61,9 @@ urlpatterns = [
     ),
     path(
         "account/password/done/",
-        member_required(auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_done.html")),
+        member_required(
+            auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_done.html")
+        ),
         name="password_changed",
     ),
 ]

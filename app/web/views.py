@@ -1,16 +1,20 @@
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from app.accounts.services import audit_record
 from app.cases import selectors as case_selectors
 from app.cases import services as case_services
-from app.cases.models import CaseStatus, UrlState
+from app.cases.models import Case, CaseStatus, UrlState
 from app.web import thumbs
 from app.web.decorators import member_required, staff_required
 from app.web.forms import (
@@ -23,6 +27,12 @@ from app.web.forms import (
     VictimAccountForm,
     WhitelistForm,
 )
+
+
+def _actor(request: HttpRequest) -> User:
+    """The logged-in person (every view here requires login)."""
+    return cast(User, request.user)
+
 
 URLS_PER_PAGE = 100
 RESULTS_PER_PAGE = 50
@@ -47,44 +57,56 @@ def case_list(request: HttpRequest) -> HttpResponse:
 @staff_required
 def case_create(request: HttpRequest) -> HttpResponse:
     organization = request.membership.organization  # type: ignore[attr-defined]
-    form = CaseForm(request.POST or None, request.FILES or None, organization=organization)
+    form = CaseForm(
+        request.POST or None,
+        request.FILES or None,
+        organization=organization,
+        initial={"language": "ko" if (get_language() or "").startswith("ko") else "en"},
+    )
     if request.method == "POST" and form.is_valid():
         case = case_services.case_create(
             organization=organization,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=_actor(request),
             **{k: v for k, v in form.case_fields().items() if v is not None},
         )
         assigned = [u.pk for u in form.cleaned_data["assigned_to"]]
-        case_services.case_assign(case=case, actor=request.user, user_ids={request.user.pk, *assigned})  # type: ignore[arg-type]
+        case_services.case_assign(case=case, actor=_actor(request), user_ids={_actor(request).pk, *assigned})
         _save_letter(request, case, form)
         messages.success(request, _("Case created. Next: add the images you already have."))
         return redirect("case_detail", case_id=case.pk)
     return render(request, "cases/new.html", {"form": form})
 
 
-def _save_letter(request: HttpRequest, case: object, form: CaseForm) -> None:
+def _save_letter(request: HttpRequest, case: Case, form: CaseForm) -> None:
     upload = form.cleaned_data.get("authorisation_letter_file")
     if upload:
         case_services.case_set_authorisation_letter(
-            case=case, actor=request.user, data=upload.read(), filename=upload.name or ""  # type: ignore[arg-type]
+            case=case,
+            actor=_actor(request),
+            data=upload.read(),
+            filename=upload.name or "",
         )
 
 
 @staff_required
 def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_selectors.case_get_for(user=request.user, case_id=case_id)
-    form = CaseForm(request.POST or None, request.FILES or None, instance=case, organization=case.organization)
+    form = CaseForm(
+        request.POST or None, request.FILES or None, instance=case, organization=case.organization
+    )
     if request.method == "POST" and form.is_valid():
         fields = form.case_fields()
         # The ModelForm already set the new values on the instance; start the service from the stored row.
         case.refresh_from_db()
-        case_services.case_update(case=case, actor=request.user, **fields)  # type: ignore[arg-type]
+        case_services.case_update(case=case, actor=_actor(request), **fields)
         case_services.case_assign(
-            case=case, actor=request.user, user_ids=[u.pk for u in form.cleaned_data["assigned_to"]]  # type: ignore[arg-type]
+            case=case,
+            actor=_actor(request),
+            user_ids=[u.pk for u in form.cleaned_data["assigned_to"]],
         )
         _save_letter(request, case, form)
         if request.POST.get("remove_letter") and not form.cleaned_data.get("authorisation_letter_file"):
-            case_services.case_remove_authorisation_letter(case=case, actor=request.user)  # type: ignore[arg-type]
+            case_services.case_remove_authorisation_letter(case=case, actor=_actor(request))
         messages.success(request, _("Changes saved."))
         return redirect("case_detail", case_id=case.pk)
     return render(request, "cases/edit.html", {"case": case, "form": form})
@@ -95,7 +117,9 @@ def case_letter(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_selectors.case_get_for(user=request.user, case_id=case_id)
     if not case.authorisation_letter:
         raise Http404("No letter")
-    audit_record(organization=case.organization, actor=request.user, action="case.letter_view", case_id=case.pk)  # type: ignore[arg-type]
+    audit_record(
+        organization=case.organization, actor=_actor(request), action="case.letter_view", case_id=case.pk
+    )
     response = HttpResponse(bytes(case.authorisation_letter), content_type="application/octet-stream")
     response["Content-Disposition"] = 'attachment; filename="authorisation-letter"'
     return response
@@ -107,7 +131,9 @@ def case_whitelist(request: HttpRequest, case_id: int) -> HttpResponse:
     initial = "\n".join(case.whitelist.order_by("value").values_list("value", flat=True))
     form = WhitelistForm(request.POST or None, initial={"values": initial})
     if request.method == "POST" and form.is_valid():
-        entries = case_services.whitelist_set(case=case, actor=request.user, values=form.cleaned_data["values"])  # type: ignore[arg-type]
+        entries = case_services.whitelist_set(
+            case=case, actor=_actor(request), values=form.cleaned_data["values"]
+        )
         messages.success(request, _("Saved: %(n)d addresses belong to the person.") % {"n": len(entries)})
         return redirect("case_detail", case_id=case.pk)
     return render(request, "cases/whitelist.html", {"case": case, "form": form})
@@ -121,7 +147,9 @@ def case_victim_account(request: HttpRequest, case_id: int) -> HttpResponse:
     if request.method == "POST" and case.victim_user_id is None and form.is_valid():
         try:
             user, password = case_services.case_victim_account_create(
-                case=case, actor=request.user, username=form.cleaned_data["username"]  # type: ignore[arg-type]
+                case=case,
+                actor=_actor(request),
+                username=form.cleaned_data["username"],
             )
         except case_services.CaseInputError as exc:
             form.add_error("username", str(exc))
@@ -137,7 +165,7 @@ def case_status(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_selectors.case_get_for(user=request.user, case_id=case_id)
     form = CaseStatusForm(request.POST)
     if form.is_valid():
-        case_services.case_set_status(case=case, actor=request.user, status=form.cleaned_data["status"])  # type: ignore[arg-type]
+        case_services.case_set_status(case=case, actor=_actor(request), status=form.cleaned_data["status"])
         if case.status == CaseStatus.CLOSED:
             messages.success(request, _("The case is closed. You can reopen it, or erase it completely."))
         else:
@@ -145,11 +173,11 @@ def case_status(request: HttpRequest, case_id: int) -> HttpResponse:
     return redirect("case_detail", case_id=case.pk)
 
 
-def _url_page(request: HttpRequest, case: object) -> tuple[object, list[object], str | None]:
+def _url_page(request: HttpRequest, case: Case) -> tuple[Any, list[Any], str | None]:
     state = request.GET.get("state") or None
     if state not in UrlState.values:
         state = None
-    urls = case_selectors.reported_url_list(case=case, state=state)  # type: ignore[arg-type]
+    urls = case_selectors.reported_url_list(case=case, state=state)
     page = Paginator(urls, URLS_PER_PAGE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     summaries = case_selectors.reported_url_match_summaries(url_ids=[u.pk for u in rows])
@@ -171,7 +199,10 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_selectors.case_get_for(user=request.user, case_id=case_id)
     page, rows, state = _url_page(request, case)
     audit_record(
-        organization=case.organization, actor=request.user, action="case.view", case_id=case.pk  # type: ignore[arg-type]
+        organization=case.organization,
+        actor=_actor(request),
+        action="case.view",
+        case_id=case.pk,
     )
     references = list(case.references.defer("fingerprint", "original").order_by("id"))
     return render(
@@ -198,7 +229,9 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 @member_required
 def case_progress(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_selectors.case_get_for(user=request.user, case_id=case_id)
-    return render(request, "cases/_progress.html", {"case": case, "progress": case_selectors.case_progress(case=case)})
+    return render(
+        request, "cases/_progress.html", {"case": case, "progress": case_selectors.case_progress(case=case)}
+    )
 
 
 @require_POST
@@ -208,9 +241,11 @@ def case_urls_add(request: HttpRequest, case_id: int) -> HttpResponse:
     form = UrlReportForm(request.POST, request.FILES)
     if not form.is_valid():
         for error in form.non_field_errors():
-            messages.error(request, error)
+            messages.error(request, str(error))
         return redirect("case_detail", case_id=case.pk)
-    result = case_services.reported_urls_add(case=case, actor=request.user, urls=form.cleaned_data["lines"])  # type: ignore[arg-type]
+    result = case_services.reported_urls_add(
+        case=case, actor=_actor(request), urls=form.cleaned_data["lines"]
+    )
     messages.success(
         request,
         _("%(added)d addresses added and queued for checking. %(dupes)d were already on this case.")
@@ -231,7 +266,7 @@ def case_urls_add(request: HttpRequest, case_id: int) -> HttpResponse:
 @staff_required
 def case_urls_retry(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_selectors.case_get_for(user=request.user, case_id=case_id)
-    n = case_services.reported_urls_requeue(case=case, actor=request.user, only_failed=True)  # type: ignore[arg-type]
+    n = case_services.reported_urls_requeue(case=case, actor=_actor(request), only_failed=True)
     messages.success(request, _("%(n)d links will be checked again.") % {"n": n})
     return redirect("case_detail", case_id=case.pk)
 
@@ -243,7 +278,7 @@ def case_url_detail(request: HttpRequest, case_id: int, url_id: int) -> HttpResp
     evidence = case_selectors.reported_url_evidence(reported=reported)
     audit_record(
         organization=case.organization,
-        actor=request.user,  # type: ignore[arg-type]
+        actor=_actor(request),
         action="evidence.view",
         case_id=case.pk,
         object_type="reported_url",
@@ -259,9 +294,13 @@ def case_url_detail(request: HttpRequest, case_id: int, url_id: int) -> HttpResp
 @member_required
 def case_results(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_selectors.case_get_for(user=request.user, case_id=case_id)
-    page = Paginator(case_selectors.matched_url_list(case=case), RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(case_selectors.matched_url_list(case=case), RESULTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     groups = case_selectors.case_matches_by_host(case=case, urls=list(page.object_list))
-    audit_record(organization=case.organization, actor=request.user, action="evidence.list", case_id=case.pk)  # type: ignore[arg-type]
+    audit_record(
+        organization=case.organization, actor=_actor(request), action="evidence.list", case_id=case.pk
+    )
     return render(
         request,
         "cases/results.html",
@@ -311,7 +350,7 @@ def media_reveal(request: HttpRequest, case_id: int, media_id: int) -> HttpRespo
         request.session[REVEAL_SESSION_KEY] = revealed[-50:]
         audit_record(
             organization=case.organization,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=_actor(request),
             action="evidence.reveal",
             case_id=case.pk,
             object_type="media_item",
@@ -344,7 +383,9 @@ def media_full(request: HttpRequest, case_id: int, media_id: int) -> HttpRespons
 def media_hide(request: HttpRequest, case_id: int, media_id: int) -> HttpResponse:
     case = case_selectors.case_get_for(user=request.user, case_id=case_id)
     item = case_selectors.media_item_get_for(case=case, media_id=media_id)
-    request.session[REVEAL_SESSION_KEY] = [m for m in request.session.get(REVEAL_SESSION_KEY, []) if m != media_id]
+    request.session[REVEAL_SESSION_KEY] = [
+        m for m in request.session.get(REVEAL_SESSION_KEY, []) if m != media_id
+    ]
     back = request.POST.get("next") or ""
     if not back.startswith("/") or back.startswith("//"):
         back = _url_detail_path(case.pk, item)
@@ -364,7 +405,10 @@ def case_references_upload(request: HttpRequest, case_id: int) -> HttpResponse:
     for upload in form.cleaned_data["images"]:
         try:
             case_services.reference_add_image(
-                case=case, actor=request.user, data=upload.read(), filename=upload.name or ""  # type: ignore[arg-type]
+                case=case,
+                actor=_actor(request),
+                data=upload.read(),
+                filename=upload.name or "",
             )
             added += 1
         except case_services.CaseInputError as exc:
@@ -374,7 +418,10 @@ def case_references_upload(request: HttpRequest, case_id: int) -> HttpResponse:
         if case.keep_originals:
             messages.success(request, _("%(n)d images added. The originals are kept encrypted.") % {"n": new})
         else:
-            messages.success(request, _("%(n)d images added. We kept only their fingerprints; the files are deleted.") % {"n": new})
+            messages.success(
+                request,
+                _("%(n)d images added. We kept only their fingerprints; the files are deleted.") % {"n": new},
+            )
         if added > new:
             messages.info(request, _("%(n)d of the images were already on this case.") % {"n": added - new})
     return redirect("case_detail", case_id=case.pk)
@@ -387,10 +434,12 @@ def case_references_import(request: HttpRequest, case_id: int) -> HttpResponse:
     form = HashImportForm(request.POST, request.FILES)
     if not form.is_valid():
         for error in form.non_field_errors():
-            messages.error(request, error)
+            messages.error(request, str(error))
         return redirect("case_detail", case_id=case.pk)
     try:
-        created, errors = case_services.reference_import_hashes(case=case, actor=request.user, text=form.cleaned_data["text"])  # type: ignore[arg-type]
+        created, errors = case_services.reference_import_hashes(
+            case=case, actor=_actor(request), text=form.cleaned_data["text"]
+        )
     except case_services.CaseInputError as exc:
         messages.error(request, str(exc))
         return redirect("case_detail", case_id=case.pk)
@@ -407,7 +456,7 @@ def case_reference_delete(request: HttpRequest, case_id: int, reference_id: int)
     reference = case.references.filter(pk=reference_id).first()
     if reference is None:
         raise Http404("No such reference")
-    case_services.reference_delete(reference=reference, actor=request.user)  # type: ignore[arg-type]
+    case_services.reference_delete(reference=reference, actor=_actor(request))
     messages.success(request, _("The image fingerprint was removed."))
     return redirect("case_detail", case_id=case.pk)
 
@@ -428,7 +477,7 @@ def case_erase(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_selectors.case_get_for(user=request.user, case_id=case_id)
     form = EraseForm(request.POST or None, case=case)
     if request.method == "POST" and form.is_valid():
-        case_services.case_erase(case=case, actor=request.user)  # type: ignore[arg-type]
+        case_services.case_erase(case=case, actor=_actor(request))
         request.session.pop(REVEAL_SESSION_KEY, None)
         messages.success(request, _("The case and everything in it has been erased."))
         return redirect("case_list")

@@ -45,5 +45,3 @@ def test_csrf(owner):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(owner.user)
     assert strict.post(reverse("member_list"), {"username": "x", "role": Role.ADMIN}).status_code == 403
-
-

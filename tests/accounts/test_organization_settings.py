@@ -11,7 +11,16 @@ def _form(org, **extra):
 def test_admin_changes_settings(client, org, owner):
     url = reverse("organization_settings")
     assert status_for(client, owner, url) == 200
-    assert status_for(client, owner, url, "post", _form(org, require_two_factor="on", caseworkers_see_assigned_only="on")) == 302
+    assert (
+        status_for(
+            client,
+            owner,
+            url,
+            "post",
+            _form(org, require_two_factor="on", caseworkers_see_assigned_only="on"),
+        )
+        == 302
+    )
     org.refresh_from_db()
     assert org.require_two_factor and org.caseworkers_see_assigned_only
 

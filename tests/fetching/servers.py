@@ -8,7 +8,6 @@ bench/hostile_fetch.py.
 
 from __future__ import annotations
 
-import brotli
 import datetime as dt
 import gzip
 import hashlib
@@ -26,8 +25,10 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from socketserver import TCPServer
 from urllib.parse import parse_qs, urlsplit
 
+import brotli
 import pytest
 
 from app.lib.http import FetchPolicy
@@ -41,6 +42,7 @@ LOOPBACK_CANARY_HOST = "127.0.0.1"
 TEST_NETWORKS = (f"{SITE_HOST}/32", f"{CDN_HOST}/32")
 
 Handler = Callable[["RequestHandler"], None]
+socketserver_bind = TCPServer.server_bind
 
 
 def photo_names() -> list[str]:
@@ -110,7 +112,12 @@ def png_pixel_bomb(side: int = 30000) -> bytes:
     header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
     row = b"\x00" + bytes(side * 3)
     idat = zlib.compress(row * 4, 9)  # a few rows; a decoder that trusts the header would go on
-    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", idat)
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 def truncated_jpeg() -> bytes:
@@ -146,7 +153,7 @@ class RequestHandler(BaseHTTPRequestHandler):
     server: LocalServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     @property
@@ -242,6 +249,11 @@ class LocalServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind does a reverse DNS lookup (getfqdn), which can stall for seconds.
+        socketserver_bind(self)
+        self.server_name, self.server_port = self.server_address[0], self.server_address[1]
+
     def get_request(self):  # type: ignore[no-untyped-def]
         sock, address = super().get_request()
         with self.lock:
@@ -280,7 +292,9 @@ class LocalServer(ThreadingHTTPServer):
         return self.route(path, lambda h: send(h, body, content_type=content_type))
 
     def start(self) -> LocalServer:
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -361,7 +375,9 @@ def oversized_undeclared(h: RequestHandler) -> None:
 
 
 def encoded(body_factory: Callable[[], bytes], encoding: str, content_type: str = "text/html") -> Handler:
-    return lambda h: send(h, body_factory(), content_type=content_type, headers={"Content-Encoding": encoding})
+    return lambda h: send(
+        h, body_factory(), content_type=content_type, headers={"Content-Encoding": encoding}
+    )
 
 
 def gzipped(body: bytes, content_type: str) -> Handler:
@@ -408,7 +424,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
     server: LocalServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     def do_GET(self) -> None:
@@ -459,8 +475,15 @@ def make_tls(tmp_dir: Path, hostname: str) -> tuple[ssl.SSLContext, Path]:
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -489,7 +512,9 @@ def make_tls(tmp_dir: Path, hostname: str) -> tuple[ssl.SSLContext, Path]:
     cert_file = tmp_dir / "server.pem"
     cert_file.write_bytes(
         cert.public_bytes(serialization.Encoding.PEM)
-        + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        + key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert_file)
@@ -578,7 +603,10 @@ class Internet:
             ("unspecified", f"http://0.0.0.0:{c1}{p}"),
             ("zero", f"http://0:{c1}{p}"),
             ("v6-loopback", f"http://[::1]:{self.v6_canary.port if self.v6_canary else c1}{p}"),
-            ("v6-loopback-long", f"http://[0:0:0:0:0:0:0:1]:{self.v6_canary.port if self.v6_canary else c1}{p}"),
+            (
+                "v6-loopback-long",
+                f"http://[0:0:0:0:0:0:0:1]:{self.v6_canary.port if self.v6_canary else c1}{p}",
+            ),
             ("v6-unspecified", f"http://[::]:{c1}{p}"),
             ("metadata", "http://169.254.169.254/latest/meta-data/"),
             ("metadata-decimal", "http://2852039166/latest/meta-data/"),

@@ -126,7 +126,9 @@ def test_base_href_and_final_url() -> None:
     html = '<head><base href="https://static.example/assets/"></head><img src="a.jpg"><img src="/b.jpg">'
     assert urls(html) == ["https://static.example/assets/a.jpg", "https://static.example/b.jpg"]
     relative_base = '<base href="../media/"><img src="c.jpg">'
-    assert urls(relative_base, base="https://example.com/x/y/after-redirect") == ["https://example.com/x/media/c.jpg"]
+    assert urls(relative_base, base="https://example.com/x/y/after-redirect") == [
+        "https://example.com/x/media/c.jpg"
+    ]
     hostile_base = '<base href="javascript:alert(1)//"><img src="d.jpg">'
     assert urls(hostile_base) == ["https://example.com/gallery/d.jpg"]
 
@@ -194,3 +196,16 @@ def test_looks_like_html() -> None:
     assert looks_like_html(b'<div class="x"><img src="a.jpg"></div>')
     assert not looks_like_html(b"\xff\xd8\xff\xe0 JFIF")
     assert not looks_like_html(b'{"json": true}')
+
+
+def test_every_error_code_has_a_translated_message() -> None:
+    import re
+    from pathlib import Path
+
+    from app.fetching.messages import FETCH_ERROR_MESSAGES
+
+    root = Path(__file__).resolve().parents[2] / "app"
+    source = (root / "lib" / "http.py").read_text() + (root / "fetching" / "scan.py").read_text()
+    codes = set(re.findall(r'code="([a-z_]+)"', source)) | set(re.findall(r'_fail\(\s*item,\s*[^,]+,\s*"([a-z_]+)"', source))
+    codes -= {"refused", "failed", "error"}  # class defaults, never stored
+    assert codes and codes <= FETCH_ERROR_MESSAGES.keys(), codes - FETCH_ERROR_MESSAGES.keys()

@@ -106,7 +106,9 @@ def test_every_ipv4_spelling_is_recognised(spelling: str, expected: str) -> None
     assert literal_address(spelling) == ipaddress.ip_address(expected)
 
 
-@pytest.mark.parametrize("name", ["example.com", "1.2.3.com", "xn--vf4bi0o.test", "0x7g.1", "256.256.256.256.256"])
+@pytest.mark.parametrize(
+    "name", ["example.com", "1.2.3.com", "xn--vf4bi0o.test", "0x7g.1", "256.256.256.256.256"]
+)
 def test_host_names_are_not_mistaken_for_addresses(name: str) -> None:
     assert literal_address(name) is None
 
@@ -246,13 +248,19 @@ def test_every_forbidden_spelling_is_refused_after_a_redirect(internet: Internet
 
 def test_without_allowed_networks_even_the_test_site_is_refused(internet: Internet) -> None:
     with pytest.raises(FetchRefused):
-        fetch(internet.site.url("/photos/" + photo_names()[0]), policy=test_policy(allowed_private_networks=()))
+        fetch(
+            internet.site.url("/photos/" + photo_names()[0]), policy=test_policy(allowed_private_networks=())
+        )
     assert internet.site.connections == 0
 
 
 def test_host_names_are_checked_on_the_address_connected_to(internet: Internet) -> None:
     """A public-looking name that resolves to a forbidden address is refused at connect time."""
-    answers = {"innocent.example": [CANARY_HOST], "mixed.example": [SITE_HOST, CANARY_HOST], "bad.example": ["nonsense"]}
+    answers = {
+        "innocent.example": [CANARY_HOST],
+        "mixed.example": [SITE_HOST, CANARY_HOST],
+        "bad.example": ["nonsense"],
+    }
     policy = test_policy(resolver=lambda host, port: answers[host])
     for host in answers:
         with pytest.raises(FetchRefused):
@@ -279,7 +287,9 @@ def test_dns_rebinding_is_caught_at_connect_time() -> None:
             calls.append(host)
             return [SITE_HOST] if len(calls) == 1 else [CANARY_HOST]
 
-        site.route("/start", lambda h: send(h, b"", status=302, headers={"Location": "/next", "Connection": "close"}))
+        site.route(
+            "/start", lambda h: send(h, b"", status=302, headers={"Location": "/next", "Connection": "close"})
+        )
         site.route("/next", lambda h: send(h, b"site", content_type="text/plain"))
         with pytest.raises(FetchRefused) as caught:
             fetch(f"http://rebind.example:{site.port}/start", policy=test_policy(resolver=rebinding))
@@ -343,7 +353,9 @@ def test_proxy_is_used_and_destinations_are_still_checked(internet: Internet) ->
 # ---- limits ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("behaviour", [drip_body, drip_headers, stall], ids=["drip-body", "drip-headers", "stall"])
+@pytest.mark.parametrize(
+    "behaviour", [drip_body, drip_headers, stall], ids=["drip-body", "drip-headers", "stall"]
+)
 def test_slow_servers_are_cut_off_at_the_total_timeout(internet: Internet, behaviour) -> None:  # type: ignore[no-untyped-def]
     internet.site.route("/slow", behaviour)
     started = time.monotonic()
@@ -370,7 +382,10 @@ def test_connect_timeout(internet: Internet) -> None:
             fillers.append(s)
         started = time.monotonic()
         with pytest.raises(FetchFailed) as caught:
-            fetch(f"http://{SITE_HOST}:{listener.getsockname()[1]}/", policy=test_policy(connect_timeout=0.5, total_timeout=3, retries=1))
+            fetch(
+                f"http://{SITE_HOST}:{listener.getsockname()[1]}/",
+                policy=test_policy(connect_timeout=0.5, total_timeout=3, retries=1),
+            )
         assert caught.value.code in ("timeout", "connect")
         assert time.monotonic() - started < 3.5
     finally:
@@ -397,7 +412,9 @@ def test_byte_cap_applies_to_the_decoded_body(internet: Internet, path: str, han
         import gzip
 
         body = gzip.compress(brotli_bomb())  # br applied first, then gzip
-        internet.site.route(path, lambda h: send(h, body, content_type="text/html", headers={"Content-Encoding": "br, gzip"}))
+        internet.site.route(
+            path, lambda h: send(h, body, content_type="text/html", headers={"Content-Encoding": "br, gzip"})
+        )
     else:
         internet.site.route(path, handler_factory())
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -412,7 +429,9 @@ def test_byte_cap_applies_to_the_decoded_body(internet: Internet, path: str, han
 
 
 def test_corrupt_compressed_body(internet: Internet) -> None:
-    internet.site.route("/bad-gzip", lambda h: send(h, b"\x1f\x8b\x08\x00garbage", headers={"Content-Encoding": "gzip"}))
+    internet.site.route(
+        "/bad-gzip", lambda h: send(h, b"\x1f\x8b\x08\x00garbage", headers={"Content-Encoding": "gzip"})
+    )
     with pytest.raises(FetchFailed) as caught:
         fetch(internet.site.url("/bad-gzip"), policy=test_policy())
     assert caught.value.code == "bad_encoding"
@@ -475,7 +494,10 @@ def test_refused_connection_is_retried_then_reported(internet: Internet) -> None
 def test_per_host_concurrency_is_limited(internet: Internet) -> None:
     internet.site.route("/slowish", slow_ok(0.3))
     policy = test_policy(per_host_concurrency=2)
-    threads = [threading.Thread(target=fetch, args=(internet.site.url("/slowish"),), kwargs={"policy": policy}) for _ in range(6)]
+    threads = [
+        threading.Thread(target=fetch, args=(internet.site.url("/slowish"),), kwargs={"policy": policy})
+        for _ in range(6)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -498,3 +520,13 @@ def test_policy_from_settings(settings) -> None:  # type: ignore[no-untyped-def]
     assert (policy.max_bytes, policy.total_timeout) == (1234, 7.5)
     settings.FETCH_ALLOWED_PRIVATE_NETWORKS = "127.0.0.2/32,127.0.0.3/32"
     assert policy_from_settings(retries=0).allowed_private_networks == ("127.0.0.2/32", "127.0.0.3/32")
+
+
+def test_the_canary_does_count_contacts(internet: Internet) -> None:
+    """Guards the zero-contact assertions above: once its network is allowed, the spellings reach it."""
+    policy = test_policy(allowed_private_networks=("127.0.0.0/8",))
+    spellings = dict(internet.refused_spellings())
+    for label in ("dotted", "decimal", "hex", "short-2", "userinfo"):
+        assert fetch(spellings[label], policy=policy).http_status == 200, label
+    assert internet.canary.connections == 5
+    assert internet.loopback_canary.connections == 0

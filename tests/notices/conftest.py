@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,6 +17,12 @@ from app.platforms.resolve import directory_changed
 from app.platforms.services import platforms_sync
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
+    # The shared fixtures create four users with passwords; the default hasher costs ~0.3 s each.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def directory(db):  # type: ignore[no-untyped-def]
     directory_changed()
@@ -24,25 +31,47 @@ def directory(db):  # type: ignore[no-untyped-def]
     directory_changed()
 
 
-def add_matched_url(case: Case, url: str, *, ip: str = "198.51.100.20", chain: list[str] | None = None) -> ReportedUrl:
+def add_matched_url(
+    case: Case, url: str, *, ip: str = "198.51.100.20", chain: list[str] | None = None
+) -> ReportedUrl:
     """A URL as the scan leaves it after finding a match: fetch evidence, media item, match."""
     normalized = normalize_url(url)
     reported = ReportedUrl.objects.create(
-        case=case, url=url, normalized_url=normalized, url_key=url_key(normalized), host=url_host(normalized),
-        state=UrlState.MATCHED, last_scanned_at=datetime(2026, 11, 26, 8, 0, tzinfo=UTC),
+        case=case,
+        url=url,
+        normalized_url=normalized,
+        url_key=url_key(normalized),
+        host=url_host(normalized),
+        state=UrlState.MATCHED,
+        last_scanned_at=datetime(2026, 11, 26, 8, 0, tzinfo=UTC),
     )
-    reference = case.references.first() or Reference.objects.create(case=case, label="ref", pdq_hex="f" * 64, fingerprint=b"")
+    reference = case.references.first() or Reference.objects.create(
+        case=case, label="ref", pdq_hex="f" * 64, fingerprint=b""
+    )
     record = FetchRecord.objects.create(
-        reported_url=reported, requested_url=normalized, redirect_chain=chain or [normalized],
-        final_url=(chain or [normalized])[-1], resolved_ip=ip, http_status=200,
-        fetched_at=datetime(2026, 11, 26, 8, 0, tzinfo=UTC), size=1234,
-        sha256=hashlib.sha256(normalized.encode()).hexdigest(), status="ok",
+        reported_url=reported,
+        requested_url=normalized,
+        redirect_chain=chain or [normalized],
+        final_url=(chain or [normalized])[-1],
+        resolved_ip=ip,
+        http_status=200,
+        fetched_at=datetime(2026, 11, 26, 8, 0, tzinfo=UTC),
+        size=1234,
+        sha256=hashlib.sha256(normalized.encode()).hexdigest(),
+        status="ok",
     )
     media = MediaItem.objects.create(
-        fetch=record, url=normalized.rstrip("/") + "/image.jpg", kind="image", mime="image/jpeg",
-        sha256=hashlib.sha256(b"media" + normalized.encode()).hexdigest(), width=800, height=600,
+        fetch=record,
+        url=normalized.rstrip("/") + "/image.jpg",
+        kind="image",
+        mime="image/jpeg",
+        sha256=hashlib.sha256(b"media" + normalized.encode()).hexdigest(),
+        width=800,
+        height=600,
     )
-    Match.objects.create(reported_url=reported, media_item=media, reference=reference, method="pdq", distance=6.0, details={})
+    Match.objects.create(
+        reported_url=reported, media_item=media, reference=reference, method="pdq", distance=6.0, details={}
+    )
     return reported
 
 
@@ -64,7 +93,13 @@ def matched_case(case, directory) -> Callable[..., Case]:  # type: ignore[no-unt
 def pdf_text(data: bytes, tmp_path) -> str:  # type: ignore[no-untyped-def]
     path = tmp_path / "n.pdf"
     path.write_bytes(data)
-    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True, text=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    # Page-number footers ("1 / 2") would otherwise split a sentence running over a page break.
+    return "\n".join(
+        line for line in text.replace("\f", "\n").splitlines() if not re.fullmatch(r"\s*\d+ / \d+\s*", line)
+    )
 
 
 def pdf_fonts(data: bytes, tmp_path) -> str:  # type: ignore[no-untyped-def]

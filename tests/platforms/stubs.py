@@ -34,7 +34,7 @@ class StubServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: StubServer
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     def do_GET(self) -> None:
@@ -77,8 +77,14 @@ def rdap_ip_answer(*, name: str, org: str, abuse: str) -> dict[str, Any]:
                     {
                         "objectClassName": "entity",
                         "roles": ["abuse"],
-                        "vcardArray": ["vcard", [["version", {}, "text", "4.0"], ["fn", {}, "text", "Abuse desk"],
-                                                 ["email", {}, "text", abuse]]],
+                        "vcardArray": [
+                            "vcard",
+                            [
+                                ["version", {}, "text", "4.0"],
+                                ["fn", {}, "text", "Abuse desk"],
+                                ["email", {}, "text", abuse],
+                            ],
+                        ],
                     }
                 ],
             }
@@ -96,9 +102,18 @@ def rdap_domain_answer(*, domain: str, registrar: str, abuse: str) -> dict[str, 
                 "roles": ["registrar"],
                 "vcardArray": ["vcard", [["version", {}, "text", "4.0"], ["fn", {}, "text", registrar]]],
                 "entities": [
-                    {"objectClassName": "entity", "roles": ["abuse"],
-                     "vcardArray": ["vcard", [["version", {}, "text", "4.0"], ["email", {}, "text", abuse],
-                                              ["tel", {"type": "voice"}, "uri", "tel:+1.5555555555"]]]}
+                    {
+                        "objectClassName": "entity",
+                        "roles": ["abuse"],
+                        "vcardArray": [
+                            "vcard",
+                            [
+                                ["version", {}, "text", "4.0"],
+                                ["email", {}, "text", abuse],
+                                ["tel", {"type": "voice"}, "uri", "tel:+1.5555555555"],
+                            ],
+                        ],
+                    }
                 ],
             }
         ],

@@ -17,9 +17,17 @@ POLICY = FetchPolicy(allowed_private_networks=("127.0.0.1/32",), retries=0, tota
 
 def rdap_handler(host: str, path: str):  # type: ignore[no-untyped-def]
     if path == "/ip/203.0.113.7":
-        return json_response(rdap_ip_answer(name="EXAMPLE-HOSTING", org="Example Hosting Ltd", abuse="abuse@hosting.example"))
+        return json_response(
+            rdap_ip_answer(name="EXAMPLE-HOSTING", org="Example Hosting Ltd", abuse="abuse@hosting.example")
+        )
     if path == "/domain/shady-site.example":
-        return json_response(rdap_domain_answer(domain="shady-site.example", registrar="Example Registrar, Inc.", abuse="abuse@registrar.example"))
+        return json_response(
+            rdap_domain_answer(
+                domain="shady-site.example",
+                registrar="Example Registrar, Inc.",
+                abuse="abuse@registrar.example",
+            )
+        )
     if path == "/domain/no-abuse.example":
         return json_response({"objectClassName": "domain", "entities": []})
     return None
@@ -44,7 +52,11 @@ def test_hosting_provider_from_ip_first(db, rdap):
 def test_registrar_when_no_ip(db, rdap):
     contact = abuse_contact_for(host="www.shady-site.example", policy=POLICY)
     assert contact is not None
-    assert (contact.email, contact.holder, contact.source) == ("abuse@registrar.example", "Example Registrar, Inc.", "domain")
+    assert (contact.email, contact.holder, contact.source) == (
+        "abuse@registrar.example",
+        "Example Registrar, Inc.",
+        "domain",
+    )
 
 
 def test_answers_are_cached(db, rdap):

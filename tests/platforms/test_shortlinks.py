@@ -46,7 +46,11 @@ def test_short_links_followed_to_the_real_platform(directory):
 def test_chain_recorded_by_the_scan_is_used_without_fetching(directory):
     r = resolve_url(
         "https://t.co/AbCd123",
-        redirect_chain=["https://t.co/AbCd123", "https://bit.ly/x", "https://cdn.discordapp.com/attachments/1/2/a.jpg"],
+        redirect_chain=[
+            "https://t.co/AbCd123",
+            "https://bit.ly/x",
+            "https://cdn.discordapp.com/attachments/1/2/a.jpg",
+        ],
         policy=FetchPolicy(resolver=lambda h, p: []),
     )
     assert r.platform.slug == "discord"

@@ -28,7 +28,13 @@ def test_newer_file_updates_but_keeps_local_edits(db, tmp_path):
     x = Platform.objects.get(slug="x")
     # An NGO corrects Reddit's notes and X's channels.
     platform_update(platform=reddit, actor=None, notes="Our contact at Reddit prefers the web form.")
-    platform_channels_set(platform=x, actor=None, channels=[{"kind": "email", "address": "ncii@x.example", "confirmed": True, "source": "NGO call 2026-11-20"}])
+    platform_channels_set(
+        platform=x,
+        actor=None,
+        channels=[
+            {"kind": "email", "address": "ncii@x.example", "confirmed": True, "source": "NGO call 2026-11-20"}
+        ],
+    )
 
     data = json.loads(DATA_FILE.read_text(encoding="utf-8"))
     data["version"] = "2027.01.01"
@@ -37,10 +43,29 @@ def test_newer_file_updates_but_keeps_local_edits(db, tmp_path):
             p["notes"] = "upstream note"
             p["domains"].append("reddit.app")
         if p["slug"] == "x":
-            p["channels"] = [{"kind": "web_form", "address": "https://upstream.example/form", "confirmed": True, "verified_on": "2027-01-01", "source": "upstream"}]
+            p["channels"] = [
+                {
+                    "kind": "web_form",
+                    "address": "https://upstream.example/form",
+                    "confirmed": True,
+                    "verified_on": "2027-01-01",
+                    "source": "upstream",
+                }
+            ]
         if p["slug"] == "discord":
             p["channels"][0]["address"] = "https://discord.com/report-v2"
-    data["platforms"].append({"slug": "newhost", "name": "New Host", "domains": ["newhost.example"], "regimes": ["platform"], "languages": ["en"], "verified_on": "2027-01-01", "source": "upstream", "channels": []})
+    data["platforms"].append(
+        {
+            "slug": "newhost",
+            "name": "New Host",
+            "domains": ["newhost.example"],
+            "regimes": ["platform"],
+            "languages": ["en"],
+            "verified_on": "2027-01-01",
+            "source": "upstream",
+            "channels": [],
+        }
+    )
     newer = tmp_path / "platforms.json"
     newer.write_text(json.dumps(data), encoding="utf-8")
 
@@ -50,7 +75,9 @@ def test_newer_file_updates_but_keeps_local_edits(db, tmp_path):
     assert reddit.notes == "Our contact at Reddit prefers the web form."  # local edit kept
     assert "reddit.app" in reddit.domains  # untouched field updated
     assert reddit.data_version == "2027.01.01"
-    assert list(Platform.objects.get(slug="x").channels.values_list("address", flat=True)) == ["ncii@x.example"]
+    assert list(Platform.objects.get(slug="x").channels.values_list("address", flat=True)) == [
+        "ncii@x.example"
+    ]
     assert Platform.objects.get(slug="discord").channels.first().address == "https://discord.com/report-v2"
     assert resolve_url("https://newhost.example/a").platform.slug == "newhost"
     assert resolve_url("https://reddit.app/a").platform.slug == "reddit"

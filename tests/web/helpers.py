@@ -13,7 +13,9 @@ from tests.conftest import photo_paths
 def assert_not_found_for_outsider(client, outsider, url: str, method: str = "get", data=None) -> None:
     client.force_login(outsider.user)
     response = getattr(client, method)(url, data or {})
-    assert response.status_code == 404, f"{method.upper()} {url} gave {response.status_code} to another organisation"
+    assert response.status_code == 404, (
+        f"{method.upper()} {url} gave {response.status_code} to another organisation"
+    )
 
 
 def status_for(client, membership, url: str, method: str = "get", data=None) -> int:
@@ -35,7 +37,9 @@ def small_jpeg(index: int = 0, size: int = 320) -> bytes:
     return out.getvalue()
 
 
-def make_evidence(case, *, url: str = "https://pics.example/p/1", content: bytes | None = None, index: int = 0):
+def make_evidence(
+    case, *, url: str = "https://pics.example/p/1", content: bytes | None = None, index: int = 0
+):
     """A scanned link with one matched image, written the way the fetch pipeline writes it."""
     import hashlib
 
@@ -46,20 +50,43 @@ def make_evidence(case, *, url: str = "https://pics.example/p/1", content: bytes
 
     reference = reference_add_image(case=case, actor=None, data=small_jpeg(index), filename=f"ref{index}.jpg")
     reported = ReportedUrl.objects.create(
-        case=case, url=url, normalized_url=url, url_key=url_key(url), host=url.split("/")[2], state=UrlState.MATCHED,
+        case=case,
+        url=url,
+        normalized_url=url,
+        url_key=url_key(url),
+        host=url.split("/")[2],
+        state=UrlState.MATCHED,
         last_scanned_at=datetime.now(UTC),
     )
     record = FetchRecord.objects.create(
-        reported_url=reported, requested_url=url, redirect_chain=[url + "?r=1"], final_url=url, resolved_ip="203.0.113.9",
-        http_status=200, fetched_at=datetime.now(UTC), sha256="ab" * 32, status=FetchStatus.OK,
+        reported_url=reported,
+        requested_url=url,
+        redirect_chain=[url + "?r=1"],
+        final_url=url,
+        resolved_ip="203.0.113.9",
+        http_status=200,
+        fetched_at=datetime.now(UTC),
+        sha256="ab" * 32,
+        status=FetchStatus.OK,
     )
     data = content if content is not None else small_jpeg(index)
     media = MediaItem.objects.create(
-        fetch=record, url=url + "/img.jpg", kind="image", mime="image/jpeg", sha256=hashlib.sha256(data).hexdigest(),
-        width=320, height=240, size=len(data), content=data if case.keep_evidence else None,
+        fetch=record,
+        url=url + "/img.jpg",
+        kind="image",
+        mime="image/jpeg",
+        sha256=hashlib.sha256(data).hexdigest(),
+        width=320,
+        height=240,
+        size=len(data),
+        content=data if case.keep_evidence else None,
     )
     match = Match.objects.create(
-        reported_url=reported, media_item=media, reference=reference, method="orb-homography", distance=31.5,
+        reported_url=reported,
+        media_item=media,
+        reference=reference,
+        method="orb-homography",
+        distance=31.5,
         details={"inliers": 57},
     )
     return reported, media, match

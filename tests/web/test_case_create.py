@@ -4,7 +4,14 @@ from app.cases.models import Case
 
 
 def _form(**extra):
-    return {"alias": "Case Magnolia", "jurisdiction": "US", "language": "en", "real_name": "Jane Roe", "contact": "jane@example.org", **extra}
+    return {
+        "alias": "Case Magnolia",
+        "jurisdiction": "US",
+        "language": "en",
+        "real_name": "Jane Roe",
+        "contact": "jane@example.org",
+        **extra,
+    }
 
 
 def test_caseworker_creates_case_with_encrypted_details(client, teammate):

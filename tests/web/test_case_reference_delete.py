@@ -15,7 +15,9 @@ def _ref(case):
 
 def test_staff_remove(client, case, teammate):
     ref = _ref(case)
-    assert status_for(client, teammate, reverse("case_reference_delete", args=[case.pk, ref.pk]), "post") == 302
+    assert (
+        status_for(client, teammate, reverse("case_reference_delete", args=[case.pk, ref.pk]), "post") == 302
+    )
     assert not Reference.objects.exists()
 
 

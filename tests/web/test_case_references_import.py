@@ -21,7 +21,9 @@ def test_import_csv_and_json(client, case, teammate):
 
 def test_nothing_given(client, case, owner):
     client.force_login(owner.user)
-    response = client.post(reverse("case_references_import", args=[case.pk]), {"hashes_text": ""}, follow=True)
+    response = client.post(
+        reverse("case_references_import", args=[case.pk]), {"hashes_text": ""}, follow=True
+    )
     assert "Choose a file or paste hashes" in response.content.decode()
 
 
@@ -35,4 +37,7 @@ def test_outsider_and_victim_cannot_import(client, case, outsider, victim):
 def test_csrf(case, owner):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(owner.user)
-    assert strict.post(reverse("case_references_import", args=[case.pk]), {"hashes_text": HASH_A}).status_code == 403
+    assert (
+        strict.post(reverse("case_references_import", args=[case.pk]), {"hashes_text": HASH_A}).status_code
+        == 403
+    )

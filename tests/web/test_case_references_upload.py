@@ -42,7 +42,9 @@ def test_originals_kept_encrypted_when_case_opts_in(client, case, owner):
     case.save()
     client.force_login(owner.user)
     data = small_jpeg(3)
-    client.post(reverse("case_references_upload", args=[case.pk]), {"images": [SimpleUploadedFile("k.jpg", data)]})
+    client.post(
+        reverse("case_references_upload", args=[case.pk]), {"images": [SimpleUploadedFile("k.jpg", data)]}
+    )
     ref = Reference.objects.get(case=case)
     assert bytes(ref.original) == data
     from django.db import connection
@@ -62,13 +64,21 @@ def test_bad_file_is_explained_and_others_still_added(client, case, owner):
 
 def test_outsider_and_victim_cannot_upload(client, case, outsider, victim):
     url = reverse("case_references_upload", args=[case.pk])
-    assert_not_found_for_outsider(client, outsider, url, "post", {"images": [SimpleUploadedFile("a.jpg", small_jpeg(0))]})
-    assert status_for(client, victim, url, "post", {"images": [SimpleUploadedFile("a.jpg", small_jpeg(0))]}) == 404
+    assert_not_found_for_outsider(
+        client, outsider, url, "post", {"images": [SimpleUploadedFile("a.jpg", small_jpeg(0))]}
+    )
+    assert (
+        status_for(client, victim, url, "post", {"images": [SimpleUploadedFile("a.jpg", small_jpeg(0))]})
+        == 404
+    )
     assert not Reference.objects.exists()
 
 
 def test_csrf(case, owner):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(owner.user)
-    response = strict.post(reverse("case_references_upload", args=[case.pk]), {"images": [SimpleUploadedFile("a.jpg", small_jpeg(0))]})
+    response = strict.post(
+        reverse("case_references_upload", args=[case.pk]),
+        {"images": [SimpleUploadedFile("a.jpg", small_jpeg(0))]},
+    )
     assert response.status_code == 403

@@ -16,7 +16,14 @@ def test_matches_grouped_by_domain_with_evidence(client, case, owner, teammate, 
     groups = response.context["groups"]
     assert [(g.host, len(g.items)) for g in groups] == [("pics.example", 2), ("other.example", 1)]
     body = response.content.decode()
-    for text in ("203.0.113.9", "ab" * 32, "orb-homography", "inliers", "57", "https://www.pics.example/a?r=1"):
+    for text in (
+        "203.0.113.9",
+        "ab" * 32,
+        "orb-homography",
+        "inliers",
+        "57",
+        "https://www.pics.example/a?r=1",
+    ):
         assert text in body
     # Evidence copies are not kept in this case: a neutral placeholder and no image request.
     assert "preview.jpg" not in body

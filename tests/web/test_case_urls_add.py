@@ -23,7 +23,9 @@ def test_whitelisted_urls_are_never_queued(client, case, owner):
     client.force_login(owner.user)
     client.post(
         reverse("case_urls_add", args=[case.pk]),
-        {"urls": "https://instagram.com/my.own.account/p/1\nhttps://www.myblog.example/x\nhttps://instagram.com/abuser/p/2"},
+        {
+            "urls": "https://instagram.com/my.own.account/p/1\nhttps://www.myblog.example/x\nhttps://instagram.com/abuser/p/2"
+        },
     )
     states = dict(ReportedUrl.objects.filter(case=case).values_list("normalized_url", "state"))
     assert states["https://instagram.com/my.own.account/p/1"] == UrlState.WHITELISTED
@@ -35,7 +37,9 @@ def test_csv_import(client, case, owner):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client.force_login(owner.user)
-    csv_file = SimpleUploadedFile("urls.csv", b"url,note\nhttps://a.example/1,first\nhttps://b.example/2,second\n")
+    csv_file = SimpleUploadedFile(
+        "urls.csv", b"url,note\nhttps://a.example/1,first\nhttps://b.example/2,second\n"
+    )
     client.post(reverse("case_urls_add", args=[case.pk]), {"urls": "", "csv_file": csv_file})
     assert ReportedUrl.objects.filter(case=case).count() == 2
 

@@ -7,7 +7,9 @@ from tests.web.helpers import assert_not_found_for_outsider, status_for
 
 
 def _failed(case, owner):
-    result = reported_urls_add(case=case, actor=owner.user, urls=["https://down.example/1", "https://ok.example/2"])
+    result = reported_urls_add(
+        case=case, actor=owner.user, urls=["https://down.example/1", "https://ok.example/2"]
+    )
     ReportedUrl.objects.filter(pk=result.added[0].pk).update(state=UrlState.FAILED, error="timeout")
     ReportedUrl.objects.filter(pk=result.added[1].pk).update(state=UrlState.NO_MATCH)
 

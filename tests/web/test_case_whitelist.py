@@ -9,15 +9,20 @@ def test_owner_teammate_edit(client, case, owner, teammate):
     url = reverse("case_whitelist", args=[case.pk])
     assert status_for(client, owner, url) == 200
     client.force_login(teammate.user)
-    response = client.post(url, {"values": "instagram.com/sunflower\n\n myblog.example \ninstagram.com/sunflower"})
+    response = client.post(
+        url, {"values": "instagram.com/sunflower\n\n myblog.example \ninstagram.com/sunflower"}
+    )
     assert response.status_code == 302
     assert sorted(WhitelistEntry.objects.filter(case=case).values_list("value", flat=True)) == [
-        "instagram.com/sunflower", "myblog.example",
+        "instagram.com/sunflower",
+        "myblog.example",
     ]
     body = client.get(url).content.decode()
     assert "myblog.example" in body
     client.post(url, {"values": "myblog.example"})
-    assert list(WhitelistEntry.objects.filter(case=case).values_list("value", flat=True)) == ["myblog.example"]
+    assert list(WhitelistEntry.objects.filter(case=case).values_list("value", flat=True)) == [
+        "myblog.example"
+    ]
 
 
 def test_outsider_and_victim_get_404(client, case, outsider, victim):

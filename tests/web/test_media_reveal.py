@@ -12,7 +12,7 @@ def _kept(case):
 
 
 def test_reveal_asks_first_then_logs_and_shows(client, case, teammate):
-    reported, media, _match = _kept(case)
+    _reported, media, _match = _kept(case)
     client.force_login(teammate.user)
     full = reverse("media_full", args=[case.pk, media.pk])
     reveal = reverse("media_reveal", args=[case.pk, media.pk])

@@ -21,6 +21,13 @@ class Command(BaseCommand):
         result = platforms_sync(path=options["file"])
         if options["verbosity"]:
             self.stdout.write(
-                _("Platform directory %(version)s: %(created)d added, %(updated)d updated, %(kept)d local corrections kept.")
-                % {"version": result.version, "created": result.created, "updated": result.updated, "kept": result.kept_local}
+                _(
+                    "Platform directory %(version)s: %(created)d added, %(updated)d updated, %(kept)d local corrections kept."
+                )
+                % {
+                    "version": result.version,
+                    "created": result.created,
+                    "updated": result.updated,
+                    "kept": result.kept_local,
+                }
             )

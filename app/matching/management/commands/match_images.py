@@ -1,0 +1,99 @@
+"""python manage.py match_images --references DIR --candidates DIR [--json]
+
+Offline batch matching, in this process, with no database or services: every image or video
+file in --candidates is matched against every one in --references. With --json, one JSON
+object per candidate file, in path order:
+
+    {"candidate": "<path>", "reference": "<path or null>", "method": "<str or null>", "distance": <number or null>}
+    {"candidate": "<path>", "error": "<reason>"}       (a file that cannot be read)
+
+Progress goes to stderr (a progress bar on a terminal). Exit status 0 once both folders were
+processed, whatever was found.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Hashable
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from app.matching.decode import DecodeError, decode_media
+from app.matching.engine import Matcher, match_frames
+from app.matching.fingerprint import Fingerprint, fingerprint_reference
+
+MAX_FILE_BYTES = 1 << 30  # refuse to read a single file over 1 GiB into memory
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(
+        p for p in folder.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
+def _read(path: Path) -> bytes:
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise DecodeError("file too large")
+    return path.read_bytes()
+
+
+class Command(BaseCommand):
+    help = "Match every image/video in a folder of candidates against a folder of reference images."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--references", type=Path, required=True, help="folder of reference images/videos")
+        parser.add_argument("--candidates", type=Path, required=True, help="folder of images/videos to check")
+        parser.add_argument("--json", action="store_true", help="print one JSON object per candidate")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        ref_dir: Path = options["references"]
+        cand_dir: Path = options["candidates"]
+        for flag, folder in (("--references", ref_dir), ("--candidates", cand_dir)):
+            if not folder.is_dir():
+                raise CommandError(f"{flag}: {folder} is not a folder")
+        quiet = not sys.stderr.isatty()
+
+        refs: list[tuple[Hashable, Fingerprint]] = []
+        for path in tqdm(_files(ref_dir), desc="references", unit="file", file=sys.stderr, disable=quiet):
+            try:
+                media = decode_media(_read(path))
+            except (DecodeError, OSError) as exc:
+                reason = exc.reason if isinstance(exc, DecodeError) else str(exc)
+                self.stderr.write(f"skipped reference {path}: {reason}")
+                continue
+            refs.extend((str(path), fingerprint_reference(frame)) for frame in media.frames)
+        if not refs:
+            self.stderr.write(f"no usable reference in {ref_dir}: nothing can match")
+        matcher = Matcher(refs)
+
+        for path in tqdm(_files(cand_dir), desc="candidates", unit="file", file=sys.stderr, disable=quiet):
+            line: dict[str, Any]
+            try:
+                media = decode_media(_read(path))
+            except (DecodeError, OSError) as exc:
+                reason = exc.reason if isinstance(exc, DecodeError) else f"cannot read file ({exc.strerror})"
+                line = {"candidate": str(path), "error": reason}
+            else:
+                res, frame = match_frames(media.frames, matcher) if len(matcher) else (None, None)
+                line = {
+                    "candidate": str(path),
+                    "reference": None if res is None else res.reference_key,
+                    "method": None if res is None else res.method,
+                    "distance": None if res is None else res.distance,
+                }
+                if res is not None and media.kind == "video":
+                    line["frame"] = frame
+            if options["json"]:
+                self.stdout.write(json.dumps(line, ensure_ascii=False))
+            elif "error" in line:
+                self.stdout.write(f"{line['candidate']}: ERROR {line['error']}")
+            elif line["reference"] is None:
+                self.stdout.write(f"{line['candidate']}: no match")
+            else:
+                self.stdout.write(
+                    f"{line['candidate']}: MATCH {line['reference']} ({line['method']}, distance {line['distance']:g})"
+                )

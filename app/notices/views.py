@@ -1,0 +1,204 @@
+"""Review, sign and send notices; the submit helper; evidence downloads."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django.contrib import messages
+from django.contrib.auth.models import User
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from app.accounts.services import audit_record
+from app.cases.selectors import case_get_for
+from app.notices import services
+from app.notices.evidence import evidence_pdf, evidence_zip
+from app.notices.forms import DraftForm, EditForm, SignForm, SubmittedForm
+from app.notices.models import NoticeState
+from app.notices.selectors import notice_get_for, notice_list
+from app.platforms.models import ChannelKind
+from app.web.decorators import member_required, staff_required
+
+
+def _actor(request: HttpRequest) -> User:
+    # Every view here is behind member_required, so the user is a logged-in User.
+    return cast(User, request.user)
+
+
+def _download(data: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@member_required
+def case_notices(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = case_get_for(user=request.user, case_id=case_id)
+    audit_record(organization=case.organization, actor=_actor(request), action="notice.list", case_id=case.pk)
+    return render(
+        request,
+        "notices/list.html",
+        {
+            "case": case,
+            "notices": notice_list(case=case),
+            "draft_form": DraftForm(initial={"lang": case.language}),
+        },
+    )
+
+
+@require_POST
+@staff_required
+def case_notices_draft(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = case_get_for(user=request.user, case_id=case_id)
+    form = DraftForm(request.POST)
+    if form.is_valid():
+        drafts = services.notice_drafts_for_case(
+            case=case,
+            actor=_actor(request),
+            regime=form.cleaned_data["regime"],
+            lang=form.cleaned_data["lang"],
+        )
+        messages.success(
+            request, _("%(n)d notices drafted. Review each one before signing.") % {"n": len(drafts)}
+        )
+    return redirect("case_notices", case_id=case.pk)
+
+
+@member_required
+def notice_detail(request: HttpRequest, case_id: int, notice_id: int) -> HttpResponse:
+    notice = notice_get_for(user=request.user, case_id=case_id, notice_id=notice_id)
+    audit_record(
+        organization=notice.case.organization, actor=_actor(request), action="notice.view",
+        case_id=notice.case_id, object_type="notice", object_id=notice.pk,
+    )  # fmt: skip
+    case = notice.case
+    needs_authorisation = not (case.authorised_on or case.authorisation_method)
+    return render(
+        request,
+        "notices/detail.html",
+        {
+            "case": case,
+            "notice": notice,
+            "edit_form": EditForm(
+                initial={"statement": notice.statement, "regime": notice.regime, "lang": notice.lang}
+            ),
+            "sign_form": SignForm(),
+            "needs_authorisation": needs_authorisation,
+            "is_open": notice.state in (NoticeState.DRAFT, NoticeState.SIGNED),
+            "can_email": notice.channel_kind == ChannelKind.EMAIL and "@" in notice.channel_address,
+        },
+    )
+
+
+@require_POST
+@staff_required
+def notice_edit(request: HttpRequest, case_id: int, notice_id: int) -> HttpResponse:
+    notice = notice_get_for(user=request.user, case_id=case_id, notice_id=notice_id)
+    form = EditForm(request.POST)
+    if form.is_valid():
+        try:
+            services.notice_edit(notice=notice, actor=_actor(request), **form.cleaned_data)
+            messages.success(request, _("Saved. The notice must be signed again."))
+        except services.NoticeError as exc:
+            messages.error(request, str(exc))
+    return redirect("notice_detail", case_id=case_id, notice_id=notice.pk)
+
+
+@require_POST
+@staff_required
+def notice_sign(request: HttpRequest, case_id: int, notice_id: int) -> HttpResponse:
+    notice = notice_get_for(user=request.user, case_id=case_id, notice_id=notice_id)
+    form = SignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Type your name and confirm you have read the notice."))
+    else:
+        data = form.cleaned_data
+        try:
+            services.notice_sign(
+                notice=notice, actor=_actor(request), signer_name=data["signer_name"], signer_role=data["signer_role"],
+                authorised_on=data["authorised_on"], authorisation_method=data["authorisation_method"],
+            )  # fmt: skip
+            messages.success(request, _("Signed. Nothing has been sent yet."))
+        except services.NoticeError as exc:
+            messages.error(request, str(exc))
+    return redirect("notice_detail", case_id=case_id, notice_id=notice.pk)
+
+
+@require_POST
+@staff_required
+def notice_send(request: HttpRequest, case_id: int, notice_id: int) -> HttpResponse:
+    notice = notice_get_for(user=request.user, case_id=case_id, notice_id=notice_id)
+    try:
+        services.notice_send(notice=notice, actor=_actor(request))
+        messages.success(request, _("Sent to %(address)s.") % {"address": notice.channel_address})
+    except services.NoticeError as exc:
+        messages.error(request, str(exc))
+    return redirect("notice_detail", case_id=case_id, notice_id=notice.pk)
+
+
+@staff_required
+def notice_helper(request: HttpRequest, case_id: int, notice_id: int) -> HttpResponse:
+    notice = notice_get_for(user=request.user, case_id=case_id, notice_id=notice_id)
+    channel = (
+        notice.platform.channels.filter(kind=notice.channel_kind, address=notice.channel_address).first()
+        if notice.platform
+        else None
+    )
+    return render(
+        request,
+        "notices/helper.html",
+        {
+            "case": notice.case,
+            "notice": notice,
+            "fields": services.submit_helper_fields(notice=notice) if notice.is_signed else [],
+            "instructions": channel.instructions(notice.lang if request.LANGUAGE_CODE != "ko" else "ko")
+            if channel
+            else "",
+            "submitted_form": SubmittedForm(),
+        },
+    )
+
+
+@require_POST
+@staff_required
+def notice_submitted(request: HttpRequest, case_id: int, notice_id: int) -> HttpResponse:
+    notice = notice_get_for(user=request.user, case_id=case_id, notice_id=notice_id)
+    form = SubmittedForm(request.POST)
+    if form.is_valid():
+        try:
+            services.notice_mark_submitted(
+                notice=notice, actor=_actor(request), submitted_at=form.cleaned_data["submitted_on"]
+            )
+            messages.success(request, _("Recorded as submitted."))
+        except services.NoticeError as exc:
+            messages.error(request, str(exc))
+    return redirect("notice_detail", case_id=case_id, notice_id=notice.pk)
+
+
+@member_required
+def notice_pdf(request: HttpRequest, case_id: int, notice_id: int) -> HttpResponse:
+    notice = notice_get_for(user=request.user, case_id=case_id, notice_id=notice_id)
+    audit_record(
+        organization=notice.case.organization, actor=_actor(request), action="notice.download",
+        case_id=notice.case_id, object_type="notice", object_id=notice.pk,
+    )  # fmt: skip
+    data = bytes(notice.pdf or b"") or services.notice_pdf_bytes(notice=notice)
+    return _download(data, f"notice-{notice.case_id}-{notice.pk}.pdf", "application/pdf")
+
+
+@staff_required
+def case_evidence(request: HttpRequest, case_id: int, fmt: str) -> HttpResponse:
+    if fmt not in ("pdf", "zip"):
+        raise Http404("No such format")
+    case = case_get_for(user=request.user, case_id=case_id)
+    audit_record(
+        organization=case.organization, actor=_actor(request), action=f"evidence.{fmt}", case_id=case.pk
+    )
+    lang = "ko" if request.LANGUAGE_CODE == "ko" else "en"
+    if fmt == "zip":
+        return _download(
+            evidence_zip(case=case, lang=lang), f"evidence-case-{case.pk}.zip", "application/zip"
+        )
+    return _download(evidence_pdf(case=case, lang=lang), f"evidence-case-{case.pk}.pdf", "application/pdf")

@@ -1,0 +1,119 @@
+"""Reads for tracking, always through the reader's organisation (other organisations' ids -> 404)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from app.cases.models import Case
+from app.cases.selectors import case_list_for
+from app.tracking.models import (
+    Alert,
+    Escalation,
+    NoticeStatus,
+    NoticeTracking,
+    UrlStatus,
+    UrlTracking,
+    Watch,
+)
+
+
+def notice_tracking_get_for(*, case: Case, tracking_id: int) -> NoticeTracking:
+    found = NoticeTracking.objects.filter(case=case, pk=tracking_id).select_related("notice").first()
+    if found is None:
+        raise Http404("No such notice")
+    return found
+
+
+def url_tracking_get_for(*, case: Case, tracking_id: int) -> UrlTracking:
+    found = UrlTracking.objects.filter(case=case, pk=tracking_id).select_related("reported_url").first()
+    if found is None:
+        raise Http404("No such link")
+    return found
+
+
+def escalation_get_for(*, case: Case, escalation_id: int) -> Escalation:
+    found = (
+        Escalation.objects.filter(tracking__case=case, pk=escalation_id)
+        .select_related("tracking__notice")
+        .first()
+    )
+    if found is None:
+        raise Http404("No such draft")
+    return found
+
+
+def watch_get_for(*, case: Case, watch_id: int) -> Watch:
+    found = Watch.objects.filter(case=case, pk=watch_id).first()
+    if found is None:
+        raise Http404("No such watch")
+    return found
+
+
+@dataclass
+class Countdown:
+    deadline_at: datetime | None
+    overdue: bool
+    seconds: int  # left (positive) or past (negative)
+
+
+def countdown(tracking: NoticeTracking, now: datetime | None = None) -> Countdown:
+    now = now or timezone.now()
+    if tracking.deadline_at is None:
+        return Countdown(None, False, 0)
+    left = int((tracking.deadline_at - now).total_seconds())
+    return Countdown(tracking.deadline_at, left < 0 and tracking.status != NoticeStatus.REMOVED, left)
+
+
+@dataclass
+class CaseTracking:
+    notices: list[tuple[NoticeTracking, Countdown]]
+    urls: list[UrlTracking]
+    removed: int
+    total: int
+    alerts: list[Alert]
+    watches: list[Watch]
+
+
+def case_tracking(*, case: Case) -> CaseTracking:
+    notices = list(
+        NoticeTracking.objects.filter(case=case)
+        .select_related("notice")
+        .prefetch_related("replies", "escalations", "events__actor")
+        .order_by("sent_at", "id")
+    )
+    urls = list(
+        UrlTracking.objects.filter(case=case).select_related("reported_url").order_by("reported_url_id")
+    )
+    now = timezone.now()
+    return CaseTracking(
+        notices=[(n, countdown(n, now)) for n in notices],
+        urls=urls,
+        removed=sum(1 for u in urls if u.status == UrlStatus.REMOVED),
+        total=len(urls),
+        alerts=list(Alert.objects.filter(case=case, seen_at__isnull=True)[:50]),
+        watches=list(Watch.objects.filter(case=case)),
+    )
+
+
+def overdue_for(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[NoticeTracking]:
+    """Notices past their deadline and not fully removed, in the cases this person may see."""
+    return (
+        NoticeTracking.objects.filter(case__in=case_list_for(user=user), deadline_at__lte=timezone.now())
+        .exclude(status=NoticeStatus.REMOVED)
+        .select_related("case", "notice")
+        .order_by("deadline_at", "id")
+    )
+
+
+def flagged_for(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[UrlTracking]:
+    return (
+        UrlTracking.objects.filter(case__in=case_list_for(user=user), flagged=True)
+        .select_related("case", "reported_url")
+        .order_by("-reappeared_at")
+    )

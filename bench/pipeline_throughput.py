@@ -1,0 +1,247 @@
+"""Pipeline overhead: N reported URLs through real Celery workers vs the same work in a bare loop.
+
+A local server (its own process, 127.0.0.2) serves N pages, each showing K photos from
+photos-dev (one page in ten shows one of the case's two reference photos). In the same run:
+
+* bare loop: a pool of P processes (P = the workers' concurrency) fetches every page and every
+  image through app.lib.http.fetch and decodes, fingerprints and matches each image, with the
+  same per-page thread pool the scanner uses. No extraction (the image URLs are known), no
+  queue, no database: only the downloads and the hashing;
+* pipeline: the URLs are reported with ``reported_urls_add`` (which queues one Celery task per
+  URL), one ``celery worker --concurrency P`` runs them, and the clock stops when every URL has
+  reached its final state in the database (evidence, media items and matches written).
+
+Both sides are warmed up first. Prints both times and the ratio pipeline / bare (target <= 1.25).
+
+    .venv/bin/python bench/pipeline_throughput.py                      # quick start: SQLite + SQLite broker
+    .venv/bin/python bench/pipeline_throughput.py --postgres postgres://postgres@127.0.0.1:5432/postgres \\
+        --broker redis://127.0.0.1:6379/15                              # production backends
+Options: --urls N (1000), --images K (2), --concurrency P (CPU count).
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import multiprocessing as mp
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+SITE = "127.0.0.2"
+REF_EVERY = 10  # one page in ten shows a reference photo
+
+
+def page_images(i: int, k: int, n_photos: int) -> list[int]:
+    """Photo indexes shown on page i; index 0 and 1 are the references."""
+    if i % REF_EVERY == 0:
+        return [i // REF_EVERY % 2] + [2 + (i * k + j) % (n_photos - 2) for j in range(1, k)]
+    return [2 + (i * k + j) % (n_photos - 2) for j in range(k)]
+
+
+def serve(port_out: mp.Queue, k: int) -> None:  # type: ignore[type-arg]
+    from tests.fetching.servers import LocalServer, photo_bytes, photo_names, send
+
+    names = photo_names()
+    server = LocalServer(SITE)
+
+    def page(h) -> None:  # type: ignore[no-untyped-def]
+        key = h.path_only.rsplit("/", 1)[-1]
+        i = int(key.removeprefix("warm-")) + (10**6 if key.startswith("warm-") else 0)
+        imgs = "".join(f'<img src="/img/{i}-{j}/{names[p]}">' for j, p in enumerate(page_images(i, k, len(names))))
+        send(h, f"<!doctype html><html><body><h1>post {key}</h1>{imgs}</body></html>".encode(), content_type="text/html")
+
+    def image(h) -> None:  # type: ignore[no-untyped-def]
+        send(h, photo_bytes(h.path_only.rsplit("/", 1)[-1]), content_type="image/jpeg")
+
+    server.prefix_routes["/post/"] = page
+    server.prefix_routes["/img/"] = image
+    port_out.put(server.port)
+    server.serve_forever(poll_interval=0.05)
+
+
+# ---- bare loop ---------------------------------------------------------------------------------
+
+_bare: dict[str, object] = {}
+
+
+def _bare_init(reference_blobs: list[bytes], base: str, k: int) -> None:
+    from app.lib.http import policy_from_settings
+    from app.matching.engine import Matcher
+    from app.matching.fingerprint import Fingerprint
+    from tests.fetching.servers import photo_names
+
+    _bare["matcher"] = Matcher([(i, Fingerprint.from_bytes(b)) for i, b in enumerate(reference_blobs)])
+    _bare["policy"] = policy_from_settings()
+    _bare["base"], _bare["k"], _bare["names"] = base, k, photo_names()
+
+
+def _bare_image(url: str) -> int:
+    from django.conf import settings
+
+    from app.lib.http import fetch
+    from app.matching.decode import decode_media
+    from app.matching.fingerprint import fingerprint_candidate
+
+    response = fetch(url, policy=_bare["policy"])  # type: ignore[arg-type]
+    media = decode_media(response.body, max_pixels=settings.FETCH_MAX_PIXELS)
+    found = 0
+    for frame in media.frames:
+        if _bare["matcher"].match(fingerprint_candidate(frame)) is not None:  # type: ignore[attr-defined]
+            found = 1
+    return found
+
+
+def bare_page(key: str) -> int:
+    from app.lib.http import fetch
+
+    base, k, names = _bare["base"], _bare["k"], _bare["names"]
+    fetch(f"{base}/post/{key}", policy=_bare["policy"])  # type: ignore[arg-type]
+    i = int(key.removeprefix("warm-")) + (10**6 if key.startswith("warm-") else 0)
+    urls = [f"{base}/img/{i}-{j}/{names[p]}" for j, p in enumerate(page_images(i, k, len(names)))]  # type: ignore[arg-type]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(4, len(urls)), thread_name_prefix="bare") as pool:
+        return sum(pool.map(_bare_image, urls))
+
+
+# ---- pipeline ----------------------------------------------------------------------------------
+
+
+def wait_final(case, count: int, timeout: float) -> float:  # type: ignore[no-untyped-def]
+    from app.cases.models import ReportedUrl, UrlState
+
+    final = [UrlState.MATCHED, UrlState.NO_MATCH, UrlState.FAILED]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ReportedUrl.objects.filter(case=case, state__in=final).count() >= count:
+            return time.monotonic()
+        time.sleep(0.1)
+    raise SystemExit(f"pipeline did not finish within {timeout:.0f} s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--urls", type=int, default=1000)
+    parser.add_argument("--images", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--postgres", help="server URL; a throwaway database is created on it")
+    parser.add_argument("--broker", help="Celery broker URL (default: the quick-start SQLite broker)")
+    args = parser.parse_args()
+
+    data_dir = Path(tempfile.mkdtemp(prefix="jium-bench-"))
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "app.settings",
+            "JIUM_DATA_DIR": str(data_dir),
+            "CELERY_QUEUE": queue,
+            "FETCH_ALLOWED_PRIVATE_NETWORKS": f"{SITE}/32",
+        }
+    )
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.pop("CELERY_BROKER_URL", None)
+    db_name = None
+    if args.postgres:
+        import psycopg
+
+        db_name = f"jium_bench_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(args.postgres, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{db_name}"')
+        os.environ["DATABASE_URL"] = args.postgres.rsplit("/", 1)[0] + f"/{db_name}"
+    if args.broker:
+        os.environ["CELERY_BROKER_URL"] = args.broker
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connections
+
+    from app.accounts.services import member_create, organization_create
+    from app.accounts.models import Role
+    from app.cases.models import Reference
+    from app.cases.services import case_create, reference_add_image, reported_urls_add
+    from app.matching.models import Match
+    from tests.fetching.servers import photo_bytes, photo_names
+
+    call_command("migrate", verbosity=0)
+    names = photo_names()
+    ctx = mp.get_context("fork")
+    port_queue = ctx.Queue()
+    server = ctx.Process(target=serve, args=(port_queue, args.images), daemon=True)
+    server.start()
+    base = f"http://{SITE}:{port_queue.get(timeout=30)}"
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        org = organization_create(name="Bench NGO")
+        owner = member_create(organization=org, username="bench", password="bench-password-1234", role=Role.ADMIN)
+        case = case_create(organization=org, actor=owner.user, alias="bench", jurisdiction="KR")
+        warm_case = case_create(organization=org, actor=owner.user, alias="warm-up", jurisdiction="KR")
+        for c in (case, warm_case):
+            for name in names[:2]:
+                reference_add_image(case=c, actor=owner.user, data=photo_bytes(name), filename=name)
+        blobs = [bytes(b) for b in Reference.objects.filter(case=case).order_by("id").values_list("fingerprint", flat=True)]
+        keys = [str(i) for i in range(args.urls)]
+        warm = [f"warm-{j}" for j in range(4 * args.concurrency)]
+        connections.close_all()  # forked processes must not share the connection
+
+        print(f"{args.urls} URLs x {args.images} images, concurrency {args.concurrency}; "
+              f"database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, broker {settings.CELERY_BROKER_URL.split(':', 1)[0]}")  # fmt: skip
+
+        # Bare loop.
+        with ctx.Pool(args.concurrency, initializer=_bare_init, initargs=(blobs, base, args.images)) as pool:
+            pool.map(bare_page, warm, chunksize=1)
+            started = time.monotonic()
+            bare_matches = sum(pool.map(bare_page, keys, chunksize=1))
+            bare = time.monotonic() - started
+        print(f"bare loop:  {bare:7.1f} s  ({args.urls / bare:5.1f} URLs/s, {bare_matches} matching images)")
+
+        # Pipeline through real workers.
+        log = data_dir / "worker.log"
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "app", "worker", "-Q", queue, "-n", f"{queue}@%h",
+             "--concurrency", str(args.concurrency), "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
+            cwd=REPO, env=os.environ.copy(), stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        reported_urls_add(case=warm_case, actor=None, urls=[f"{base}/post/{w}" for w in warm])
+        wait_final(warm_case, len(warm), timeout=300)
+        started = time.monotonic()
+        reported_urls_add(case=case, actor=None, urls=[f"{base}/post/{key}" for key in keys])
+        queued = time.monotonic() - started
+        finished = wait_final(case, args.urls, timeout=max(600, bare * 10))
+        pipeline = finished - started
+        matches = Match.objects.filter(reported_url__case=case).count()
+        print(f"pipeline:   {pipeline:7.1f} s  ({args.urls / pipeline:5.1f} URLs/s, {matches} matches; queueing took {queued:.1f} s)")
+        ratio = pipeline / bare
+        print(f"ratio pipeline / bare: {ratio:.3f}  (target <= 1.25)")
+        if matches != bare_matches:
+            print(f"WARNING: {matches} matches in the pipeline, {bare_matches} in the bare loop")
+        return 0
+    finally:
+        if worker is not None and worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+        server.terminate()
+        connections.close_all()
+        if db_name and args.postgres:
+            import psycopg
+
+            with psycopg.connect(args.postgres, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

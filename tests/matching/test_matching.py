@@ -1,0 +1,308 @@
+"""Matching engine: PDQ conformance, bad inputs, fingerprints, matching and the PDQ index.
+
+Pure functions, so no database; a small subset of photos-dev keeps this file fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageOps
+
+from app.matching.decode import DecodeError, decode_media, sniff_media_kind
+from app.matching.engine import Matcher, match_image
+from app.matching.fingerprint import (
+    HASH_VERSIONS,
+    Fingerprint,
+    fingerprint_candidate,
+    fingerprint_reference,
+    pdq_hash,
+)
+from app.matching.index import PdqIndex
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared"
+PHOTOS = SHARED / "data" / "photos-dev"
+PDQ_REFERENCE = SHARED / "data" / "pdq-reference"
+REF_NAMES = [
+    "001_gcompris_erase_1234826.jpg",
+    "049_gcompris_categorization_1470956.jpg",
+    "157_gcompris_explore_monuments_1016655.jpg",
+    "209_gcompris_explore_world_animals_1356348.jpg",
+]
+# 051 is a near-duplicate scene of 049 (different photo of the same kind of object).
+STRANGER_NAMES = ["051_gcompris_categorization_1556234.jpg", "159_gcompris_explore_monuments_1154013.jpg"]
+
+
+def _photo(name: str) -> Image.Image:
+    return decode_media((PHOTOS / name).read_bytes()).frames[0]
+
+
+def _bytes(img: Image.Image, fmt: str, **kw: object) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher([(name, fingerprint_reference(_photo(name))) for name in REF_NAMES])
+
+
+# ----------------------------------------------------------------------------- PDQ
+
+
+def _bits(hex_: str) -> np.ndarray:
+    return np.unpackbits(np.frombuffer(bytes.fromhex(hex_), np.uint8))
+
+
+def test_pdq_agrees_with_meta_reference_vectors() -> None:
+    rows = list(csv.DictReader((PDQ_REFERENCE / "expected.csv").open()))
+    assert len(rows) >= 30
+    worst = {}
+    for row in rows:
+        img = decode_media((PDQ_REFERENCE / "images" / row["file"]).read_bytes()).frames[0]
+        h, _quality = pdq_hash(img)
+        worst[row["file"]] = int((_bits(h.hex()) != _bits(row["pdq_hex"])).sum())
+    assert max(worst.values()) <= 10, worst
+
+
+def test_pdq_dihedral_reference_images_match_the_original() -> None:
+    original = fingerprint_reference(
+        decode_media((PDQ_REFERENCE / "images" / "reg-test-input__dih__bridge-1-original.jpg").read_bytes()).frames[0]
+    )
+    m = Matcher([("bridge", Fingerprint(pdq=original.pdq, pdq_quality=original.pdq_quality,
+                                         pdq_dihedral=original.pdq_dihedral))])
+    for p in sorted((PDQ_REFERENCE / "images").glob("reg-test-input__dih__bridge-*.jpg")):
+        res = m.match_hash(fingerprint_candidate(decode_media(p.read_bytes()).frames[0]))
+        assert res is not None and res.reference_key == "bridge", p.name
+
+
+# ----------------------------------------------------------------------------- decoding
+
+
+def test_sniff_by_magic_bytes_only() -> None:
+    img = _photo(REF_NAMES[0])
+    assert sniff_media_kind(_bytes(img, "JPEG")) == "image"
+    assert sniff_media_kind(_bytes(img, "PNG")) == "image"
+    assert sniff_media_kind(_bytes(img, "WEBP")) == "image"
+    assert sniff_media_kind(_bytes(img, "GIF")) == "image"
+    assert sniff_media_kind(b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>') == "svg"
+    assert sniff_media_kind(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom") == "video"
+    assert sniff_media_kind(b"\x1a\x45\xdf\xa3rest") == "video"
+    assert sniff_media_kind(b"<html><body>hi</body></html>") is None
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty file"),
+        (b"hello, world", "not an image or video"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "SVG"),
+        ((PHOTOS / REF_NAMES[0]).read_bytes()[:4000], "truncated JPEG"),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 200, "JPEG"),
+        (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 100, "video"),
+    ],
+)
+def test_bad_input_gives_a_reason_not_a_crash(data: bytes, reason: str) -> None:
+    with pytest.raises(DecodeError) as exc:
+        decode_media(data)
+    assert reason in exc.value.reason
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    def chunk(tag: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 1024)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def test_decompression_bomb_is_refused_before_decoding() -> None:
+    with pytest.raises(DecodeError, match="decompression bomb"):
+        decode_media(_png_header_only(60_000, 60_000))
+    with pytest.raises(DecodeError, match="decompression bomb"):
+        decode_media(_bytes(_photo(REF_NAMES[0]), "PNG"), max_pixels=10_000)
+
+
+def test_formats_orientation_alpha_and_draft() -> None:
+    img = _photo(REF_NAMES[0])
+    for fmt in ("PNG", "WEBP", "GIF", "BMP", "TIFF", "HEIF", "AVIF"):
+        media = decode_media(_bytes(img, fmt))
+        assert media.kind == "image" and media.frames[0].mode == "RGB", fmt
+        assert (media.width, media.height) == img.size, fmt
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    rotated = decode_media(_bytes(img, "JPEG", exif=exif.tobytes()))
+    assert rotated.frames[0].size == (img.height, img.width)
+    assert (rotated.width, rotated.height) == (img.height, img.width)
+    rgba = Image.new("RGBA", (64, 48), (0, 0, 0, 0))
+    assert decode_media(_bytes(rgba, "PNG")).frames[0].getpixel((5, 5)) == (255, 255, 255)
+    big = img.resize((img.width * 2, img.height * 2))
+    drafted = decode_media(_bytes(big, "JPEG"), draft_size=512)
+    assert max(drafted.frames[0].size) >= 512 and drafted.frames[0].width < big.width
+    assert (drafted.width, drafted.height) == big.size
+
+
+def test_video_gives_keyframes_and_a_frame_every_two_seconds() -> None:
+    av = pytest.importorskip("av")
+    img = _photo(REF_NAMES[2]).resize((320, 240))
+    buf = io.BytesIO()
+    with av.open(buf, mode="w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for i in range(70):  # 7 seconds
+            frame = img if i < 40 else ImageOps.mirror(img)
+            for packet in stream.encode(av.VideoFrame.from_image(frame)):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    media = decode_media(buf.getvalue())
+    assert media.kind == "video" and media.mime == "video/mp4"
+    assert 4 <= len(media.frames) <= 40
+    assert decode_media(buf.getvalue(), max_frames=2).frames.__len__() == 2
+    m = Matcher([("ref", fingerprint_reference(_photo(REF_NAMES[2])))])
+    assert match_image(media.frames[0], m) is not None
+    with pytest.raises(DecodeError):
+        decode_media(buf.getvalue()[:600])
+
+
+# ----------------------------------------------------------------------------- fingerprints
+
+
+def test_fingerprint_round_trip_and_versions() -> None:
+    fp = fingerprint_reference(_photo(REF_NAMES[1]))
+    assert len(fp.pdq) == 32 and len(fp.pdq_dihedral) == 7 and fp.has_features
+    again = Fingerprint.from_bytes(fp.to_bytes())
+    assert again.pdq == fp.pdq and again.pdq_dihedral == fp.pdq_dihedral
+    assert again.pdq_trim == fp.pdq_trim
+    assert np.array_equal(again.descriptors, fp.descriptors)
+    assert np.abs(again.keypoints - fp.keypoints).max() <= 0.125
+    assert len(fp.to_bytes()) < 60_000
+    hash_only = Fingerprint.from_pdq_hex(fp.pdq.hex(), quality=90)
+    assert Fingerprint.from_bytes(hash_only.to_bytes()).pdq == fp.pdq
+    assert {"pdq", "features", "fingerprint"} <= HASH_VERSIONS.keys()
+    with pytest.raises(ValueError):
+        Fingerprint.from_bytes(b"nonsense")
+
+
+def test_flat_images_never_match_on_hash_alone() -> None:
+    grey = Image.new("RGB", (400, 300), (128, 128, 128))
+    fp = fingerprint_reference(grey)
+    assert fp.pdq_quality < 50
+    m = Matcher([("grey", fp)])
+    assert m.match(fingerprint_candidate(Image.new("RGB", (300, 300), (130, 130, 130)))) is None
+
+
+# ----------------------------------------------------------------------------- matching
+
+
+def _screenshot(img: Image.Image) -> Image.Image:
+    page = Image.new("RGB", (1280, 900), (250, 250, 250))
+    d = ImageDraw.Draw(page)
+    d.rectangle((0, 0, 1280, 60), fill=(30, 50, 110))
+    for i in range(12):
+        d.text((700, 100 + 30 * i), "Some text on a web page %d" % i, fill=(0, 0, 0))
+    page.paste(img.resize((640, round(img.height * 640 / img.width))), (40, 100))
+    return page
+
+
+@pytest.mark.parametrize(
+    ("name", "transform"),
+    [
+        ("jpeg", lambda im: Image.open(io.BytesIO(_bytes(im, "JPEG", quality=25)))),
+        ("mirror", ImageOps.mirror),
+        ("rotate90", lambda im: im.transpose(Image.Transpose.ROTATE_270)),
+        ("crop20_offcentre", lambda im: im.crop((0, 0, int(im.width * 0.8), int(im.height * 0.8)))),
+        ("rotate7", lambda im: im.rotate(7, resample=Image.Resampling.BILINEAR)),
+        ("letterbox", lambda im: ImageOps.pad(im, (im.width * 16 // 9 * im.height // im.height, im.height), color=0)),
+        ("screenshot", _screenshot),
+    ],
+)
+def test_transformed_copies_match_their_reference(matcher: Matcher, name: str, transform) -> None:
+    for ref in REF_NAMES[:2]:
+        res = matcher.match(fingerprint_candidate(transform(_photo(ref)).convert("RGB")))
+        assert res is not None, (name, ref)
+        assert res.reference_key == ref, (name, ref, res)
+        json.dumps(res.details)  # evidence is JSON-safe
+        if res.method.startswith("orb"):
+            assert res.details["inliers"] >= 18 and 0 < res.details["inlier_ratio"] <= 1
+
+
+def test_strangers_and_their_transforms_never_match(matcher: Matcher) -> None:
+    for name in STRANGER_NAMES:
+        img = _photo(name)
+        for variant in (img, ImageOps.mirror(img), img.crop((20, 20, img.width - 20, img.height - 20)), _screenshot(img)):
+            assert matcher.match(fingerprint_candidate(variant.convert("RGB"))) is None, name
+
+
+def test_hash_only_references_match_by_pdq() -> None:
+    img = _photo(REF_NAMES[3])
+    h, q = pdq_hash(img)
+    m = Matcher([("imported", Fingerprint.from_pdq_hex(h.hex(), quality=q))])
+    res = m.match(fingerprint_candidate(Image.open(io.BytesIO(_bytes(img, "WEBP", quality=60))).convert("RGB")))
+    assert res is not None and res.method == "pdq" and res.distance <= 31
+    assert m.match(fingerprint_candidate(_photo(STRANGER_NAMES[1]))) is None
+
+
+# ----------------------------------------------------------------------------- index
+
+
+def test_pdq_index_radius_query_add_remove() -> None:
+    rng = np.random.default_rng(5)
+    codes = rng.integers(0, 256, (20_000, 32), dtype=np.uint8)
+    ids = np.arange(20_000, dtype=np.int64) + 1000
+    ix = PdqIndex(min_tail=100)
+    ix.add(ids, codes)
+    bits = np.unpackbits(codes[123])
+    bits[rng.choice(256, 31, replace=False)] ^= 1
+    near = np.packbits(bits).tobytes()
+    assert ix.query(near, 31)[0] == (1123, 31)
+    assert ix.query(near, 30) == []
+    # brute force agrees
+    d = np.unpackbits(codes ^ np.frombuffer(near, np.uint8), axis=1).sum(axis=1)
+    assert sorted(i for i, _ in ix.query(near, 31)) == sorted((ids[d <= 31]).tolist())
+    ix.remove(np.array([1123]))
+    assert ix.query(near, 31) == []
+    ix.add(np.array([7]), codes[123:124])  # pending in the tail
+    assert ix.query(codes[123].tobytes())[0] == (7, 0)
+    ix.flush()
+    assert ix.query(codes[123].tobytes())[0] == (7, 0)
+    assert len(ix) == 20_000 and ix.nbytes < 20_000 * 100
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def test_match_images_command(tmp_path: Path) -> None:
+    refs, cands = tmp_path / "refs", tmp_path / "cands"
+    refs.mkdir()
+    cands.mkdir()
+    for name in REF_NAMES[:2]:
+        (refs / name).write_bytes((PHOTOS / name).read_bytes())
+    img = _photo(REF_NAMES[0])
+    (cands / "a_crop.png").write_bytes(_bytes(img.crop((30, 30, img.width - 90, img.height - 40)), "PNG"))
+    (cands / "b_stranger.jpg").write_bytes((PHOTOS / STRANGER_NAMES[1]).read_bytes())
+    (cands / "c_broken.jpg").write_bytes((PHOTOS / REF_NAMES[1]).read_bytes()[:2000])
+    (cands / "d_notes.txt").write_text("not a picture")
+    out = subprocess.run(
+        [sys.executable, "manage.py", "match_images", "--references", str(refs), "--candidates", str(cands), "--json"],
+        cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [Path(line["candidate"]).name for line in lines] == ["a_crop.png", "b_stranger.jpg", "c_broken.jpg", "d_notes.txt"]
+    assert lines[0]["reference"] == str(refs / REF_NAMES[0]) and lines[0]["method"] and lines[0]["distance"] is not None
+    assert lines[1] == {"candidate": str(cands / "b_stranger.jpg"), "reference": None, "method": None, "distance": None}
+    assert lines[2]["error"] == "truncated JPEG"
+    assert lines[3]["error"] == "not an image or video"
