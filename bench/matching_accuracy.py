@@ -25,9 +25,9 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.matching.decode import decode_media  # noqa: E402
-from app.matching.engine import Matcher  # noqa: E402
-from app.matching.fingerprint import fingerprint_candidate, fingerprint_reference  # noqa: E402
+from app.matching.decode import decode_media
+from app.matching.engine import Matcher
+from app.matching.fingerprint import fingerprint_candidate, fingerprint_reference
 
 DEFAULT_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos-dev"
 if not DEFAULT_PHOTOS.exists():
@@ -88,7 +88,7 @@ def _screenshot(img: Image.Image) -> Image.Image:
         d.text((40, 140 + shown.height + i * 30), LOREM[: 70 + i * 5], fill=(30, 30, 30), font=_font(18))
     d.rectangle((shown_w + 80, 120, page_w - 40, 120 + shown.height), fill=(235, 235, 240))
     for i in range(8):
-        d.text((shown_w + 100, 140 + i * 40), "Related thread %d" % i, fill=(20, 60, 160), font=_font(18))
+        d.text((shown_w + 100, 140 + i * 40), f"Related thread {i}", fill=(20, 60, 160), font=_font(18))
     return page
 
 
@@ -98,7 +98,12 @@ def _text_bar(img: Image.Image) -> Image.Image:
     d = ImageDraw.Draw(out)
     bar = round(h * 0.15)
     d.rectangle((0, h - bar, w, h), fill=(0, 0, 0))
-    d.text((10, h - bar + bar // 4), "leaked!! full set at the link below", fill="white", font=_font(max(10, bar // 2)))
+    d.text(
+        (10, h - bar + bar // 4),
+        "leaked!! full set at the link below",
+        fill="white",
+        font=_font(max(10, bar // 2)),
+    )
     return out
 
 
@@ -146,7 +151,8 @@ Transform = Callable[[Image.Image, list[Image.Image]], Image.Image]
 TRANSFORMS: dict[str, Transform] = {
     "jpeg_q20": lambda im, _: _reencode(im, "JPEG", quality=20),
     "downscale_320": lambda im, _: im.resize(
-        (320, max(1, round(im.height * 320 / im.width))) if im.width >= im.height
+        (320, max(1, round(im.height * 320 / im.width)))
+        if im.width >= im.height
         else (max(1, round(im.width * 320 / im.height)), 320),
         Image.Resampling.BILINEAR,
     ),
@@ -161,7 +167,9 @@ TRANSFORMS: dict[str, Transform] = {
     "screenshot": lambda im, _: _screenshot(im),
     "text_bar": lambda im, _: _text_bar(im),
     "watermark": lambda im, _: _watermark(im),
-    "brightness_contrast": lambda im, _: ImageEnhance.Contrast(ImageEnhance.Brightness(im).enhance(1.3)).enhance(0.75),
+    "brightness_contrast": lambda im, _: ImageEnhance.Contrast(
+        ImageEnhance.Brightness(im).enhance(1.3)
+    ).enhance(0.75),
     "blur_noise": lambda im, _: _blur_noise(im),
     "perspective": lambda im, _: _perspective(im),
     "collage_2x2": _collage,
@@ -204,8 +212,10 @@ def main() -> None:
     ref_ids, distractor_ids = split(photos, args.refs)
     t0 = time.perf_counter()
     matcher = Matcher([(i, fingerprint_reference(photos[i][1])) for i in ref_ids])
-    print(f"{len(photos)} photos: {len(ref_ids)} references, {len(distractor_ids)} distractors "
-          f"(fingerprinted in {time.perf_counter() - t0:.1f} s)")
+    print(
+        f"{len(photos)} photos: {len(ref_ids)} references, {len(distractor_ids)} distractors "
+        f"(fingerprinted in {time.perf_counter() - t0:.1f} s)"
+    )
     rng = random.Random(1)
     names = list(TRANSFORMS) if not args.only else args.only.split(",")
     recall: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -233,7 +243,9 @@ def main() -> None:
                 recall[tname][0] += 1
                 methods[tname][res.method] += 1
         if res is not None and res.reference_key != src:
-            false.append(f"{photos[src][0]} [{tname}] -> {photos[res.reference_key][0]} ({res.method} {res.details})")
+            false.append(
+                f"{photos[src][0]} [{tname}] -> {photos[res.reference_key][0]} ({res.method} {res.details})"
+            )
         # Every reference other than the source is a negative pair for this candidate.
         negatives += len(ref_ids) - (1 if is_ref else 0)
 
@@ -260,8 +272,10 @@ def main() -> None:
     print(f"false matches: {len(false)} over {negatives} candidate/reference pairs of distinct photos")
     for f in false:
         print("  FALSE:", f)
-    print(f"mean fingerprint+match time: {1000 * t_match / n_match:.1f} ms/candidate "
-          f"against {len(ref_ids)} references ({n_match} candidates)")
+    print(
+        f"mean fingerprint+match time: {1000 * t_match / n_match:.1f} ms/candidate "
+        f"against {len(ref_ids)} references ({n_match} candidates)"
+    )
 
 
 if __name__ == "__main__":

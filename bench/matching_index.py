@@ -18,11 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import faiss  # noqa: E402
-import numpy as np  # noqa: E402
-import psutil  # noqa: E402
+import faiss
+import numpy as np
+import psutil
 
-from app.matching.index import PdqIndex  # noqa: E402
+from app.matching.index import PdqIndex
 
 
 def balanced_hashes(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -88,13 +88,19 @@ def main() -> None:
         ix.flush()
         return ix
 
-    measure("Jium PdqIndex (16x16-bit multi-index hashing)", build_ours,
-            lambda ix, q: {i for i, _ in ix.query(q.tobytes(), args.radius)})
+    measure(
+        "Jium PdqIndex (16x16-bit multi-index hashing)",
+        build_ours,
+        lambda ix, q: {i for i, _ in ix.query(q.tobytes(), args.radius)},
+    )
     ours_nbytes = build_ours().nbytes
 
     c64 = codes.view(np.uint64)
-    measure("numpy bitwise_count brute force", lambda: c64,
-            lambda c, q: set(ids[np.bitwise_count(c ^ q.view(np.uint64)).sum(axis=1) <= args.radius].tolist()))
+    measure(
+        "numpy bitwise_count brute force",
+        lambda: c64,
+        lambda c, q: set(ids[np.bitwise_count(c ^ q.view(np.uint64)).sum(axis=1) <= args.radius].tolist()),
+    )
 
     def build_flat() -> faiss.IndexBinaryFlat:
         ix = faiss.IndexBinaryFlat(256)
@@ -117,17 +123,25 @@ def main() -> None:
 
     truth = results["numpy bitwise_count brute force"][3]
     n_hits = sum(len(h) for h in truth)
-    print(f"{args.n:,} balanced 256-bit hashes, {len(queries)} radius-{args.radius} queries "
-          f"({len(planted)} near copies of stored hashes, {len(queries) - len(planted)} unrelated; "
-          f"{n_hits} hits in all), 1 thread")
+    print(
+        f"{args.n:,} balanced 256-bit hashes, {len(queries)} radius-{args.radius} queries "
+        f"({len(planted)} near copies of stored hashes, {len(queries) - len(planted)} unrelated; "
+        f"{n_hits} hits in all), 1 thread"
+    )
     print("| method | median ms/query | p99 ms/query | build s | memory MB | same hits as brute force |")
     print("|---|---:|---:|---:|---:|---|")
     for name, (lat, mem, t_build, hits) in results.items():
         lat_ms = sorted(1000 * x for x in lat)
         p99 = lat_ms[min(len(lat_ms) - 1, int(0.99 * len(lat_ms)))]
         mem_mb = (ours_nbytes if name.startswith("Jium") else mem) / 1e6
-        same = "yes" if hits == truth else f"NO ({sum(a != b for a, b in zip(hits, truth))} differ)"
-        print(f"| {name} | {statistics.median(lat_ms):.3f} | {p99:.3f} | {t_build:.1f} | {mem_mb:.0f} | {same} |")
+        same = (
+            "yes"
+            if hits == truth
+            else f"NO ({sum(a != b for a, b in zip(hits, truth, strict=False))} differ)"
+        )
+        print(
+            f"| {name} | {statistics.median(lat_ms):.3f} | {p99:.3f} | {t_build:.1f} | {mem_mb:.0f} | {same} |"
+        )
     print("(memory: PdqIndex.nbytes for Jium; process RSS growth while building for the others)")
 
     # Incremental updates on the 1M index
@@ -147,9 +161,11 @@ def main() -> None:
     t = time.perf_counter()
     ix.flush()
     t_flush = time.perf_counter() - t
-    print(f"incremental: add one hash {1000 * t_add:.3f} ms, remove 100 ids {1000 * t_rm:.1f} ms, "
-          f"query with 100 pending additions {1000 * statistics.median(lat):.3f} ms median, "
-          f"full rebuild {t_flush:.1f} s")
+    print(
+        f"incremental: add one hash {1000 * t_add:.3f} ms, remove 100 ids {1000 * t_rm:.1f} ms, "
+        f"query with 100 pending additions {1000 * statistics.median(lat):.3f} ms median, "
+        f"full rebuild {t_flush:.1f} s"
+    )
 
 
 if __name__ == "__main__":

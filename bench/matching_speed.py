@@ -22,20 +22,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import cv2  # noqa: E402
-import faiss  # noqa: E402
-import imagehash  # noqa: E402
-from PIL import Image  # noqa: E402
+import cv2
+import faiss
+import imagehash
+from matching_accuracy import DEFAULT_PHOTOS, TRANSFORMS
+from PIL import Image
 
-from app.matching.decode import decode_media  # noqa: E402
-from app.matching.engine import Matcher  # noqa: E402
-from app.matching.fingerprint import (  # noqa: E402
+from app.matching.decode import decode_media
+from app.matching.engine import Matcher
+from app.matching.fingerprint import (
     PDQ_SIDE,
     fingerprint_candidate,
     fingerprint_hash_only,
     fingerprint_reference,
 )
-from matching_accuracy import DEFAULT_PHOTOS, TRANSFORMS  # noqa: E402
 
 
 def _jpeg(img: Image.Image) -> bytes:
@@ -54,7 +54,10 @@ def main() -> None:
 
     files = sorted(p for p in args.photos.iterdir() if p.suffix.lower() in {".jpg", ".jpeg"})
     blobs = [p.read_bytes() for p in files]
-    mp = statistics.mean(Image.open(io.BytesIO(b)).width * Image.open(io.BytesIO(b)).height for b in blobs) / 1e6
+    mp = (
+        statistics.mean(Image.open(io.BytesIO(b)).width * Image.open(io.BytesIO(b)).height for b in blobs)
+        / 1e6
+    )
 
     def run_phash() -> None:
         for b in blobs:
@@ -70,7 +73,11 @@ def main() -> None:
 
     timings: dict[str, list[float]] = {"phash": [], "stage1": [], "stage1_nodraft": []}
     for _ in range(args.rounds):  # interleaved, so both see the same machine state
-        for name, fn in (("phash", run_phash), ("stage1", run_stage1), ("stage1_nodraft", run_stage1_nodraft)):
+        for name, fn in (
+            ("phash", run_phash),
+            ("stage1", run_stage1),
+            ("stage1_nodraft", run_stage1_nodraft),
+        ):
             t = time.perf_counter()
             fn()
             timings[name].append(time.perf_counter() - t)
@@ -127,8 +134,10 @@ def main() -> None:
         )
 
     print()
-    print(f"Full two-stage match against a 20-reference case (1 thread; reference fingerprint "
-          f"{1000 * t_ref:.0f} ms each, matcher built in {1000 * t_build:.0f} ms):")
+    print(
+        f"Full two-stage match against a 20-reference case (1 thread; reference fingerprint "
+        f"{1000 * t_ref:.0f} ms each, matcher built in {1000 * t_build:.0f} ms):"
+    )
     print("| candidates | n | matched | ms/candidate incl. decode | ms/candidate fingerprint+match |")
     print("|---|---:|---:|---:|---:|")
     for label, group in (("transformed copies (all 20 kinds)", copies), ("unrelated photos", strangers)):

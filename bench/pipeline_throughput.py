@@ -136,6 +136,9 @@ def main() -> int:
     parser.add_argument("--broker", help="Celery broker URL (default: the quick-start SQLite broker)")
     args = parser.parse_args()
 
+    # faiss's OpenMP threads make every match ~10x slower on small machines (and fight the
+    # worker pool for cores); both sides run single-threaded unless told otherwise.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     data_dir = Path(tempfile.mkdtemp(prefix="jium-bench-"))
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     os.environ.update(
@@ -195,7 +198,8 @@ def main() -> int:
         connections.close_all()  # forked processes must not share the connection
 
         print(f"{args.urls} URLs x {args.images} images, concurrency {args.concurrency}; "
-              f"database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, broker {settings.CELERY_BROKER_URL.split(':', 1)[0]}")  # fmt: skip
+              f"database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, broker {settings.CELERY_BROKER_URL.split(':', 1)[0]}, "
+              f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}")  # fmt: skip
 
         # Bare loop.
         with ctx.Pool(args.concurrency, initializer=_bare_init, initargs=(blobs, base, args.images)) as pool:

@@ -29,8 +29,10 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(autouse=True)
-def _no_login_lockouts(settings):  # type: ignore[no-untyped-def]
+def _test_settings(settings):  # type: ignore[no-untyped-def]
     settings.AXES_ENABLED = False
+    # Password hashing is deliberately slow; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -141,7 +143,8 @@ class WorkerPool:
         for proc in self.procs:
             if proc.poll() is None:
                 try:
-                    os.killpg(proc.pid, signal.SIGTERM)
+                    # Cold shutdown: unfinished tasks go back to the queue (acks_late); no waiting.
+                    os.killpg(proc.pid, signal.SIGQUIT)
                     proc.wait(timeout=20)
                 except (ProcessLookupError, subprocess.TimeoutExpired):
                     with contextlib.suppress(ProcessLookupError):

@@ -7,6 +7,7 @@ exception from deep inside Pillow or FFmpeg.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import warnings
 from dataclasses import dataclass, field
@@ -18,12 +19,10 @@ try:  # HEIC/HEIF phone photos
 
     pillow_heif.register_heif_opener()
 except ImportError:  # pragma: no cover - dependency is declared in pyproject
-    pillow_heif = None
-
-try:  # AVIF (registers itself with Pillow on import)
-    import pillow_avif  # noqa: F401
-except ImportError:  # pragma: no cover
     pass
+
+with contextlib.suppress(ImportError):  # AVIF (registers itself with Pillow on import)
+    import pillow_avif  # noqa: F401
 
 # Never decode half a file silently: a truncated upload must be reported, not hashed.
 ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -134,7 +133,7 @@ def _decode_image(data: bytes, mime: str, max_pixels: int, draft_size: int | Non
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
+            img: Image.Image = Image.open(io.BytesIO(data))
             width, height = img.size
             if width <= 0 or height <= 0:
                 raise DecodeError("image has no pixels")

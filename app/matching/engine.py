@@ -12,20 +12,19 @@ feature matches but no consistent geometry with tight reprojection error.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import logging
-
 import cv2
-
-logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # its CPU probing is noise
-import faiss  # noqa: E402
 import numpy as np
 from PIL import Image
 
 from .fingerprint import PDQ_MIN_QUALITY, Fingerprint, fingerprint_candidate
+
+logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # its CPU probing is noise
+import faiss  # noqa: E402
 
 PDQ_THRESHOLD = 31  # Meta's recommended match distance for PDQ
 
@@ -40,6 +39,10 @@ RANSAC_PX = 5.0  # reprojection tolerance at FEATURE_SIDE (800 px)
 MIN_INLIERS = 18
 MIN_INLIER_RATIO = 0.25
 MAX_INLIER_HAMMING = 40.0  # mean descriptor distance of the inliers: copies are close
+# Different photos of the same scene (two shots of one reef) reach ~18 inliers at a mean
+# descriptor distance of 33-35; copies with that few inliers are closer, or have many more.
+WEAK_INLIERS = 30
+WEAK_MAX_HAMMING = 32.0
 
 
 @dataclass
@@ -63,7 +66,8 @@ def _convex(quad: np.ndarray) -> bool:
     signs = []
     for i in range(4):
         a, b, c = quad[i], quad[(i + 1) % 4], quad[(i + 2) % 4]
-        signs.append(np.cross(b - a, c - b))
+        u, v = b - a, c - b
+        signs.append(u[0] * v[1] - u[1] * v[0])
     return all(s > 0 for s in signs) or all(s < 0 for s in signs)
 
 
@@ -76,10 +80,10 @@ def _feature_index(descs: np.ndarray) -> faiss.IndexBinary:
     """Exact search for small sets; an inverted file beyond, as brute force grows linearly."""
     n = len(descs)
     if n <= FLAT_MAX:
-        index = faiss.IndexBinaryFlat(256)
+        flat = faiss.IndexBinaryFlat(256)
         if n:
-            index.add(descs)
-        return index
+            flat.add(descs)
+        return flat
     nlist = int(np.clip(n // 220, 32, 4096))
     quantizer = faiss.IndexBinaryFlat(256)
     index = faiss.IndexBinaryIVF(quantizer, 256, nlist)
@@ -90,7 +94,7 @@ def _feature_index(descs: np.ndarray) -> faiss.IndexBinary:
     index.add(descs)
     index.nprobe = NPROBE
     index.own_fields = True
-    quantizer.this.disown()
+    quantizer.this.disown()  # type: ignore[attr-defined]
     return index
 
 
@@ -104,9 +108,11 @@ class Matcher:
         variants: list[str] = []
         qualities: list[int] = []
         for i, (_, fp) in enumerate(references):
-            for h, q, v in [(fp.pdq, fp.pdq_quality, "pdq")] + [
-                (d, fp.pdq_quality, "pdq-dihedral") for d in fp.pdq_dihedral
-            ] + ([(fp.pdq_trim, fp.pdq_trim_quality, "pdq-trim")] if fp.pdq_trim else []):
+            for h, q, v in (
+                [(fp.pdq, fp.pdq_quality, "pdq")]
+                + [(d, fp.pdq_quality, "pdq-dihedral") for d in fp.pdq_dihedral]
+                + ([(fp.pdq_trim, fp.pdq_trim_quality, "pdq-trim")] if fp.pdq_trim else [])
+            ):
                 if q >= PDQ_MIN_QUALITY:
                     hashes.append(h)
                     owners.append(i)
@@ -119,7 +125,11 @@ class Matcher:
 
         descs = [fp.descriptors for _, fp in references if fp.has_features]
         self._feat_owner = np.concatenate(
-            [np.full(len(fp.descriptors), i, np.int32) for i, (_, fp) in enumerate(references) if fp.has_features]
+            [
+                np.full(len(fp.descriptors), i, np.int32)
+                for i, (_, fp) in enumerate(references)
+                if fp.has_features
+            ]
             or [np.zeros(0, np.int32)]
         )
         self._feat_xy = np.concatenate(
@@ -183,9 +193,7 @@ class Matcher:
         # The second-nearest "other place": a different reference, or the same reference
         # far from the first hit. Nearby hits in the same reference are the same point seen
         # at another pyramid level and say nothing about distinctiveness.
-        other = (owner != owner[:, :1]) | (
-            np.linalg.norm(xy - xy[:, :1, :], axis=2) > SAME_PLACE_PX
-        )
+        other = (owner != owner[:, :1]) | (np.linalg.norm(xy - xy[:, :1, :], axis=2) > SAME_PLACE_PX)
         other[:, 0] = False
         has_other = other.any(axis=1)
         first_other = np.argmax(other, axis=1)
@@ -229,7 +237,9 @@ class Matcher:
                 inl = sim_mask.ravel().astype(bool)
                 best = {"method": "orb-similarity", "mask": inl, "scale": scale}
         if len(src) >= 10:
-            hom, hom_mask = cv2.findHomography(src, dst, cv2.RANSAC, RANSAC_PX, maxIters=2000, confidence=0.995)
+            hom, hom_mask = cv2.findHomography(
+                src, dst, cv2.RANSAC, RANSAC_PX, maxIters=2000, confidence=0.995
+            )
             if hom is not None and hom_mask is not None and self._sane_homography(ref, hom, candidate):
                 inl = hom_mask.ravel().astype(bool)
                 # Prefer the simpler model unless perspective clearly explains more points.
@@ -275,6 +285,7 @@ class Matcher:
             v["inliers"] >= MIN_INLIERS
             and v["inlier_ratio"] >= MIN_INLIER_RATIO
             and v["inlier_hamming"] <= MAX_INLIER_HAMMING
+            and (v["inliers"] >= WEAK_INLIERS or v["inlier_hamming"] <= WEAK_MAX_HAMMING)
             and v["spread"] >= 0.1
         )
 
@@ -321,7 +332,9 @@ def match_frames(frames: Sequence[Image.Image], matcher: Matcher) -> tuple[Match
         res = match_image(frame, matcher)
         if res is None:
             continue
-        rank = (1, -res.distance) if res.method.startswith("pdq") else (0, float(res.details.get("inliers", 0)))
+        rank = (
+            (1, -res.distance) if res.method.startswith("pdq") else (0, float(res.details.get("inliers", 0)))
+        )
         if best is None or rank > best[0]:
             best = (rank, res, i)
     return (best[1], best[2]) if best else (None, None)

@@ -46,8 +46,7 @@ HASH_VERSIONS: dict[str, str] = {
     "fingerprint": f"jium-fp-{FORMAT_VERSION}",
     "pdq": f"pdq-256 (pdqhash {_version('pdqhash')}, {PDQ_SIDE}px bilinear)",
     "features": (
-        f"orb-{REFERENCE_FEATURES}/{CANDIDATE_FEATURES}@{FEATURE_SIDE}px "
-        f"(opencv {cv2.__version__})"
+        f"orb-{REFERENCE_FEATURES}/{CANDIDATE_FEATURES}@{FEATURE_SIDE}px (opencv {cv2.__version__})"
     ),
     "pillow": _version("pillow"),
 }
@@ -262,7 +261,7 @@ _orb_cache: dict[int, cv2.ORB] = {}
 
 def _orb(n: int) -> cv2.ORB:
     if n not in _orb_cache:
-        _orb_cache[n] = cv2.ORB_create(
+        _orb_cache[n] = cv2.ORB_create(  # type: ignore[attr-defined]
             nfeatures=n * 3, scaleFactor=1.2, nlevels=8, edgeThreshold=19, patchSize=31, fastThreshold=12
         )
     return _orb_cache[n]
@@ -295,7 +294,7 @@ def orb_features(
         take = np.lexsort((-resp, rank))[:n]
         chosen = np.zeros(len(kps), bool)
         chosen[take] = True
-        kps = [kps[i] for i in np.flatnonzero(chosen)]
+        kps = [kps[int(i)] for i in np.flatnonzero(chosen)]
     kps, desc = orb.compute(gray, kps)
     if desc is None or not kps:
         return (w, h), np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)

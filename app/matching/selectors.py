@@ -27,7 +27,9 @@ def case_matcher(*, case: Case) -> Matcher | None:
             return cached
     references = [
         (ref_id, Fingerprint.from_bytes(bytes(blob)))
-        for ref_id, blob in Reference.objects.filter(id__in=ids).order_by("id").values_list("id", "fingerprint")
+        for ref_id, blob in Reference.objects.filter(id__in=ids)
+        .order_by("id")
+        .values_list("id", "fingerprint")
     ]
     matcher = Matcher(references)
     with _lock:

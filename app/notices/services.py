@@ -42,6 +42,13 @@ class NoticeError(ValueError):
     """A step that cannot be done in the notice's current state; the message is for the user."""
 
 
+def as_text(value: object) -> str:
+    """An encrypted text field's value as text; an unsaved row still holds the field default b""."""
+    if isinstance(value, bytes | memoryview):
+        return bytes(value).decode("utf-8") if value else ""
+    return "" if value is None else str(value)
+
+
 def _regime(code: str) -> Regime:
     regime = Regime.objects.filter(code=code).first()
     if regime is None:
@@ -60,14 +67,14 @@ def _letter_input(notice: Notice, items: list[UrlEvidence]) -> LetterInput:
     case = notice.case
     org = case.organization
     acting = _acting_for(case)
-    contact = (org.notice_sender_email if acting and org.notice_sender_email else "") or str(case.contact)
+    contact = (org.notice_sender_email if acting and org.notice_sender_email else "") or as_text(case.contact)
     references = list(case.references.values_list("pk", flat=True))
     return LetterInput(
         regime=_regime(notice.regime),
         lang=notice.lang,
         recipient_name=notice.recipient_name,
         channel_address=notice.channel_address,
-        victim_name=str(case.real_name),
+        victim_name=as_text(case.real_name),
         contact_email=contact,
         acting_for=acting,
         org_name=org.notice_sender_name or org.name,
@@ -75,8 +82,8 @@ def _letter_input(notice: Notice, items: list[UrlEvidence]) -> LetterInput:
         authorisation_method=case.authorisation_method,
         items=items,
         reference_numbers={pk: n for n, pk in enumerate(references, start=1)},
-        statement=str(notice.statement),
-        signer_name=str(notice.signer_name),
+        statement=as_text(notice.statement),
+        signer_name=as_text(notice.signer_name),
         signer_role=notice.signer_role,
         signed_at=notice.signed_at,
         now=notice.signed_at or timezone.now(),
@@ -295,15 +302,24 @@ def notice_sign(
 
 
 def _deadline(notice: Notice, at: datetime) -> datetime | None:
-    hours = _regime(notice.regime).deadline_hours
+    # One source of truth for deadlines: the organisation's override, else the regime's data.
+    from app.tracking.services import deadline_hours_for
+
+    hours = deadline_hours_for(organization=notice.case.organization, regime=notice.regime)
     return at + timedelta(hours=hours) if hours else None
+
+
+def _tracking_start(notice: Notice, actor: User | None) -> None:
+    from app.tracking.services import notice_tracking_start
+
+    notice_tracking_start(notice=notice, actor=actor)
 
 
 def notice_reply_to(notice: Notice) -> str:
     org = notice.case.organization
     if _acting_for(notice.case) and org.notice_sender_email:
         return org.notice_sender_email
-    contact = str(notice.case.contact)
+    contact = as_text(notice.case.contact)
     return contact if "@" in contact else ""
 
 
@@ -316,8 +332,8 @@ def notice_send(*, notice: Notice, actor: User | None) -> Notice:
         raise NoticeError(_("This platform does not take notices by email; use the submit helper."))
     reply_to = notice_reply_to(notice)
     message = EmailMessage(
-        subject=str(notice.subject),
-        body=str(notice.body),
+        subject=as_text(notice.subject),
+        body=as_text(notice.body),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notice.channel_address],
         reply_to=[reply_to] if reply_to else None,
@@ -344,6 +360,7 @@ def notice_send(*, notice: Notice, actor: User | None) -> Notice:
         organization=notice.case.organization, actor=actor, action="notice.send", case_id=notice.case_id,
         object_type="notice", object_id=notice.pk, detail={"to": notice.channel_address},
     )  # fmt: skip
+    _tracking_start(notice, actor)
     return notice
 
 
@@ -363,6 +380,7 @@ def notice_mark_submitted(
         organization=notice.case.organization, actor=actor, action="notice.submitted", case_id=notice.case_id,
         object_type="notice", object_id=notice.pk,
     )  # fmt: skip
+    _tracking_start(notice, actor)
     return notice
 
 
@@ -385,4 +403,4 @@ def submit_helper_fields(*, notice: Notice) -> list[tuple[str, str]]:
         (_("Full notice text"), notice.body),
         (_("Signature (type exactly)"), notice.signer_name),
     ]
-    return [(str(label), str(value)) for label, value in fields if value]
+    return [(str(label), as_text(value)) for label, value in fields if as_text(value)]

@@ -17,12 +17,6 @@ from app.platforms.resolve import directory_changed
 from app.platforms.services import platforms_sync
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
-    # The shared fixtures create four users with passwords; the default hasher costs ~0.3 s each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def directory(db):  # type: ignore[no-untyped-def]
     directory_changed()
@@ -98,7 +92,9 @@ def pdf_text(data: bytes, tmp_path) -> str:  # type: ignore[no-untyped-def]
     ).stdout
     # Page-number footers ("1 / 2") would otherwise split a sentence running over a page break.
     return "\n".join(
-        line for line in text.replace("\f", "\n").splitlines() if not re.fullmatch(r"\s*\d+ / \d+\s*", line)
+        line
+        for line in text.replace("\f", "\n").splitlines()
+        if not re.fullmatch(r"\s*\d+\s*/\s*\d+\s*", line)
     )
 
 

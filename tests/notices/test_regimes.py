@@ -170,6 +170,7 @@ def test_required_elements_in_text_and_pdf(signed_notice, regime, lang, tmp_path
         for phrase in phrases:
             assert phrase in text, f"{regime}/{lang}: {element!r} missing from text: {phrase!r}"
             assert squash(phrase) in pdf, f"{regime}/{lang}: {element!r} missing from PDF: {phrase!r}"
+    assert "b''" not in text and "Additional information" not in text and "추가 설명" not in text
     # No image bytes, only evidence: every match's SHA-256 is cited.
     for item in notice.items.all():
         media_sha = item.reported_url.matches.first().media_item.sha256

@@ -31,7 +31,9 @@ MAX_FILE_BYTES = 1 << 30  # refuse to read a single file over 1 GiB into memory
 
 def _files(folder: Path) -> list[Path]:
     return sorted(
-        p for p in folder.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
     )
 
 
@@ -45,7 +47,9 @@ class Command(BaseCommand):
     help = "Match every image/video in a folder of candidates against a folder of reference images."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--references", type=Path, required=True, help="folder of reference images/videos")
+        parser.add_argument(
+            "--references", type=Path, required=True, help="folder of reference images/videos"
+        )
         parser.add_argument("--candidates", type=Path, required=True, help="folder of images/videos to check")
         parser.add_argument("--json", action="store_true", help="print one JSON object per candidate")
 

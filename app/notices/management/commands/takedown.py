@@ -37,7 +37,7 @@ from app.cases.services import (
 from app.lib.urls import InvalidUrl, normalize_url
 from app.notices.drafting import url_evidence
 from app.notices.models import Notice
-from app.notices.services import notice_drafts_for_case
+from app.notices.services import as_text, notice_drafts_for_case
 from app.platforms.models import Platform
 from app.platforms.resolve import resolve_url
 
@@ -206,7 +206,7 @@ class Command(BaseCommand):
             stem = f"notice-{notice.pk}-{_safe(slug)}.{notice.lang}"
             pdf_rel, txt_rel = f"notices/{stem}.pdf", f"notices/{stem}.txt"
             _write_atomic(out / pdf_rel, bytes(notice.pdf or b""))
-            _write_atomic(out / txt_rel, f"{notice.subject!s}\n\n{notice.body!s}".encode())
+            _write_atomic(out / txt_rel, f"{as_text(notice.subject)}\n\n{as_text(notice.body)}".encode())
             notice_files[notice.pk] = (pdf_rel, txt_rel)
             urls = [item.reported_url for item in notice.items.select_related("reported_url")]
             delisting = bool(notice.platform and notice.platform.kind == "search")
