@@ -7,6 +7,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("app.api.urls")),
     path("", include("app.tracking.urls")),
     path("", include("app.web.urls")),
     path("", include("app.notices.urls")),

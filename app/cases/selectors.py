@@ -109,6 +109,18 @@ def reported_url_match_summaries(*, url_ids: list[int]) -> dict[int, MatchSummar
     return best
 
 
+def reported_url_error_codes(*, url_ids: list[int]) -> dict[int, str]:
+    """The error code of each listed URL's latest scan, so failures can be shown in the reader's language."""
+    from app.fetching.models import FetchRecord
+
+    rows = (
+        FetchRecord.objects.filter(reported_url_id__in=url_ids, purpose="scan")
+        .order_by("fetched_at", "id")
+        .values_list("reported_url_id", "error_code")
+    )
+    return dict(rows)  # the latest scan wins
+
+
 @dataclass
 class UrlEvidence:
     reported: ReportedUrl

@@ -30,6 +30,7 @@ _META_IMAGE = frozenset(
 )
 _META_VIDEO = frozenset({"og:video", "og:video:url", "og:video:secure_url", "twitter:player:stream"})
 _CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s][^)]*?))\s*\)""", re.IGNORECASE)
+_MAX_STYLE = 4096
 _SKIPPED_SCHEMES = ("data:", "javascript:", "blob:", "about:", "mailto:", "tel:", "file:")
 
 
@@ -209,7 +210,8 @@ def _visit(node: LexborNode, out: _Collector) -> None:
                 out.add(href, kind, "a-href")
     style = attrs.get("style")
     if style and "url(" in style.lower():
-        for match in _CSS_URL.finditer(style):
+        # Real inline styles are short; a hostile megabyte of "url(url(url(" must stay cheap.
+        for match in _CSS_URL.finditer(style[:_MAX_STYLE]):
             out.add(next(g for g in match.groups() if g is not None), "image", "background-image")
 
 

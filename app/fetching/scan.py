@@ -36,6 +36,7 @@ __all__ = ["MediaOutcome", "ScanOutcome", "matcher_from_files", "outcome_as_json
 DEFAULT_TIME_BUDGET = 300.0
 # Links collected from a page beyond the ones fetched, only to tell people how many there were.
 _LINKS_COUNTED = 5000
+_MAX_HTML_BYTES = 8 * 1024 * 1024
 
 _HTTP_REASONS = {
     400: "bad request",
@@ -289,7 +290,8 @@ def scan_url(
         return _finish(outcome, clock)
 
     outcome.page_kind = "html"
-    links = extract_media_links(body, base_url=page.final_url, max_items=_LINKS_COUNTED)
+    # Parsing is bounded too: the media of a real page are in its first megabytes.
+    links = extract_media_links(body[:_MAX_HTML_BYTES], base_url=page.final_url, max_items=_LINKS_COUNTED)
     del body
     outcome.links_found = len(links)
     outcome.truncated = len(links) > max_media

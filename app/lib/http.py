@@ -33,6 +33,7 @@ import ssl
 import threading
 import time
 import unicodedata
+import weakref
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -758,7 +759,10 @@ def _content_encodings(headers: httpx.Headers) -> list[str] | None:
 
 
 _host_lock = threading.Lock()
-_host_slots: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+# Weak values: a host's semaphore lives while requests to it are running, then is dropped.
+_host_slots: weakref.WeakValueDictionary[tuple[str, int], threading.BoundedSemaphore] = (
+    weakref.WeakValueDictionary()
+)
 
 
 @contextmanager
@@ -767,7 +771,8 @@ def _host_slot(host: str, limit: int, deadline: _Deadline, url: str) -> Iterator
     with _host_lock:
         semaphore = _host_slots.get(key)
         if semaphore is None:
-            semaphore = _host_slots[key] = threading.BoundedSemaphore(limit)
+            semaphore = threading.BoundedSemaphore(limit)
+            _host_slots[key] = semaphore
     if not semaphore.acquire(timeout=max(deadline.remaining(), 0)):
         raise FetchFailed(
             "Too many requests to this site are already running; try again later.",

@@ -146,8 +146,10 @@ def recipient_for(
     site = platform.name if platform else registrable_domain(host) if host else evidence.url
     if contact is not None:
         holder = contact.holder or contact.email.split("@")[-1]
+        # The name goes into the letter, so it follows the notice's language like the letter does.
+        name = f"{holder} ({site} 신고 창구)" if lang == "ko" else f"{holder} (abuse contact for {site})"
         return Recipient(
-            key=contact.key, name=f"{holder} (abuse contact for {site})", platform=platform,
+            key=contact.key, name=name, platform=platform,
             channel_kind="email", channel_address=contact.email, channel_confirmed=False,
             regime=regime, lang=lang, via_rdap=True,
         ), platform  # fmt: skip

@@ -458,7 +458,9 @@ def _notices_refresh(*, reported_url_id: int, actor: User | None, at: datetime) 
             continue
         if tracking.status == NoticeStatus.REFUSED and target != NoticeStatus.REMOVED:
             continue  # a refusal stands until the content is actually gone
-        _set_notice_status(tracking, target, actor=actor, at=at, note=_("after a check of the links"))
+        _set_notice_status(
+            tracking, target, actor=actor, at=at, note=gettext_noop("after a check of the links")
+        )
 
 
 def tracking_initial_status(tracking: NoticeTracking) -> str:
@@ -546,7 +548,9 @@ def platform_reply_record(
         ReplyKind.REFUSED: NoticeStatus.REFUSED,
     }.get(ReplyKind(kind))
     if follow is not None and tracking.status not in (NoticeStatus.REMOVED, NoticeStatus.PARTLY):
-        notice_set_status(tracking=tracking, actor=actor, status=follow, note=_("platform reply recorded"))
+        notice_set_status(
+            tracking=tracking, actor=actor, status=follow, note=gettext_noop("platform reply recorded")
+        )
     if kind == ReplyKind.REMOVED:
         # Their word is not proof: check the links now.
         ids = list(
@@ -581,7 +585,11 @@ def tracking_sweep(*, now: datetime | None = None, enqueue: bool = True, limit: 
         with transaction.atomic():
             if tracking.status in (NoticeStatus.SENT, NoticeStatus.SUBMITTED):
                 _set_notice_status(
-                    tracking, NoticeStatus.NO_RESPONSE, actor=None, at=now, note=_("deadline passed")
+                    tracking,
+                    NoticeStatus.NO_RESPONSE,
+                    actor=None,
+                    at=now,
+                    note=gettext_noop("deadline passed"),
                 )
             NoticeTracking.objects.filter(pk=tracking.pk).update(overdue_notified_at=now)
             _alert(case=tracking.case, kind=AlertKind.OVERDUE, notice=tracking.notice)

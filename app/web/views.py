@@ -181,8 +181,12 @@ def _url_page(request: HttpRequest, case: Case) -> tuple[Any, list[Any], str | N
     page = Paginator(urls, URLS_PER_PAGE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     summaries = case_selectors.reported_url_match_summaries(url_ids=[u.pk for u in rows])
+    codes = case_selectors.reported_url_error_codes(
+        url_ids=[u.pk for u in rows if u.state == UrlState.FAILED]
+    )
     for u in rows:
         u.summary = summaries.get(u.pk)  # type: ignore[attr-defined]
+        u.error_code = codes.get(u.pk, "")  # type: ignore[attr-defined]
     return page, rows, state
 
 
@@ -276,6 +280,7 @@ def case_url_detail(request: HttpRequest, case_id: int, url_id: int) -> HttpResp
     case = case_selectors.case_get_for(user=request.user, case_id=case_id)
     reported = case_selectors.reported_url_get_for(case=case, url_id=url_id)
     evidence = case_selectors.reported_url_evidence(reported=reported)
+    reported.error_code = getattr(evidence.fetch, "error_code", "")  # type: ignore[attr-defined]
     audit_record(
         organization=case.organization,
         actor=_actor(request),

@@ -28,7 +28,7 @@ def test_session_and_security_headers(db, owner):
     response = client.get(reverse("case_list"))
     assert response["Cache-Control"] == "no-store, private"
     assert response["X-Frame-Options"] == "DENY"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert response.cookies.get("sessionid") is None or response.cookies["sessionid"]["httponly"]
 
 

@@ -209,3 +209,10 @@ def test_every_error_code_has_a_translated_message() -> None:
     codes = set(re.findall(r'code="([a-z_]+)"', source)) | set(re.findall(r'_fail\(\s*item,\s*[^,]+,\s*"([a-z_]+)"', source))
     codes -= {"refused", "failed", "error"}  # class defaults, never stored
     assert codes and codes <= FETCH_ERROR_MESSAGES.keys(), codes - FETCH_ERROR_MESSAGES.keys()
+
+
+def test_hostile_inline_styles_stay_cheap() -> None:
+    html = '<div style="background-image:' + "url(" * 250_000 + '"></div><img src="after.jpg">'
+    started = time.monotonic()
+    assert urls(html) == ["https://example.com/gallery/after.jpg"]
+    assert time.monotonic() - started < 2

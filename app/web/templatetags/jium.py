@@ -3,7 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from app.fetching.messages import fetch_error_text
 
 register = template.Library()
 
@@ -24,6 +27,19 @@ def method_label(method: str) -> str:
 @register.filter
 def is_hash_method(method: str) -> bool:
     return method.startswith("pdq")
+
+
+@register.filter
+def problem(record: Any) -> str:
+    """Why a check failed, in the reader's language.
+
+    The stored reason is an English sentence (often more specific); other languages get the text kept
+    for the record's stable error code, or "" so the page shows its own translated fallback.
+    """
+    reason = str(getattr(record, "error", "") or "")
+    if (get_language() or "en").startswith("en"):
+        return reason
+    return fetch_error_text(str(getattr(record, "error_code", "") or ""))
 
 
 @register.filter

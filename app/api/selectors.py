@@ -1,0 +1,105 @@
+"""Reads the API needs beyond the cases selectors: one query per page, not one per row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+
+from app.api.models import ApiToken
+from app.cases.models import FINAL_URL_STATES, ReportedUrl, UrlState
+from app.cases.selectors import CaseProgress
+
+
+def api_token_list(*, user: User | None = None) -> QuerySet[ApiToken]:
+    qs = ApiToken.objects.select_related("user")
+    if user is not None:
+        qs = qs.filter(user=user)
+    return qs
+
+
+def case_progress_many(*, case_ids: list[int]) -> dict[int, CaseProgress]:
+    """``cases.selectors.case_progress`` for a page of cases at once (cases without URLs count zero)."""
+    rows = (
+        ReportedUrl.objects.filter(case_id__in=case_ids)
+        .order_by()
+        .values("case_id")
+        .annotate(
+            total=Count("id"),
+            done=Count("id", filter=Q(state__in=FINAL_URL_STATES)),
+            matched=Count("id", filter=Q(state=UrlState.MATCHED)),
+            no_match=Count("id", filter=Q(state=UrlState.NO_MATCH)),
+            failed=Count("id", filter=Q(state=UrlState.FAILED)),
+            whitelisted=Count("id", filter=Q(state=UrlState.WHITELISTED)),
+        )
+    )
+    found = {
+        row["case_id"]: CaseProgress(
+            total=row["total"],
+            done=row["done"],
+            matched=row["matched"],
+            no_match=row["no_match"],
+            failed=row["failed"],
+            whitelisted=row["whitelisted"],
+            pending=row["total"] - row["done"],
+        )
+        for row in rows
+    }
+    empty = CaseProgress(total=0, done=0, matched=0, no_match=0, failed=0, whitelisted=0, pending=0)
+    return {pk: found.get(pk, empty) for pk in case_ids}
+
+
+@dataclass
+class UrlRow:
+    reported: ReportedUrl
+    matches: list[dict[str, Any]] = field(default_factory=list)
+    last_fetch: dict[str, Any] | None = None
+
+
+FETCH_FIELDS = (
+    "reported_url_id",
+    "purpose",
+    "status",
+    "error_code",
+    "final_url",
+    "http_status",
+    "sha256",
+    "fetched_at",
+)
+
+
+def reported_url_rows(*, urls: list[ReportedUrl]) -> list[UrlRow]:
+    """Each URL with its matches (closest first) and the evidence of its latest fetch, scan or recheck."""
+    from app.fetching.models import FetchRecord
+    from app.matching.models import Match
+
+    ids = [u.pk for u in urls]
+    latest = (
+        FetchRecord.objects.filter(reported_url_id=OuterRef("pk"))
+        .order_by("-fetched_at", "-id")
+        .values("id")[:1]
+    )
+    fetch_ids = [
+        fid
+        for fid in ReportedUrl.objects.filter(pk__in=ids)
+        .annotate(fid=Subquery(latest))
+        .values_list("fid", flat=True)
+        if fid is not None
+    ]
+    # values(): the page's stored bytes and headers are never loaded (or decrypted) for a listing.
+    fetches = {
+        row["reported_url_id"]: row
+        for row in FetchRecord.objects.filter(pk__in=fetch_ids).values(*FETCH_FIELDS)
+    }
+    matches: dict[int, list[dict[str, Any]]] = {}
+    for url_id, reference_id, method, distance in (
+        Match.objects.filter(reported_url_id__in=ids)
+        .order_by("distance", "id")
+        .values_list("reported_url_id", "reference_id", "method", "distance")
+    ):
+        matches.setdefault(url_id, []).append(
+            {"reference_id": reference_id, "method": method, "distance": distance}
+        )
+    return [UrlRow(reported=u, matches=matches.get(u.pk, []), last_fetch=fetches.get(u.pk)) for u in urls]

@@ -1,0 +1,96 @@
+"""Business steps for API tokens: create (the token is returned once), revoke, authenticate."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth.models import User
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from app.accounts.models import Role
+from app.accounts.selectors import membership_for_user
+from app.accounts.services import audit_record
+from app.api.models import ApiToken
+
+TOKEN_PREFIX = "jium_"  # noqa: S105 -- a marker that makes leaked tokens easy to spot, not a secret
+PREFIX_SHOWN = len(TOKEN_PREFIX) + 6
+# Recording every use would turn each read into a write; a minute's precision is enough to spot a stale token.
+LAST_USED_PRECISION = timedelta(minutes=1)
+MAX_TOKEN_LENGTH = 200
+
+
+class ApiTokenError(ValueError):
+    """A token cannot be made for this person; the message is meant for the operator."""
+
+
+def token_sha256(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def api_token_create(*, user: User, name: str, actor: User | None = None) -> tuple[ApiToken, str]:
+    """A new token for a staff member; the token itself is returned here once and never stored.
+
+    ``actor`` is who made it: None when an operator ran the management command.
+    """
+    name = name.strip()
+    if not name:
+        raise ApiTokenError(_("Give the token a name, for example the script that will use it."))
+    if len(name) > 100:
+        raise ApiTokenError(_("The name is too long (at most 100 characters)."))
+    if not user.is_active:
+        raise ApiTokenError(_("This account is disabled."))
+    membership = membership_for_user(user=user)
+    if membership is None or membership.role not in (Role.ADMIN, Role.CASEWORKER):
+        raise ApiTokenError(_("Only organisation admins and caseworkers can use the API."))
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=raw[:PREFIX_SHOWN], token_sha256=token_sha256(raw)
+    )
+    audit_record(
+        organization=membership.organization,
+        actor=actor,
+        action="api.token.create",
+        object_type="api_token",
+        object_id=token.pk,
+        detail={"user_id": user.pk},
+    )
+    return token, raw
+
+
+def api_token_revoke(*, token: ApiToken, actor: User | None = None) -> ApiToken:
+    """Stop a token from working at once; the row stays so the audit log's token ids keep their meaning."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        membership = membership_for_user(user=token.user)
+        if membership is not None:
+            audit_record(
+                organization=membership.organization,
+                actor=actor,
+                action="api.token.revoke",
+                object_type="api_token",
+                object_id=token.pk,
+                detail={"user_id": token.user_id},
+            )
+    return token
+
+
+def api_token_authenticate(*, raw: str) -> ApiToken | None:
+    """The live token of an active user that ``raw`` is, with its user loaded; None for anything else."""
+    if not raw.startswith(TOKEN_PREFIX) or len(raw) > MAX_TOKEN_LENGTH:
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(token_sha256=token_sha256(raw), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

@@ -1,0 +1,91 @@
+"""Every endpoint with owner, teammate, outsider and victim: other organisations' ids are 404, victims 403."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.accounts.models import AuditEvent
+from app.cases.models import Case, Reference, ReportedUrl
+
+HASH = "0123456789abcdef" * 4
+
+# (method, path under /api/v1/ with {case} for our case's id, body for POSTs, status for a staff member)
+CASE_ENDPOINTS = [
+    ("get", "cases/{case}/", None, 200),
+    ("get", "cases/{case}/urls/", None, 200),
+    ("post", "cases/{case}/urls/", {"urls": ["https://pics.example/a"]}, 200),
+    ("post", "cases/{case}/references/hashes/", {"hashes": [HASH]}, 200),
+]
+ALL_ENDPOINTS = [
+    ("get", "cases/", None, 200),
+    ("post", "cases/", {"alias": "Case Iris", "jurisdiction": "US"}, 201),
+    *CASE_ENDPOINTS,
+]
+
+
+def _path(template: str, case: Case) -> str:
+    return "/api/v1/" + template.format(case=case.pk)
+
+
+@pytest.mark.parametrize(("method", "template", "body", "staff_status"), ALL_ENDPOINTS)
+@pytest.mark.parametrize("who", ["owner", "teammate"])
+def test_staff_of_the_organisation(request, api_for, case, method, template, body, staff_status, who):
+    response = api_for(request.getfixturevalue(who)).call(method, _path(template, case), body)
+    assert response.status_code == staff_status, response.content
+    assert response["Content-Type"] == "application/json"
+    assert response["Cache-Control"] == "no-store, private"
+
+
+@pytest.mark.parametrize(("method", "template", "body", "staff_status"), CASE_ENDPOINTS)
+def test_outsider_gets_404_for_our_case(api_for, case, outsider, method, template, body, staff_status):
+    response = api_for(outsider).call(method, _path(template, case), body)
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": "Not found."}}
+    assert not ReportedUrl.objects.exists()
+    assert not Reference.objects.exists()
+    # Nothing about our case is written to anyone's log.
+    assert not AuditEvent.objects.filter(action__startswith="api.", case_id=case.pk).exists()
+
+
+@pytest.mark.parametrize(("method", "template", "body", "staff_status"), CASE_ENDPOINTS)
+def test_missing_case_is_404_like_another_organisations(
+    api_for, case, owner, method, template, body, staff_status
+):
+    response = api_for(owner).call(method, "/api/v1/" + template.format(case=case.pk + 1000), body)
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(("method", "template", "body", "staff_status"), ALL_ENDPOINTS)
+def test_victim_gets_403_everywhere(api_for, case, victim, method, template, body, staff_status):
+    response = api_for(victim).call(method, _path(template, case), body)
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+    assert Case.objects.count() == 1
+    assert not ReportedUrl.objects.exists()
+
+
+def test_outsider_lists_only_their_own_cases(api_for, case, outsider):
+    from app.cases.services import case_create
+
+    theirs = case_create(
+        organization=outsider.organization, actor=outsider.user, alias="Theirs", jurisdiction="UK"
+    )
+    results = api_for(outsider).get("/api/v1/cases/").json()["results"]
+    assert [c["id"] for c in results] == [theirs.pk]
+
+
+def test_outsider_creates_cases_in_their_own_organisation(api_for, case, outsider):
+    response = api_for(outsider).post("/api/v1/cases/", {"alias": "Theirs", "jurisdiction": "UK"})
+    assert response.status_code == 201
+    assert Case.objects.get(pk=response.json()["id"]).organization_id == outsider.organization_id
+
+
+def test_caseworker_limited_to_assigned_cases(api_for, case, teammate, org):
+    """The organisation's 'assigned cases only' policy holds in the API as in the web."""
+    org.caseworkers_see_assigned_only = True
+    org.save()
+    api = api_for(teammate)
+    assert api.get(f"/api/v1/cases/{case.pk}/").status_code == 404
+    assert api.get("/api/v1/cases/").json()["results"] == []
+    case.assigned_to.add(teammate.user)
+    assert api.get(f"/api/v1/cases/{case.pk}/").status_code == 200
