@@ -57,8 +57,14 @@ def serve(port_out: mp.Queue, k: int) -> None:  # type: ignore[type-arg]
     def page(h) -> None:  # type: ignore[no-untyped-def]
         key = h.path_only.rsplit("/", 1)[-1]
         i = int(key.removeprefix("warm-")) + (10**6 if key.startswith("warm-") else 0)
-        imgs = "".join(f'<img src="/img/{i}-{j}/{names[p]}">' for j, p in enumerate(page_images(i, k, len(names))))
-        send(h, f"<!doctype html><html><body><h1>post {key}</h1>{imgs}</body></html>".encode(), content_type="text/html")
+        imgs = "".join(
+            f'<img src="/img/{i}-{j}/{names[p]}">' for j, p in enumerate(page_images(i, k, len(names)))
+        )
+        send(
+            h,
+            f"<!doctype html><html><body><h1>post {key}</h1>{imgs}</body></html>".encode(),
+            content_type="text/html",
+        )
 
     def image(h) -> None:  # type: ignore[no-untyped-def]
         send(h, photo_bytes(h.path_only.rsplit("/", 1)[-1]), content_type="image/jpeg")
@@ -108,8 +114,17 @@ def bare_page(key: str) -> int:
     fetch(f"{base}/post/{key}", policy=_bare["policy"])  # type: ignore[arg-type]
     i = int(key.removeprefix("warm-")) + (10**6 if key.startswith("warm-") else 0)
     urls = [f"{base}/img/{i}-{j}/{names[p]}" for j, p in enumerate(page_images(i, k, len(names)))]  # type: ignore[arg-type]
-    with concurrent.futures.ThreadPoolExecutor(max_workers=min(4, len(urls)), thread_name_prefix="bare") as pool:
+    with concurrent.futures.ThreadPoolExecutor(
+        max_workers=min(4, len(urls)), thread_name_prefix="bare"
+    ) as pool:
         return sum(pool.map(_bare_image, urls))
+
+
+def service_page(reported_url_id: int) -> None:
+    """Diagnostic: the pipeline's service called directly in a pool process (no Celery)."""
+    from app.cases.services import reported_url_scan
+
+    reported_url_scan(reported_url_id=reported_url_id)
 
 
 # ---- pipeline ----------------------------------------------------------------------------------
@@ -123,7 +138,7 @@ def wait_final(case, count: int, timeout: float) -> float:  # type: ignore[no-un
     while time.monotonic() < deadline:
         if ReportedUrl.objects.filter(case=case, state__in=final).count() >= count:
             return time.monotonic()
-        time.sleep(0.1)
+        time.sleep(0.05)
     raise SystemExit(f"pipeline did not finish within {timeout:.0f} s")
 
 
@@ -134,6 +149,8 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--postgres", help="server URL; a throwaway database is created on it")
     parser.add_argument("--broker", help="Celery broker URL (default: the quick-start SQLite broker)")
+    parser.add_argument("--rounds", type=int, default=10, help="alternate bare and pipeline runs (noise)")
+    parser.add_argument("--diagnose", action="store_true", help="also run the service in a plain pool")
     args = parser.parse_args()
 
     # faiss's OpenMP threads make every match ~10x slower on small machines (and fight the
@@ -169,10 +186,11 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connections
 
-    from app.accounts.services import member_create, organization_create
     from app.accounts.models import Role
-    from app.cases.models import Reference
-    from app.cases.services import case_create, reference_add_image, reported_urls_add
+    from app.accounts.services import member_create, organization_create
+    from app.cases.models import Reference, ReportedUrl
+    from app.cases.services import case_create, reference_add_image, reported_urls_add, url_key
+    from app.lib.urls import normalize_url
     from app.matching.models import Match
     from tests.fetching.servers import photo_bytes, photo_names
 
@@ -186,13 +204,21 @@ def main() -> int:
     worker: subprocess.Popen[bytes] | None = None
     try:
         org = organization_create(name="Bench NGO")
-        owner = member_create(organization=org, username="bench", password="bench-password-1234", role=Role.ADMIN)
+        owner = member_create(
+            organization=org,
+            username="bench",
+            password="bench-password-1234",  # noqa: S106
+            role=Role.ADMIN,
+        )
         case = case_create(organization=org, actor=owner.user, alias="bench", jurisdiction="KR")
         warm_case = case_create(organization=org, actor=owner.user, alias="warm-up", jurisdiction="KR")
         for c in (case, warm_case):
             for name in names[:2]:
                 reference_add_image(case=c, actor=owner.user, data=photo_bytes(name), filename=name)
-        blobs = [bytes(b) for b in Reference.objects.filter(case=case).order_by("id").values_list("fingerprint", flat=True)]
+        blobs = [
+            bytes(b)
+            for b in Reference.objects.filter(case=case).order_by("id").values_list("fingerprint", flat=True)
+        ]
         keys = [str(i) for i in range(args.urls)]
         warm = [f"warm-{j}" for j in range(4 * args.concurrency)]
         connections.close_all()  # forked processes must not share the connection
@@ -201,15 +227,8 @@ def main() -> int:
               f"database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, broker {settings.CELERY_BROKER_URL.split(':', 1)[0]}, "
               f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}")  # fmt: skip
 
-        # Bare loop.
-        with ctx.Pool(args.concurrency, initializer=_bare_init, initargs=(blobs, base, args.images)) as pool:
-            pool.map(bare_page, warm, chunksize=1)
-            started = time.monotonic()
-            bare_matches = sum(pool.map(bare_page, keys, chunksize=1))
-            bare = time.monotonic() - started
-        print(f"bare loop:  {bare:7.1f} s  ({args.urls / bare:5.1f} URLs/s, {bare_matches} matching images)")
-
-        # Pipeline through real workers.
+        rounds = max(1, min(args.rounds, args.urls))
+        chunks = [keys[r::rounds] for r in range(rounds)]
         log = data_dir / "worker.log"
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "app", "worker", "-Q", queue, "-n", f"{queue}@%h",
@@ -218,13 +237,66 @@ def main() -> int:
         )  # fmt: skip
         reported_urls_add(case=warm_case, actor=None, urls=[f"{base}/post/{w}" for w in warm])
         wait_final(warm_case, len(warm), timeout=300)
-        started = time.monotonic()
-        reported_urls_add(case=case, actor=None, urls=[f"{base}/post/{key}" for key in keys])
-        queued = time.monotonic() - started
-        finished = wait_final(case, args.urls, timeout=max(600, bare * 10))
-        pipeline = finished - started
-        matches = Match.objects.filter(reported_url__case=case).count()
-        print(f"pipeline:   {pipeline:7.1f} s  ({args.urls / pipeline:5.1f} URLs/s, {matches} matches; queueing took {queued:.1f} s)")
+        connections.close_all()
+        bare = pipeline = service = queued = 0.0
+        bare_matches = 0
+        # Rounds alternate the two sides so that load from anything else on the machine falls
+        # on both alike.
+        with ctx.Pool(args.concurrency, initializer=_bare_init, initargs=(blobs, base, args.images)) as pool:
+            pool.map(bare_page, warm, chunksize=1)
+            for r, chunk in enumerate(chunks):
+                started = time.monotonic()
+                bare_matches += sum(pool.map(bare_page, chunk, chunksize=1))
+                bare_round = time.monotonic() - started
+                bare += bare_round
+
+                round_case = case_create(organization=org, actor=None, alias=f"round {r}", jurisdiction="KR")
+                for ref in Reference.objects.filter(case=case).order_by("id"):
+                    Reference.objects.create(
+                        case=round_case, label=ref.label, source=ref.source, pdq_hex=ref.pdq_hex,
+                        pdq_quality=ref.pdq_quality, fingerprint=ref.fingerprint, hash_versions=ref.hash_versions,
+                    )  # fmt: skip
+                started = time.monotonic()
+                reported_urls_add(case=round_case, actor=None, urls=[f"{base}/post/{key}" for key in chunk])
+                queued += time.monotonic() - started
+                pipe_round = wait_final(round_case, len(chunk), timeout=max(600, bare_round * 10)) - started
+                pipeline += pipe_round
+                line = f"round {r + 1}/{rounds}: {len(chunk)} URLs  bare {bare_round:6.1f} s  pipeline {pipe_round:6.1f} s"
+
+                if args.diagnose:
+                    diag_case = case_create(
+                        organization=org, actor=None, alias=f"diag {r}", jurisdiction="KR"
+                    )
+                    for ref in Reference.objects.filter(case=case).order_by("id"):
+                        Reference.objects.create(
+                            case=diag_case, label=ref.label, source=ref.source, pdq_hex=ref.pdq_hex,
+                            pdq_quality=ref.pdq_quality, fingerprint=ref.fingerprint, hash_versions=ref.hash_versions,
+                        )  # fmt: skip
+                    # Rows made directly, so that no task is queued for the worker.
+                    ids = []
+                    for key in chunk:
+                        normalized = normalize_url(f"{base}/post/{key}")
+                        ids.append(
+                            ReportedUrl.objects.create(
+                                case=diag_case, url=normalized, normalized_url=normalized,
+                                url_key=url_key(normalized), host=SITE,
+                            ).pk
+                        )  # fmt: skip
+                    connections.close_all()
+                    started = time.monotonic()
+                    pool.map(service_page, ids, chunksize=1)
+                    service_round = time.monotonic() - started
+                    service += service_round
+                    line += f"  service-in-pool {service_round:6.1f} s"
+                print(line, flush=True)
+
+        matches = Match.objects.filter(reported_url__case__alias__startswith="round ").count()
+        print(f"bare loop:  {bare:7.1f} s  ({args.urls / bare:5.1f} URLs/s, {bare_matches} matching images)")
+        print(
+            f"pipeline:   {pipeline:7.1f} s  ({args.urls / pipeline:5.1f} URLs/s, {matches} matches; queueing took {queued:.1f} s)"
+        )
+        if args.diagnose:
+            print(f"service in a plain pool (no Celery): {service:7.1f} s  ratio {service / bare:.3f}")
         ratio = pipeline / bare
         print(f"ratio pipeline / bare: {ratio:.3f}  (target <= 1.25)")
         if matches != bare_matches:

@@ -57,7 +57,7 @@ class DecodedMedia:
     mime: str
     width: int
     height: int
-    frames: list[Image.Image] = field(default_factory=list)  # RGB; one for images
+    frames: list[Image.Image] = field(default_factory=list)  # RGB (or L); one for images
 
 
 def _ftyp_brands(data: bytes) -> set[bytes]:
@@ -129,7 +129,14 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def _decode_image(data: bytes, mime: str, max_pixels: int, draft_size: int | None) -> DecodedMedia:
+def _to_mode(img: Image.Image, mode: str) -> Image.Image:
+    rgb = _to_rgb(img) if img.mode != "L" else img
+    return rgb if rgb.mode == mode else rgb.convert(mode)
+
+
+def _decode_image(
+    data: bytes, mime: str, max_pixels: int, draft_size: int | None, mode: str = "RGB"
+) -> DecodedMedia:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -139,17 +146,19 @@ def _decode_image(data: bytes, mime: str, max_pixels: int, draft_size: int | Non
                 raise DecodeError("image has no pixels")
             if width * height > max_pixels:
                 raise DecodeError("image too large (decompression bomb)")
-            if draft_size and img.format == "JPEG" and max(width, height) > draft_size:
+            if img.format == "JPEG" and (mode == "L" or (draft_size and max(width, height) > draft_size)):
                 # DCT-domain downscaling: decodes a 1/2, 1/4 or 1/8 size image directly,
-                # never below draft_size on the long side.
-                scale = draft_size / max(width, height)
-                img.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
+                # never below draft_size on the long side. In "L" mode libjpeg also skips
+                # the colour planes' IDCT, upsampling and colour conversion (JPEG's Y is luma).
+                scale = min(1.0, draft_size / max(width, height)) if draft_size else 1.0
+                img.draft(mode, (max(1, int(width * scale)), max(1, int(height * scale))))
             orientation = img.getexif().get(0x0112, 1)
             img.load()
-            img = ImageOps.exif_transpose(img) or img
+            if orientation in (2, 3, 4, 5, 6, 7, 8):
+                img = ImageOps.exif_transpose(img) or img
             if orientation in (5, 6, 7, 8):
                 width, height = height, width
-            frame = _to_rgb(img)
+            frame = _to_mode(img, mode)
     except DecodeError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -169,7 +178,7 @@ def _decode_image(data: bytes, mime: str, max_pixels: int, draft_size: int | Non
 
 
 def _decode_video(
-    data: bytes, mime: str, max_pixels: int, max_frames: int, max_video_seconds: float
+    data: bytes, mime: str, max_pixels: int, max_frames: int, max_video_seconds: float, mode: str = "RGB"
 ) -> DecodedMedia:
     import av  # imported lazily: FFmpeg start-up is only paid for videos
 
@@ -205,7 +214,7 @@ def _decode_video(
                 if not take and frame.key_frame and t - (last_taken or 0.0) >= interval / 4:
                     take = True
                 if take:
-                    frames.append(frame.to_image().convert("RGB"))
+                    frames.append(frame.to_image().convert(mode))
                     last_taken = t
                     if len(frames) >= max_frames:
                         break
@@ -232,12 +241,16 @@ def decode_media(
     max_frames: int = DEFAULT_MAX_FRAMES,
     max_video_seconds: float = DEFAULT_MAX_VIDEO_SECONDS,
     draft_size: int | None = DEFAULT_DRAFT_SIZE,
+    mode: str = "RGB",
 ) -> DecodedMedia:
     """Decode an image or video held in memory; raise ``DecodeError`` for anything unusable.
 
     ``draft_size``: JPEGs larger than this are decoded directly at a reduced scale (never
     below this size on either side); pass None for full resolution.
+    ``mode``: "RGB" frames, or "L" (luma) for hashing and features, which never look at colour.
     """
+    if mode not in ("RGB", "L"):
+        raise ValueError("mode is 'RGB' or 'L'")
     if not data:
         raise DecodeError("empty file")
     mime = sniff_mime(data)
@@ -247,5 +260,5 @@ def decode_media(
         # SVG can carry scripts and external references; we never render it.
         raise DecodeError("SVG images are not supported")
     if mime.startswith("video/"):
-        return _decode_video(data, mime, max_pixels, max_frames, max_video_seconds)
-    return _decode_image(data, mime, max_pixels, draft_size)
+        return _decode_video(data, mime, max_pixels, max_frames, max_video_seconds, mode)
+    return _decode_image(data, mime, max_pixels, draft_size, mode)

@@ -7,14 +7,17 @@ and collages later. Fingerprints serialise to a compact, versioned byte string.
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import struct
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
-import pdqhash
 from PIL import Image
+
+from .decode import decode_media
 
 FORMAT_VERSION = 1
 _MAGIC = b"JFP"
@@ -44,7 +47,7 @@ def _version(dist: str) -> str:
 
 HASH_VERSIONS: dict[str, str] = {
     "fingerprint": f"jium-fp-{FORMAT_VERSION}",
-    "pdq": f"pdq-256 (pdqhash {_version('pdqhash')}, {PDQ_SIDE}px bilinear)",
+    "pdq": f"pdq-256 (Meta's algorithm in numpy, image area-shrunk to {PDQ_SIDE}px)",
     "features": (
         f"orb-{REFERENCE_FEATURES}/{CANDIDATE_FEATURES}@{FEATURE_SIDE}px (opencv {cv2.__version__})"
     ),
@@ -142,15 +145,79 @@ class Fingerprint:
 
 
 # ---------------------------------------------------------------------------- PDQ
+#
+# Meta's PDQ algorithm (github.com/facebook/ThreatExchange, pdq/cpp/hashing/pdqhashing.cpp),
+# in numpy. Everything before the DCT is linear: luma, two passes of the "Jarosz" box filter
+# along each axis and the decimation to 64x64. So each of the 64 output rows is a fixed
+# weighted sum of at most 2 * window - 1 input rows (and likewise for columns): we gather just
+# those rows instead of filtering the whole 512x512 image. Same result as pdqhash to float
+# rounding, ~10x faster. Tested against Meta's reference vectors.
+
+_PDQ_DCT = (
+    np.sqrt(2 / 64) * np.cos(np.pi / 2 / 64 * np.outer(np.arange(1, 17), 2 * np.arange(64) + 1))
+).astype(np.float32)
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # PDQ's luma weights (same as JPEG's Y)
 
 
-def _bits_to_bytes(bits: np.ndarray) -> bytes:
-    # pdqhash returns 256 bits, most significant first, matching Meta's hex notation.
-    return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes()
+@functools.lru_cache(maxsize=512)
+def _pdq_taps(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(64, k) input indices and weights giving PDQ's filtered + decimated samples along an axis of n."""
+    full = max(1, (n + 2 * 64 - 1) // (2 * 64))  # computeJaroszFilterWindowSize(n, 64)
+    half = (full + 2) // 2
+    behind, ahead = full - half, half - 1  # box1DFloat's window around each output position
+    j = np.arange(n)
+    lo, hi = np.maximum(0, j - behind), np.minimum(n - 1, j + ahead)
+    box = ((j[None, :] >= lo[:, None]) & (j[None, :] <= hi[:, None])) / (hi - lo + 1)[:, None]
+    sel = ((np.arange(64) + 0.5) * n / 64).astype(np.int64)  # decimateFloat
+    both = (box @ box)[sel]  # two Jarosz passes (PDQ_NUM_JAROSZ_XY_PASSES), then decimation
+    k = min(2 * full - 1, n)
+    start = np.clip(sel - 2 * behind, 0, n - k)
+    idx = start[:, None] + np.arange(k)[None, :]
+    return idx, np.take_along_axis(both, idx, axis=1).astype(np.float32)
+
+
+def _pdq_of_small(small: np.ndarray) -> tuple[bytes, int]:
+    """PDQ hash and quality of an RGB (h, w, 3) or luma (h, w) uint8 array."""
+    h, w = small.shape[:2]
+    if h == 0 or w == 0:
+        raise ValueError("empty image")
+    ri, rw = _pdq_taps(h)
+    ci, cw = _pdq_taps(w)
+    rows = small[ri.ravel()].astype(np.float32).reshape(64, ri.shape[1], -1)
+    filtered = np.matmul(rw[:, None, :], rows)[:, 0]  # (64, w) or (64, w * 3)
+    if small.ndim == 3:
+        # Luma after filtering rows (all linear): 64 rows to convert instead of 512.
+        filtered = filtered.reshape(64, w, small.shape[2])[:, :, :3] @ _LUMA
+    columns = np.ascontiguousarray(filtered.T)[ci]  # (64, k, 64): gathering rows is fast
+    a = np.matmul(cw[:, None, :], columns)[:, 0].T  # the 64x64 buffer
+    dct = _PDQ_DCT @ a @ _PDQ_DCT.T
+    flat = dct.ravel()
+    median = np.partition(flat, 127)[127]  # torben(): the 128th smallest
+    # Hash256.setBit(i * 16 + j) and its hex form (word 15 first) put bit 255 first.
+    code = np.packbits(flat[::-1] > median).tobytes()
+    # computePDQImageDomainQualityMetric: truncated per-pixel gradients, summed, / 90.
+    grad = (
+        np.abs(np.trunc((a[:-1] - a[1:]) * 100 / 255)).sum()
+        + np.abs(np.trunc((a[:, :-1] - a[:, 1:]) * 100 / 255)).sum()
+    )
+    return code, min(int(grad) // 90, 100)
+
+
+def _pixels(img: Image.Image | np.ndarray) -> np.ndarray:
+    """uint8 luma (h, w) for greyscale images, RGB (h, w, 3) otherwise, without copying."""
+    if isinstance(img, np.ndarray):
+        return img
+    if img.mode in ("L", "RGB"):
+        return np.asarray(img)
+    return np.asarray(img.convert("RGB"))
 
 
 def _rgb(img: Image.Image) -> np.ndarray:
     return np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
+
+
+def _gray(a: np.ndarray) -> np.ndarray:
+    return a if a.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(a), cv2.COLOR_RGB2GRAY)
 
 
 def _shrink(a: np.ndarray, side: int) -> np.ndarray:
@@ -162,14 +229,9 @@ def _shrink(a: np.ndarray, side: int) -> np.ndarray:
     return cv2.resize(a, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
 
 
-def _pdq_of_small(small: np.ndarray) -> tuple[bytes, int]:
-    bits, quality = pdqhash.compute(np.ascontiguousarray(small))
-    return _bits_to_bytes(bits), int(quality)
-
-
-def pdq_hash(img: Image.Image) -> tuple[bytes, int]:
+def pdq_hash(img: Image.Image | np.ndarray) -> tuple[bytes, int]:
     """PDQ hash (32 bytes) and quality (0-100) of an image, as Meta's tools compute it."""
-    return _pdq_of_small(_shrink(_rgb(img), PDQ_SIDE))
+    return _pdq_of_small(_shrink(_pixels(img), PDQ_SIDE))
 
 
 _DIHEDRAL = [
@@ -188,39 +250,52 @@ def _pdq_dihedral_of_small(small: np.ndarray) -> tuple[list[bytes], int]:
     return [first] + [_pdq_of_small(t(small))[0] for t in _DIHEDRAL], quality
 
 
-def pdq_hash_dihedral(img: Image.Image) -> tuple[list[bytes], int]:
+def pdq_hash_dihedral(img: Image.Image | np.ndarray) -> tuple[list[bytes], int]:
     """The 8 PDQ hashes of the image's rotations and flips; the first is the image as given.
 
-    Each variant is hashed from the really transposed pixels: pdqhash's DCT-domain shortcut
-    is up to ~30 bits off on mirrors, which is the whole PDQ threshold.
+    Each variant is hashed from the really transposed pixels: a DCT-domain shortcut is up
+    to ~30 bits off on mirrors (the box filter is not symmetric), the whole PDQ threshold.
     """
-    return _pdq_dihedral_of_small(_shrink(_rgb(img), PDQ_SIDE))
+    return _pdq_dihedral_of_small(_shrink(_pixels(img), PDQ_SIDE))
 
 
-def _trim_box_array(rgb: np.ndarray, tolerance: int = 14) -> tuple[int, int, int, int] | None:
-    full_h, full_w = rgb.shape[:2]
-    small = _shrink(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY), 256)
-    a = small.astype(np.int16)
-    h, w = a.shape
+def _near(lines: np.ndarray, colours: np.ndarray, tolerance: int) -> np.ndarray:
+    """(colours, *lines.shape) mask of pixels within tolerance of each colour (uint8, no abs)."""
+    shape = (-1,) + (1,) * lines.ndim
+    lo = np.maximum(colours - tolerance, 0).astype(np.uint8).reshape(shape)
+    hi = np.minimum(colours + tolerance, 255).astype(np.uint8).reshape(shape)
+    return (lines >= lo) & (lines <= hi)
+
+
+def _uniform_lines(near: np.ndarray, axis: int) -> np.ndarray:
+    # A border line: nearly all of it within tolerance of the border colour.
+    return near.sum(axis=axis, dtype=np.int32) / near.shape[axis] >= 0.98
+
+
+def _trim_box_array(pixels: np.ndarray, tolerance: int = 14) -> tuple[int, int, int, int] | None:
+    full_h, full_w = pixels.shape[:2]
+    small = _shrink(_gray(pixels), 256)
+    h, w = small.shape
     if h < 16 or w < 16:
         return None
+    colours = np.unique(np.array([small[0, 0], small[0, -1], small[-1, 0], small[-1, -1]], np.int16))
+    # Most images have no border: unless an outermost line is uniform in a corner's colour,
+    # the full scan below would find nothing, so stop here.
+    if not (
+        _uniform_lines(_near(small[[0, -1]], colours, tolerance), 2).any()
+        or _uniform_lines(_near(small[:, [0, -1]].T, colours, tolerance), 2).any()
+    ):
+        return None
+    near = _near(small, colours, tolerance)  # (colours, h, w)
+    rows = _uniform_lines(near, 2)  # (colours, h)
+    cols = _uniform_lines(near, 1)  # (colours, w)
+    if rows.all(axis=1).any() or cols.all(axis=1).any():
+        return None  # a flat image: nothing inside to keep
+    top = int(np.argmin(rows, axis=1).max())
+    bottom = int(np.argmin(rows[:, ::-1], axis=1).max())
+    left = int(np.argmin(cols, axis=1).max())
+    right = int(np.argmin(cols[:, ::-1], axis=1).max())
     scale = full_w / w
-
-    def _uniform(lines: np.ndarray, colour: float) -> np.ndarray:
-        # A border line: nearly all of it within tolerance of the border colour.
-        return np.mean(np.abs(lines - colour) <= tolerance, axis=1) >= 0.98
-
-    corners = np.array([a[0, 0], a[0, -1], a[-1, 0], a[-1, -1]], dtype=np.float32)
-    top = bottom = left = right = 0
-    for colour in np.unique(np.round(corners)):
-        rows = _uniform(a, colour)
-        cols = _uniform(a.T, colour)
-        if rows.all() or cols.all():
-            return None  # a flat image: nothing inside to keep
-        top = max(top, int(np.argmin(rows)))
-        bottom = max(bottom, int(np.argmin(rows[::-1])))
-        left = max(left, int(np.argmin(cols)))
-        right = max(right, int(np.argmin(cols[::-1])))
     if top + bottom + left + right < 2:
         return None
     if h - top - bottom < h * 0.3 or w - left - right < w * 0.3:
@@ -240,14 +315,14 @@ def _trim_box_array(rgb: np.ndarray, tolerance: int = 14) -> tuple[int, int, int
 
 def trim_box(img: Image.Image, *, tolerance: int = 14) -> tuple[int, int, int, int] | None:
     """Box (l, t, r, b) inside uniform borders (letterbox bars, frames), or None if none."""
-    return _trim_box_array(_rgb(img), tolerance)
+    return _trim_box_array(_pixels(img), tolerance)
 
 
 # ---------------------------------------------------------------------------- ORB
 
 
-def _feature_gray(rgb: np.ndarray, side: int) -> np.ndarray:
-    gray = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+def _feature_gray(pixels: np.ndarray, side: int) -> np.ndarray:
+    gray = _gray(pixels)
     h, w = gray.shape
     scale = min(side / max(h, w), MAX_UPSCALE)
     if abs(scale - 1) > 0.02:
@@ -271,7 +346,7 @@ def orb_features(
     img: Image.Image | np.ndarray, n: int, side: int = FEATURE_SIDE
 ) -> tuple[tuple[int, int], np.ndarray, np.ndarray]:
     """Up to n ORB keypoints spread over a grid: (feature image size, xy n x 2, descriptors n x 32)."""
-    gray = _feature_gray(_rgb(img) if isinstance(img, Image.Image) else img, side)
+    gray = _feature_gray(_pixels(img), side)
     h, w = gray.shape
     orb = _orb(n)
     kps = orb.detect(gray, None)
@@ -305,8 +380,8 @@ def orb_features(
 # ---------------------------------------------------------------------------- fingerprints
 
 
-def _hashes(rgb: np.ndarray, *, dihedral: bool) -> Fingerprint:
-    small = _shrink(rgb, PDQ_SIDE)
+def _hashes(pixels: np.ndarray, *, dihedral: bool) -> Fingerprint:
+    small = _shrink(pixels, PDQ_SIDE)
     if dihedral:
         hashes, quality = _pdq_dihedral_of_small(small)
         fp = Fingerprint(pdq=hashes[0], pdq_quality=quality, pdq_dihedral=hashes[1:])
@@ -321,22 +396,39 @@ def _hashes(rgb: np.ndarray, *, dihedral: bool) -> Fingerprint:
 
 def fingerprint_reference(img: Image.Image) -> Fingerprint:
     """Everything needed to recognise this reference image later (the image itself is not kept)."""
-    rgb = _rgb(img)
-    fp = _hashes(rgb, dihedral=True)
-    fp.feature_size, fp.keypoints, fp.descriptors = orb_features(rgb, REFERENCE_FEATURES, FEATURE_SIDE)
+    pixels = _pixels(img)
+    fp = _hashes(pixels, dihedral=True)
+    fp.feature_size, fp.keypoints, fp.descriptors = orb_features(pixels, REFERENCE_FEATURES, FEATURE_SIDE)
     return fp
 
 
 def fingerprint_candidate(img: Image.Image) -> Fingerprint:
     """Fingerprint of a fetched image or video frame, to compare against references."""
-    rgb = _rgb(img)
-    fp = _hashes(rgb, dihedral=False)
+    pixels = _pixels(img)
+    fp = _hashes(pixels, dihedral=False)
     fp.feature_size, fp.keypoints, fp.descriptors = orb_features(
-        rgb, CANDIDATE_FEATURES, CANDIDATE_FEATURE_SIDE
+        pixels, CANDIDATE_FEATURES, CANDIDATE_FEATURE_SIDE
     )
     return fp
 
 
 def fingerprint_hash_only(img: Image.Image) -> Fingerprint:
     """Stage-1 fingerprint only (PDQ and trimmed PDQ): for the NGO-wide hash index."""
-    return _hashes(_rgb(img), dihedral=False)
+    return _hashes(_pixels(img), dihedral=False)
+
+
+def fingerprint_hash_only_bytes(data: bytes, **limits: Any) -> list[Fingerprint]:
+    """Stage 1 straight from file bytes: one hash-only fingerprint per image or video frame.
+
+    Decodes luma only, JPEGs at the smallest DCT scale that still gives >= PDQ_SIDE pixels.
+    Raises ``DecodeError`` like ``decode_media``.
+    """
+    media = decode_media(data, draft_size=PDQ_SIDE, mode="L", **limits)
+    fps = [fingerprint_hash_only(frame) for frame in media.frames]
+    if media.kind == "image" and fps[0].pdq_quality < PDQ_MIN_QUALITY:
+        # On a near-flat image the 8-bit rounding of the decoded luma decides many bits of
+        # the hash (up to 36 on one of Meta's vectors); such hashes never match here, but one
+        # we export must agree with Meta's tools, which take luma in float from RGB.
+        media = decode_media(data, draft_size=PDQ_SIDE, mode="RGB", **limits)
+        fps = [fingerprint_hash_only(media.frames[0])]
+    return fps

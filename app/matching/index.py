@@ -4,8 +4,11 @@ Multi-index hashing: the 256-bit hash is cut into 16 chunks of 16 bits. If two h
 within 31 bits, then by the pigeonhole principle at least one chunk differs in at most 1 bit
 (16 chunks x 2 bits = 32 > 31). So a query looks up, in each of 16 tables, its own chunk
 value and the 16 values one bit away (272 bucket probes), and checks only those rows. Each
-table is a counting-sorted permutation of row numbers (3 bytes a row) plus bucket offsets,
-so 1M hashes take ~93 MB in total.
+table is a counting-sorted permutation of row numbers (24 bits a row, kept as a uint16 and a
+uint8 plane so gathering them is two flat takes) plus bucket offsets, so 1M hashes take ~93 MB
+in total. Candidates are verified by popcount on uint64 views without deduplicating first
+(a near hash shows up in several tables; deduplicating the few hits is cheaper than sorting
+~4,000 candidates).
 
 New hashes go to a small brute-force tail and are folded into the tables when it grows;
 removals are tombstones. Pure module: no Django.
@@ -38,7 +41,8 @@ class PdqIndex:
         self._codes = np.zeros((0, 32), np.uint8)
         self._ids = np.zeros(0, np.int64)
         self._alive = np.zeros(0, bool)
-        self._perm = np.zeros((NCHUNKS, 0, 3), np.uint8)
+        self._perm_lo = np.zeros((NCHUNKS, 0), np.uint16)
+        self._perm_hi = np.zeros((NCHUNKS, 0), np.uint8)
         self._offsets = np.zeros((NCHUNKS, _NBUCKETS + 1), np.uint32)
         self._tail_codes: list[np.ndarray] = []
         self._tail_ids: list[np.ndarray] = []
@@ -83,16 +87,18 @@ class PdqIndex:
         if n >= 1 << 24:
             raise ValueError("PdqIndex holds at most 16.7M hashes")
         chunks = _chunks(codes)
-        perm = np.empty((NCHUNKS, n, 3), np.uint8)
+        perm_lo = np.empty((NCHUNKS, n), np.uint16)
+        perm_hi = np.empty((NCHUNKS, n), np.uint8)
         offsets = np.empty((NCHUNKS, _NBUCKETS + 1), np.uint32)
         for c in range(NCHUNKS):
             order = np.argsort(chunks[:, c], kind="stable").astype(np.uint32)
-            perm[c] = order.view(np.uint8).reshape(n, 4)[:, :3]  # little-endian low 3 bytes
+            perm_lo[c] = order & 0xFFFF
+            perm_hi[c] = order >> 16
             counts = np.bincount(chunks[:, c], minlength=_NBUCKETS)
             offsets[c, 0] = 0
             np.cumsum(counts, out=offsets[c, 1:])
         self._codes, self._ids, self._alive = codes, ids, np.ones(n, bool)
-        self._perm, self._offsets = perm, offsets
+        self._perm_lo, self._perm_hi, self._offsets = perm_lo, perm_hi, offsets
         self._tail_codes, self._tail_ids, self._tail_n = [], [], 0
 
     def flush(self) -> None:
@@ -106,7 +112,8 @@ class PdqIndex:
             self._codes.nbytes
             + self._ids.nbytes
             + self._alive.nbytes
-            + self._perm.nbytes
+            + self._perm_lo.nbytes
+            + self._perm_hi.nbytes
             + self._offsets.nbytes
             + sum(c.nbytes for c in self._tail_codes)
             + sum(t.nbytes for t in self._tail_ids)
@@ -128,9 +135,9 @@ class PdqIndex:
         # Concatenate the bucket ranges without a Python loop.
         cum = np.cumsum(lengths) - lengths
         pos = np.repeat(starts + base - cum, lengths) + np.arange(total)
-        raw = self._perm.reshape(-1, 3)[pos].astype(np.int64)
-        rows = raw[:, 0] | (raw[:, 1] << 8) | (raw[:, 2] << 16)
-        return np.unique(rows)
+        rows = self._perm_hi.ravel()[pos].astype(np.int64) << 16
+        rows |= self._perm_lo.ravel()[pos]
+        return rows  # with repeats: a row near the query sits in the probed bucket of several tables
 
     def query(self, hash32: bytes, radius: int = 31) -> list[tuple[int, int]]:
         """(id, distance) of every stored hash within ``radius`` bits, nearest first."""
@@ -143,13 +150,15 @@ class PdqIndex:
         if len(self._codes):
             if radius <= MIH_MAX_RADIUS:
                 rows = self._candidate_rows(_chunks(q)[0])
-                rows = rows[self._alive[rows]]
             else:
                 rows = np.flatnonzero(self._alive)
             d = np.bitwise_count(self._codes.view(np.uint64)[rows] ^ q64).sum(axis=1, dtype=np.int32)
             hit = d <= radius
-            out_ids.append(self._ids[rows[hit]])
-            out_d.append(d[hit])
+            rows, first = np.unique(rows[hit], return_index=True)
+            d = d[hit][first]
+            keep = self._alive[rows]
+            out_ids.append(self._ids[rows[keep]])
+            out_d.append(d[keep])
         for codes, ids in zip(self._tail_codes, self._tail_ids, strict=True):
             d = np.bitwise_count(codes.view(np.uint64) ^ q64).sum(axis=1, dtype=np.int32)
             hit = d <= radius

@@ -24,6 +24,8 @@ from app.matching.fingerprint import (
     HASH_VERSIONS,
     Fingerprint,
     fingerprint_candidate,
+    fingerprint_hash_only,
+    fingerprint_hash_only_bytes,
     fingerprint_reference,
     pdq_hash,
 )
@@ -74,6 +76,25 @@ def test_pdq_agrees_with_meta_reference_vectors() -> None:
         h, _quality = pdq_hash(img)
         worst[row["file"]] = int((_bits(h.hex()) != _bits(row["pdq_hex"])).sum())
     assert max(worst.values()) <= 10, worst
+
+
+def test_stage1_from_bytes_agrees_with_meta_and_with_the_rgb_path() -> None:
+    """Stage 1 decodes luma only (JPEG's own Y plane) and hashes in numpy: still Meta's PDQ."""
+    rows = list(csv.DictReader((PDQ_REFERENCE / "expected.csv").open()))
+    worst = {}
+    for row in rows:
+        data = (PDQ_REFERENCE / "images" / row["file"]).read_bytes()
+        fps = fingerprint_hash_only_bytes(data)
+        assert len(fps) == 1
+        worst[row["file"]] = int((_bits(fps[0].pdq.hex()) != _bits(row["pdq_hex"])).sum())
+    assert max(worst.values()) <= 10, worst
+    for name in REF_NAMES:
+        data = (PHOTOS / name).read_bytes()
+        assert decode_media(data, mode="L").frames[0].mode == "L"
+        luma = fingerprint_hash_only_bytes(data)[0]
+        rgb = fingerprint_hash_only(decode_media(data).frames[0])
+        assert int((_bits(luma.pdq.hex()) != _bits(rgb.pdq.hex())).sum()) <= 6, name
+        assert abs(luma.pdq_quality - rgb.pdq_quality) <= 2
 
 
 def test_pdq_dihedral_reference_images_match_the_original() -> None:

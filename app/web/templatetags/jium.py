@@ -7,6 +7,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from app.fetching.messages import fetch_error_text
+from app.platforms.models import ChannelKind
 
 register = template.Library()
 
@@ -27,6 +28,12 @@ def method_label(method: str) -> str:
 @register.filter
 def is_hash_method(method: str) -> bool:
     return method.startswith("pdq")
+
+
+@register.filter
+def channel_label(kind: str) -> str:
+    """How a notice reaches the platform (email, web form, in-app), in the reader's language."""
+    return str(ChannelKind(kind).label) if kind in ChannelKind.values else kind
 
 
 @register.filter
