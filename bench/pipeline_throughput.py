@@ -150,6 +150,7 @@ def main() -> int:
     parser.add_argument("--postgres", help="server URL; a throwaway database is created on it")
     parser.add_argument("--broker", help="Celery broker URL (default: the quick-start SQLite broker)")
     parser.add_argument("--rounds", type=int, default=10, help="alternate bare and pipeline runs (noise)")
+    parser.add_argument("--prefetch-multiplier", type=int, help="override the worker's prefetch multiplier")
     parser.add_argument("--diagnose", action="store_true", help="also run the service in a plain pool")
     args = parser.parse_args()
 
@@ -232,7 +233,8 @@ def main() -> int:
         log = data_dir / "worker.log"
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "app", "worker", "-Q", queue, "-n", f"{queue}@%h",
-             "--concurrency", str(args.concurrency), "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
+             "--concurrency", str(args.concurrency), "--without-gossip", "--without-mingle", "--loglevel", "WARNING"]
+            + (["--prefetch-multiplier", str(args.prefetch_multiplier)] if args.prefetch_multiplier else []),
             cwd=REPO, env=os.environ.copy(), stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         reported_urls_add(case=warm_case, actor=None, urls=[f"{base}/post/{w}" for w in warm])
