@@ -155,8 +155,12 @@ class WorkerPool:
 
 
 @pytest.fixture
-def workers(transactional_db, settings) -> Iterator[WorkerPool]:  # type: ignore[no-untyped-def]
-    """Real worker processes; tasks sent by the test go to a queue only these workers read."""
+def workers(transactional_db, django_db_serialized_rollback, settings) -> Iterator[WorkerPool]:  # type: ignore[no-untyped-def]
+    """Real worker processes; tasks sent by the test go to a queue only these workers read.
+
+    Workers see only committed rows, so these tests commit; the serialized rollback puts back the
+    rows that data migrations seeded (regulators, removal markers) after the flush that follows.
+    """
     from app.celery import app as celery_app
 
     queue = f"test-{uuid.uuid4().hex[:10]}"

@@ -64,7 +64,8 @@ class MediaItem(models.Model):
     height = models.PositiveIntegerField(null=True, blank=True)
     size = models.PositiveBigIntegerField(null=True, blank=True)
     pdq_hex = models.CharField(max_length=64, blank=True)
-    # Fingerprint of the image, or of the video frame that matched best (else the first frame).
+    # Fingerprint of the image, or of the video frame that matched best: complete (with local
+    # features) for a match, hashes only (PDQ, trimmed PDQ of the first frame) otherwise.
     fingerprint = models.BinaryField(null=True, blank=True)
     # PDQ (hex) of every video frame looked at; empty for images.
     frame_hashes = models.JSONField(default=list, blank=True)

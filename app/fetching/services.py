@@ -43,12 +43,23 @@ def url_scan(*, url: str, matcher: Matcher | None = None, keep_bytes: bool = Fal
 
 
 def _media_item(record: FetchRecord, item: MediaOutcome, *, keep_bytes: bool) -> MediaItem:
-    from app.matching.fingerprint import HASH_VERSIONS
+    from app.matching.fingerprint import HASH_VERSIONS, Fingerprint
 
     fingerprints = item.fingerprints
     chosen = None
-    if fingerprints:
-        chosen = fingerprints[item.match_frame or 0] if item.match is not None else fingerprints[0]
+    if fingerprints and item.match is not None:
+        # The full fingerprint (local features too) backs up the match as evidence.
+        chosen = fingerprints[item.match_frame or 0]
+    elif fingerprints:
+        # Other people's pictures that matched nothing: their hashes are enough to re-match them
+        # against references added later; their ~70 KB of local features need not be kept.
+        first = fingerprints[0]
+        chosen = Fingerprint(
+            pdq=first.pdq,
+            pdq_quality=first.pdq_quality,
+            pdq_trim=first.pdq_trim,
+            pdq_trim_quality=first.pdq_trim_quality,
+        )
     evidence = item.fetch
     return MediaItem(
         fetch=record,

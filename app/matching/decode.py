@@ -24,8 +24,6 @@ except ImportError:  # pragma: no cover - dependency is declared in pyproject
 with contextlib.suppress(ImportError):  # AVIF (registers itself with Pillow on import)
     import pillow_avif  # noqa: F401
 
-# Never decode half a file silently: a truncated upload must be reported, not hashed.
-ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 DEFAULT_MAX_PIXELS = 40_000_000
 DEFAULT_MAX_FRAMES = 40
@@ -251,6 +249,9 @@ def decode_media(
     """
     if mode not in ("RGB", "L"):
         raise ValueError("mode is 'RGB' or 'L'")
+    # WeasyPrint turns this global on when it is imported (same worker process, notice PDFs);
+    # a half-downloaded image must still be an error here, so it is reset on every call.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     if not data:
         raise DecodeError("empty file")
     mime = sniff_mime(data)

@@ -55,6 +55,9 @@ def test_worker_scans_reported_urls_to_final_states(workers, case, owner):
     assert Match.objects.filter(reported_url__case=case).count() == 2
 
 
+FAST_REDELIVERY = {"CELERY_VISIBILITY_TIMEOUT": "4", "CELERY_UNACKED_RESTORE_INTERVAL": "1", "CELERY_UNACKED_RESTORE_THROTTLE": "1"}
+
+
 @pytest.mark.slow
 def test_killing_the_worker_loses_no_queued_work(workers, case, owner):
     """SIGKILL a worker mid-scan; a restarted worker finishes every URL exactly once."""
@@ -64,7 +67,7 @@ def test_killing_the_worker_loses_no_queued_work(workers, case, owner):
         reference_add_image(case=case, actor=owner.user, data=ref.read_bytes(), filename=ref.name)
     pages = 24
     with serve(_site(refs, others, pages), delay=0.15) as site:
-        first = workers.start(concurrency=2, env={"CELERY_VISIBILITY_TIMEOUT": "4"})
+        first = workers.start(concurrency=2, env=FAST_REDELIVERY)
         reported_urls_add(case=case, actor=owner.user, urls=[f"{site.base}/post/{i}" for i in range(pages)])
         wait_until(
             lambda: ReportedUrl.objects.filter(case=case, state__in=[UrlState.MATCHED, UrlState.NO_MATCH]).count() >= 3,
@@ -73,7 +76,7 @@ def test_killing_the_worker_loses_no_queued_work(workers, case, owner):
         )
         workers.kill(first)
         assert ReportedUrl.objects.filter(case=case, state__in=[UrlState.QUEUED, UrlState.FETCHING]).exists()
-        workers.start(concurrency=2, env={"CELERY_VISIBILITY_TIMEOUT": "4"})
+        workers.start(concurrency=2, env=FAST_REDELIVERY)
         wait_until(
             lambda: ReportedUrl.objects.filter(case=case, state__in=[UrlState.MATCHED, UrlState.NO_MATCH]).count() == pages,
             timeout=120,

@@ -206,7 +206,9 @@ def test_every_error_code_has_a_translated_message() -> None:
 
     root = Path(__file__).resolve().parents[2] / "app"
     source = (root / "lib" / "http.py").read_text() + (root / "fetching" / "scan.py").read_text()
-    codes = set(re.findall(r'code="([a-z_]+)"', source)) | set(re.findall(r'_fail\(\s*item,\s*[^,]+,\s*"([a-z_]+)"', source))
+    codes = set(re.findall(r'code="([a-z_]+)"', source)) | set(
+        re.findall(r'_fail\(\s*item,\s*[^,]+,\s*"([a-z_]+)"', source)
+    )
     codes -= {"refused", "failed", "error"}  # class defaults, never stored
     assert codes and codes <= FETCH_ERROR_MESSAGES.keys(), codes - FETCH_ERROR_MESSAGES.keys()
 

@@ -51,13 +51,23 @@ def test_page_with_media_and_matches(internet: Internet, tmp_path: Path) -> None
     for name in NAMES[:2]:
         shutil.copy(PHOTOS / name, refs / name)
     (refs / "notes.txt").write_text("not an image")
-    url = internet.site.page("/post", f'<img src="/photos/{NAMES[0]}"><img src="/photos/{NAMES[7]}"><img src="/gone.jpg">')
+    url = internet.site.page(
+        "/post", f'<img src="/photos/{NAMES[0]}"><img src="/photos/{NAMES[7]}"><img src="/gone.jpg">'
+    )
     result = run(url, "--references", str(refs))
-    assert CONTRACT_KEYS <= result.keys()
-    assert (result["url"], result["final_url"], result["status"], result["error"], result["http_status"]) == (url, url, "ok", None, 200)
-    assert [m["url"] for m in result["media"]] == [internet.site.url(f"/photos/{n}") for n in (NAMES[0], NAMES[7])]
+    assert result.keys() >= CONTRACT_KEYS
+    assert (result["url"], result["final_url"], result["status"], result["error"], result["http_status"]) == (
+        url,
+        url,
+        "ok",
+        None,
+        200,
+    )
+    assert [m["url"] for m in result["media"]] == [
+        internet.site.url(f"/photos/{n}") for n in (NAMES[0], NAMES[7])
+    ]
     first, second = result["media"]
-    assert MEDIA_KEYS <= first.keys()
+    assert first.keys() >= MEDIA_KEYS
     assert first["kind"] == "image" and first["sha256"] == sha256(photo_bytes(NAMES[0]))
     assert isinstance(first["width"], int) and isinstance(first["height"], int)
     assert [m["reference"] for m in first["matches"]] == [NAMES[0]]
@@ -76,7 +86,7 @@ def test_failures_still_print_the_object(internet: Internet, kind: str) -> None:
         "404": internet.site.url("/nothing"),
     }[kind]
     result = run(url)
-    assert CONTRACT_KEYS <= result.keys()
+    assert result.keys() >= CONTRACT_KEYS
     assert result["status"] == ("refused" if kind == "refused" else "error")
     assert result["error"] and result["media"] == []
     assert result["http_status"] == (404 if kind == "404" else None)

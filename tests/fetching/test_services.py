@@ -41,7 +41,9 @@ def _scan(case, owner, url: str) -> ReportedUrl:  # type: ignore[no-untyped-def]
 
 
 def _gallery(internet: Internet) -> str:
-    internet.site.file("/clip.mp4", video_from_photos((NAMES[30], NAMES[1], NAMES[31])), content_type="video/mp4")
+    internet.site.file(
+        "/clip.mp4", video_from_photos((NAMES[30], NAMES[1], NAMES[31])), content_type="video/mp4"
+    )
     internet.site.file("/broken.jpg", truncated_jpeg())
     return internet.site.page(
         "/post/1",
@@ -51,7 +53,10 @@ def _gallery(internet: Internet) -> str:
 
 
 def test_scan_records_page_and_media_evidence_and_matches(internet: Internet, case, owner) -> None:  # type: ignore[no-untyped-def]
-    refs = {name: reference_add_image(case=case, actor=owner.user, data=photo_bytes(name), filename=name) for name in NAMES[:2]}
+    refs = {
+        name: reference_add_image(case=case, actor=owner.user, data=photo_bytes(name), filename=name)
+        for name in NAMES[:2]
+    }
     reported = _scan(case, owner, _gallery(internet))
     assert reported.state == UrlState.MATCHED and reported.error == ""
 
@@ -73,11 +78,15 @@ def test_scan_records_page_and_media_evidence_and_matches(internet: Internet, ca
         ("img", "image", "error"),
     ]
     og, photo, video, broken = items
-    assert og.sha256 == sha256(photo_bytes(NAMES[0])) and og.resolved_ip == "127.0.0.3" and og.http_status == 200
+    assert (
+        og.sha256 == sha256(photo_bytes(NAMES[0])) and og.resolved_ip == "127.0.0.3" and og.http_status == 200
+    )
     assert og.final_url == internet.cdn.url("/photos/" + NAMES[0]) and og.fetched_at is not None
     assert og.width and og.height and og.mime == "image/jpeg" and og.size == len(photo_bytes(NAMES[0]))
-    stored = MediaItem.objects.get(pk=og.pk)
-    assert Fingerprint.from_bytes(bytes(stored.fingerprint)).pdq.hex() == og.pdq_hex
+    stored = Fingerprint.from_bytes(bytes(MediaItem.objects.get(pk=og.pk).fingerprint))
+    assert stored.pdq.hex() == og.pdq_hex and stored.has_features  # a match keeps its full evidence
+    unmatched = Fingerprint.from_bytes(bytes(MediaItem.objects.get(pk=photo.pk).fingerprint))
+    assert unmatched.pdq.hex() == photo.pdq_hex and not unmatched.has_features
     assert og.hash_versions and "pdq" in og.hash_versions
     assert photo.content is None
     assert len(video.frame_hashes) >= 3 and video.match_frame is not None
@@ -124,7 +133,9 @@ def test_kept_evidence_is_encrypted_at_rest(internet: Internet, case, owner) -> 
         ("/no-images", UrlState.NO_MATCH, "ok", ""),
     ],
 )
-def test_failures_are_recorded_with_a_reason(internet: Internet, case, owner, path, state, status, code) -> None:  # type: ignore[no-untyped-def]
+def test_failures_are_recorded_with_a_reason(
+    internet: Internet, case, owner, path, state, status, code
+) -> None:  # type: ignore[no-untyped-def]
     reference_add_image(case=case, actor=owner.user, data=photo_bytes(NAMES[0]), filename="a")
     internet.site.file("/truncated.jpg", truncated_jpeg())
     internet.site.page("/no-images", "<p>nothing to see</p>")

@@ -374,3 +374,12 @@ def test_match_images_command(tmp_path: Path) -> None:
     }
     assert lines[2]["error"] == "truncated JPEG"
     assert lines[3]["error"] == "not an image or video"
+
+
+def test_truncated_jpeg_is_an_error_even_after_weasyprint_is_imported():
+    import weasyprint  # noqa: F401  (sets PIL's LOAD_TRUNCATED_IMAGES = True on import)
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = True
+    with pytest.raises(DecodeError, match="truncated"):
+        decode_media((PHOTOS / REF_NAMES[0]).read_bytes()[:20000])
