@@ -6,11 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from app.api.models import ApiToken
-from app.cases.models import FINAL_URL_STATES, ReportedUrl, UrlState
-from app.cases.selectors import CaseProgress
+from app.cases.models import ReportedUrl
 
 
 def api_token_list(*, user: User | None = None) -> QuerySet[ApiToken]:
@@ -18,37 +17,6 @@ def api_token_list(*, user: User | None = None) -> QuerySet[ApiToken]:
     if user is not None:
         qs = qs.filter(user=user)
     return qs
-
-
-def case_progress_many(*, case_ids: list[int]) -> dict[int, CaseProgress]:
-    """``cases.selectors.case_progress`` for a page of cases at once (cases without URLs count zero)."""
-    rows = (
-        ReportedUrl.objects.filter(case_id__in=case_ids)
-        .order_by()
-        .values("case_id")
-        .annotate(
-            total=Count("id"),
-            done=Count("id", filter=Q(state__in=FINAL_URL_STATES)),
-            matched=Count("id", filter=Q(state=UrlState.MATCHED)),
-            no_match=Count("id", filter=Q(state=UrlState.NO_MATCH)),
-            failed=Count("id", filter=Q(state=UrlState.FAILED)),
-            whitelisted=Count("id", filter=Q(state=UrlState.WHITELISTED)),
-        )
-    )
-    found = {
-        row["case_id"]: CaseProgress(
-            total=row["total"],
-            done=row["done"],
-            matched=row["matched"],
-            no_match=row["no_match"],
-            failed=row["failed"],
-            whitelisted=row["whitelisted"],
-            pending=row["total"] - row["done"],
-        )
-        for row in rows
-    }
-    empty = CaseProgress(total=0, done=0, matched=0, no_match=0, failed=0, whitelisted=0, pending=0)
-    return {pk: found.get(pk, empty) for pk in case_ids}
 
 
 @dataclass

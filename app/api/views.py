@@ -96,7 +96,7 @@ def case_list(request: HttpRequest, api: ApiContext) -> JsonResponse:
     qs = case_selectors.case_list_for(user=api.user).order_by("-created_at", "-id")
     page, meta = paginate(request, qs, per_page=CASES_PER_PAGE)
     cases = list(page.object_list)
-    progress = api_selectors.case_progress_many(case_ids=[c.pk for c in cases])
+    progress = case_selectors.case_progress_many(case_ids=[c.pk for c in cases])
     _audit(api, "api.case.list", page=meta["page"], case_ids=[c.pk for c in cases])
     return JsonResponse({**meta, "results": [_case_json(c, progress[c.pk]) for c in cases]})
 

@@ -58,15 +58,29 @@ class CaseProgress:
 
 
 def case_progress(*, case: Case) -> CaseProgress:
-    counts = ReportedUrl.objects.filter(case=case).aggregate(
-        total=Count("id"),
-        done=Count("id", filter=Q(state__in=FINAL_URL_STATES)),
-        matched=Count("id", filter=Q(state=UrlState.MATCHED)),
-        no_match=Count("id", filter=Q(state=UrlState.NO_MATCH)),
-        failed=Count("id", filter=Q(state=UrlState.FAILED)),
-        whitelisted=Count("id", filter=Q(state=UrlState.WHITELISTED)),
+    return case_progress_many(case_ids=[case.pk])[case.pk]
+
+
+def case_progress_many(*, case_ids: list[int]) -> dict[int, CaseProgress]:
+    """Progress for several cases in one query (cases without URLs count zero)."""
+    rows = (
+        ReportedUrl.objects.filter(case_id__in=case_ids)
+        .order_by()
+        .values("case_id")
+        .annotate(
+            total=Count("id"),
+            done=Count("id", filter=Q(state__in=FINAL_URL_STATES)),
+            matched=Count("id", filter=Q(state=UrlState.MATCHED)),
+            no_match=Count("id", filter=Q(state=UrlState.NO_MATCH)),
+            failed=Count("id", filter=Q(state=UrlState.FAILED)),
+            whitelisted=Count("id", filter=Q(state=UrlState.WHITELISTED)),
+        )
     )
-    return CaseProgress(pending=counts["total"] - counts["done"], **counts)
+    found = {
+        row.pop("case_id"): CaseProgress(pending=row["total"] - row["done"], **row) for row in rows
+    }
+    empty = CaseProgress(total=0, done=0, matched=0, no_match=0, failed=0, whitelisted=0, pending=0)
+    return {pk: found.get(pk, empty) for pk in case_ids}
 
 
 def reported_url_list(*, case: Case, state: str | None = None) -> QuerySet[ReportedUrl]:
