@@ -292,8 +292,27 @@ def case_url_detail(request: HttpRequest, case_id: int, url_id: int) -> HttpResp
     return render(
         request,
         "cases/url_detail.html",
-        {"case": case, "item": evidence, "revealed": set(request.session.get(REVEAL_SESSION_KEY, []))},
+        {
+            "case": case,
+            "item": evidence,
+            "revealed": set(request.session.get(REVEAL_SESSION_KEY, [])),
+            "other_cases": _other_cases_on_page(request, evidence),
+        },
     )
+
+
+def _other_cases_on_page(request: HttpRequest, evidence: case_selectors.UrlEvidence) -> list[Case]:
+    """Other cases (that this caseworker may see) whose images also appear on this page."""
+    from app.matching.services import media_item_other_case_hits
+
+    if evidence.fetch is None or not request.membership.is_staff_role:  # type: ignore[attr-defined]
+        return []
+    case_ids = {
+        case_id
+        for media in evidence.fetch.media.all()  # type: ignore[attr-defined]
+        for _ref, case_id, _distance in media_item_other_case_hits(media_item=media, user=request.user)
+    }
+    return list(case_selectors.case_list_for(user=request.user).filter(pk__in=case_ids).order_by("alias"))
 
 
 @member_required
