@@ -91,8 +91,8 @@ def _media_item(record: FetchRecord, item: MediaOutcome, *, keep_bytes: bool) ->
 
 def fetch_record_create(
     *, reported_url: ReportedUrl, outcome: ScanOutcome, purpose: str = "scan", keep_bytes: bool = False
-) -> FetchRecord:
-    """Store the evidence of one scan: the page fetch and every media item found on it."""
+) -> tuple[FetchRecord, list[MediaItem]]:
+    """Store the evidence of one scan: the page fetch and every media item found on it (in order)."""
     page = outcome.page
     record = FetchRecord.objects.create(
         reported_url=reported_url,
@@ -116,8 +116,11 @@ def fetch_record_create(
         content=page.body if keep_bytes and page is not None and page.body else None,
     )
     items = [_media_item(record, item, keep_bytes=keep_bytes) for item in outcome.media]
-    MediaItem.objects.bulk_create(items)
-    return record
+    created = MediaItem.objects.bulk_create(items)
+    # PostgreSQL and SQLite >= 3.35 return the new ids; others need them read back.
+    if any(item.pk is None for item in created):
+        created = list(record.media.order_by("id"))
+    return record, created
 
 
 def reported_url_fetch_and_match(*, reported_url: ReportedUrl, purpose: str = "scan") -> ReportedUrl:
@@ -139,10 +142,9 @@ def reported_url_fetch_and_match(*, reported_url: ReportedUrl, purpose: str = "s
             return reported_url
         if purpose == "scan":
             FetchRecord.objects.filter(reported_url=locked, purpose="scan").delete()
-        record = fetch_record_create(
+        _record, media = fetch_record_create(
             reported_url=locked, outcome=outcome, purpose=purpose, keep_bytes=case.keep_evidence
         )
-        media = list(record.media.order_by("id").only("id"))
         matches = [
             Match(
                 reported_url=locked,

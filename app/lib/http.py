@@ -64,7 +64,7 @@ Resolver = Callable[[str, int], Sequence[str]]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-DEFAULT_USER_AGENT = "Jium/0.1 (+takedown assistant; https://github.com/jium)"
+DEFAULT_USER_AGENT = "Jium/0.1 (+takedown assistant for victims of image-based abuse)"
 
 # Headers worth keeping as evidence of what the server said; the rest is noise.
 EVIDENCE_HEADERS = (
