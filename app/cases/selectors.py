@@ -77,7 +77,16 @@ def case_progress_many(*, case_ids: list[int]) -> dict[int, CaseProgress]:
         )
     )
     found = {
-        row.pop("case_id"): CaseProgress(pending=row["total"] - row["done"], **row) for row in rows
+        row["case_id"]: CaseProgress(
+            total=row["total"],
+            done=row["done"],
+            matched=row["matched"],
+            no_match=row["no_match"],
+            failed=row["failed"],
+            whitelisted=row["whitelisted"],
+            pending=row["total"] - row["done"],
+        )
+        for row in rows
     }
     empty = CaseProgress(total=0, done=0, matched=0, no_match=0, failed=0, whitelisted=0, pending=0)
     return {pk: found.get(pk, empty) for pk in case_ids}

@@ -45,7 +45,6 @@ def test_korean_catalogue_is_complete():
 @pytest.fixture
 def korean_catalogue():
     from django.core.management import call_command
-    from django.utils import translation
     from django.utils.translation import trans_real
 
     mo = PO.with_suffix(".mo")
