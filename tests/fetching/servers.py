@@ -1,6 +1,6 @@
 """Real local HTTP servers on 127.0.0.x that stand in for the internet in fetching tests.
 
-Friendly sites serve real photos from /work/shared/data/photos-dev; hostile endpoints drip, stall,
+Friendly sites serve real photos from ../shared/data/photos-dev; hostile endpoints drip, stall,
 bomb, lie and loop. Canary servers sit on addresses the fetcher must never contact and count
 every TCP connection they accept. Used by tests/lib/test_http.py, tests/fetching/* and
 bench/hostile_fetch.py.
@@ -33,7 +33,7 @@ import pytest
 
 from app.lib.http import FetchPolicy
 
-PHOTOS = Path("/work/shared/data/photos-dev")
+PHOTOS = Path(__file__).resolve().parents[3] / "shared" / "data" / "photos-dev"
 SITE_HOST = "127.0.0.2"
 CDN_HOST = "127.0.0.3"
 CANARY_HOST = "127.0.0.9"
