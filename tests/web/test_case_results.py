@@ -20,7 +20,7 @@ def test_matches_grouped_by_domain_with_evidence(client, case, owner, teammate, 
         "203.0.113.9",
         "ab" * 32,
         "orb-homography",
-        "inliers",
+        "Points that line up",
         "57",
         "https://www.pics.example/a?r=1",
     ):

@@ -20,6 +20,23 @@ METHOD_LABELS = {
 }
 
 
+# The match engine's evidence keys, in words a caseworker can check; unknown keys are shown as they are.
+DETAIL_LABELS = {
+    "inliers": _("Points that line up"),
+    "tentative": _("Points compared"),
+    "inlier_ratio": _("Share of points that line up"),
+    "inlier_hamming": _("Point difference (lower is closer)"),
+    "scale": _("Size change"),
+    "spread": _("How widely the points are spread"),
+    "pdq_distance": _("Fingerprint difference (bits)"),
+    "pdq_threshold": _("Largest difference counted as a match (bits)"),
+    "candidate_quality": _("Detail in the found image"),
+    "reference_quality": _("Detail in the person's image"),
+    "candidate_trimmed": _("Borders removed before comparing"),
+    "frame": _("Video frame"),
+}
+
+
 @register.filter
 def method_label(method: str) -> str:
     return str(METHOD_LABELS.get(method, method))
@@ -61,5 +78,7 @@ def detail_items(details: Any) -> list[tuple[str, Any]]:
         elif isinstance(value, list | dict):
             text = str(value)
             value = text if len(text) <= 80 else text[:77] + "…"
-        items.append((str(key).replace("_", " "), value))
+        if key == "method":  # already shown as the match's method, in words
+            continue
+        items.append((str(DETAIL_LABELS.get(key, str(key).replace("_", " "))), value))
     return items
