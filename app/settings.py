@@ -141,6 +141,7 @@ AXES_COOLOFF_TIME = env_float("AXES_COOLOFF_HOURS", 0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_VERBOSE = False
 
 # i18n: Korean and English are equals.
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")

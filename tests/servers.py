@@ -1,4 +1,10 @@
-"""Local stand-ins for the internet: real HTTP servers on 127.0.0.x serving real files."""
+"""Local stand-ins for the internet: real HTTP servers on 127.0.0.x serving real files.
+
+Two ways to say what a server answers: a dict of files (``serve``), which a test may change while
+the server runs (``site.files``), or a function of (Host header, path) (``serve_handler``) for
+RDAP services, short-link hosts and other stubs. The hostile servers of the fetcher's own tests
+live in tests/fetching/servers.py.
+"""
 
 from __future__ import annotations
 
@@ -9,25 +15,31 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-Route = Callable[[BaseHTTPRequestHandler], None]
+# (status, headers, body), or None for 404.
+Response = tuple[int, dict[str, str], bytes]
+Handler = Callable[[str, str], Response | None]  # (Host header, path) -> response
 
 
 class SiteServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, host: str, files: dict[str, tuple[bytes, str]], delay: float = 0.0) -> None:
-        self.files = files
+    def __init__(self, host: str, handler: Handler, delay: float = 0.0) -> None:
+        self.handler = handler
         self.delay = delay
         self.hits: list[str] = []
-        super().__init__((host, 0), _Handler)
+        self.files: dict[str, tuple[bytes, str]] = {}
+        super().__init__((host, 0), _RequestHandler)
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
 
     @property
     def base(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self.server_address[0]}:{self.port}"
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _RequestHandler(BaseHTTPRequestHandler):
     server: SiteServer
 
     def log_message(self, format: str, *args: object) -> None:
@@ -37,24 +49,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.hits.append(self.path)
         if self.server.delay:
             time.sleep(self.server.delay)
-        entry = self.server.files.get(self.path.split("?")[0])
-        if entry is None:
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        body, content_type = entry
-        self.send_response(200)
-        self.send_header("Content-Type", content_type)
+        status, headers, body = self.server.handler(self.headers.get("Host", ""), self.path) or (404, {}, b"")
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
 
 @contextmanager
-def serve(files: dict[str, tuple[bytes, str]], *, host: str = "127.0.0.1", delay: float = 0.0) -> Iterator[SiteServer]:
-    """Serve ``{path: (bytes, content_type)}`` until the block ends."""
-    server = SiteServer(host, files, delay)
+def serve_handler(handler: Handler, host: str = "127.0.0.1", *, delay: float = 0.0) -> Iterator[SiteServer]:
+    """Serve whatever ``handler`` answers until the block ends."""
+    server = SiteServer(host, handler, delay)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
@@ -62,6 +69,21 @@ def serve(files: dict[str, tuple[bytes, str]], *, host: str = "127.0.0.1", delay
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def serve(files: dict[str, tuple[bytes, str]], *, host: str = "127.0.0.1", delay: float = 0.0) -> Iterator[SiteServer]:
+    """Serve ``{path: (bytes, content_type)}``; the test may change ``site.files`` while it runs."""
+    holder: list[SiteServer] = []
+
+    def from_files(_host: str, path: str) -> Response | None:
+        entry = holder[0].files.get(path.split("?")[0])
+        return None if entry is None else (200, {"Content-Type": entry[1]}, entry[0])
+
+    with serve_handler(from_files, host, delay=delay) as server:
+        server.files = files
+        holder.append(server)
+        yield server
 
 
 def page_with_images(*image_paths: str) -> bytes:

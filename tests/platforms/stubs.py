@@ -1,64 +1,14 @@
-"""Small real HTTP servers on 127.0.0.x standing in for RDAP services, short-link hosts and sites."""
+"""Answers of RDAP services for the local stub servers (tests/servers.py) in platform tests."""
 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-# path -> (status, headers, body)
-Response = tuple[int, dict[str, str], bytes]
-Handler = Callable[[str, str], Response | None]  # (host header, path) -> response
+from tests.servers import Response
+from tests.servers import serve_handler as serve
 
-
-class StubServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, host: str, handler: Handler) -> None:
-        self.handler = handler
-        self.hits: list[str] = []
-        super().__init__((host, 0), _Handler)
-
-    @property
-    def port(self) -> int:
-        return int(self.server_address[1])
-
-    @property
-    def base(self) -> str:
-        return f"http://{self.server_address[0]}:{self.port}"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: StubServer
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self.server.hits.append(self.path)
-        answer = self.server.handler(self.headers.get("Host", ""), self.path)
-        status, headers, body = answer or (404, {}, b"")
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-@contextmanager
-def serve(handler: Handler, host: str = "127.0.0.1") -> Iterator[StubServer]:
-    server = StubServer(host, handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+__all__ = ["json_response", "rdap_domain_answer", "rdap_ip_answer", "serve"]
 
 
 def rdap_ip_answer(*, name: str, org: str, abuse: str) -> dict[str, Any]:
