@@ -87,3 +87,37 @@ def test_killing_the_worker_loses_no_queued_work(workers, case, owner):
         expected = UrlState.MATCHED if int(url.normalized_url.rsplit("/", 1)[-1]) % 2 == 0 else UrlState.NO_MATCH
         assert url.state == expected
     assert Match.objects.filter(reported_url__case=case).count() == pages // 2
+
+
+@pytest.mark.slow
+def test_a_broker_that_lost_its_queue_loses_no_report(workers, case, owner):
+    """Reports live in the database: tasks a broker lost (restart without persistence) are queued again."""
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from app.cases.tasks import recover_stuck_scans
+    from app.celery import app as celery_app
+
+    photos = photo_paths()
+    refs, others = photos[:2], photos[10:14]
+    for ref in refs:
+        reference_add_image(case=case, actor=owner.user, data=ref.read_bytes(), filename=ref.name)
+    pages = 6
+    with serve(_site(refs, others, pages)) as site:
+        reported_urls_add(case=case, actor=owner.user, urls=[f"{site.base}/post/{i}" for i in range(pages)])
+        with celery_app.connection_for_write() as conn:
+            purged = conn.default_channel.queue_purge(workers.queue)
+        assert purged == pages  # the broker forgot every task; only the database remembers
+        with time_machine.travel(timezone.now() + timedelta(hours=2), tick=True):
+            assert recover_stuck_scans() == pages
+        workers.start(concurrency=2)
+        wait_until(
+            lambda: ReportedUrl.objects.filter(case=case, state__in=[UrlState.MATCHED, UrlState.NO_MATCH]).count() == pages,
+            timeout=90,
+            message=workers.output(),
+        )
+    for url in ReportedUrl.objects.filter(case=case):
+        assert FetchRecord.objects.filter(reported_url=url, purpose="scan").count() == 1
+    assert Match.objects.filter(reported_url__case=case).count() == pages // 2
