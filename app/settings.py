@@ -38,9 +38,7 @@ def _django_secret() -> str:
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY") or _secret_from_data_dir("secret.key", _django_secret)
 # First key encrypts; every key decrypts (rotation).
-ENCRYPTION_KEYS = env_list("JIUM_ENCRYPTION_KEYS") or [
-    _secret_from_data_dir("encryption.key", generate_key)
-]
+ENCRYPTION_KEYS = env_list("JIUM_ENCRYPTION_KEYS") or [_secret_from_data_dir("encryption.key", generate_key)]
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")

@@ -67,7 +67,9 @@ def victim(org: Organization) -> Membership:
 
 @pytest.fixture
 def case(org: Organization, owner: Membership, victim: Membership) -> Case:
-    case = case_create(organization=org, actor=owner.user, alias="Case Sunflower", jurisdiction="KR", language="ko")
+    case = case_create(
+        organization=org, actor=owner.user, alias="Case Sunflower", jurisdiction="KR", language="ko"
+    )
     case.victim_user = victim.user
     case.save(update_fields=["victim_user"])
     return case
@@ -123,8 +125,24 @@ class WorkerPool:
             **(env or {}),
         }
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "app", "worker", "-Q", self.queue, "-n", f"{self.queue}-{len(self.procs)}@%h",
-             "--concurrency", str(concurrency), "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "app",
+                "worker",
+                "-Q",
+                self.queue,
+                "-n",
+                f"{self.queue}-{len(self.procs)}@%h",
+                "--concurrency",
+                str(concurrency),
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "INFO",
+            ],
             cwd=REPO,
             env=full_env,
             stdout=log.open("wb"),
@@ -174,7 +192,9 @@ def workers(transactional_db, django_db_serialized_rollback, settings) -> Iterat
         celery_app.conf.task_default_queue = previous
 
 
-def wait_until(predicate: Callable[[], bool], *, timeout: float, interval: float = 0.2, message: str = "") -> None:
+def wait_until(
+    predicate: Callable[[], bool], *, timeout: float, interval: float = 0.2, message: str = ""
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

@@ -72,7 +72,9 @@ def serve_handler(handler: Handler, host: str = "127.0.0.1", *, delay: float = 0
 
 
 @contextmanager
-def serve(files: dict[str, tuple[bytes, str]], *, host: str = "127.0.0.1", delay: float = 0.0) -> Iterator[SiteServer]:
+def serve(
+    files: dict[str, tuple[bytes, str]], *, host: str = "127.0.0.1", delay: float = 0.0
+) -> Iterator[SiteServer]:
     """Serve ``{path: (bytes, content_type)}``; the test may change ``site.files`` while it runs."""
     holder: list[SiteServer] = []
 
@@ -88,7 +90,9 @@ def serve(files: dict[str, tuple[bytes, str]], *, host: str = "127.0.0.1", delay
 
 def page_with_images(*image_paths: str) -> bytes:
     imgs = "".join(f'<img src="{p}" alt="">' for p in image_paths)
-    return f"<!doctype html><html><head><title>post</title></head><body><p>post</p>{imgs}</body></html>".encode()
+    return (
+        f"<!doctype html><html><head><title>post</title></head><body><p>post</p>{imgs}</body></html>".encode()
+    )
 
 
 def read(path: Path) -> bytes:

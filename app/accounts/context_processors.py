@@ -6,6 +6,8 @@ from app.accounts.selectors import membership_for_user
 
 
 def membership(request: HttpRequest) -> dict[str, Any]:
-    if not hasattr(request, "_membership_cache"):
-        request._membership_cache = membership_for_user(user=request.user) if hasattr(request, "user") else None  # type: ignore[attr-defined]
-    return {"membership": request._membership_cache}  # type: ignore[attr-defined]
+    # The membership decorators already loaded it for most views; one query otherwise.
+    found = getattr(request, "membership", None)
+    if found is None and hasattr(request, "user"):
+        found = membership_for_user(user=request.user)
+    return {"membership": found}

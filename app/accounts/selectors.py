@@ -13,7 +13,9 @@ def membership_for_user(*, user: AbstractBaseUser | AnonymousUser) -> Membership
 
 
 def member_list(*, organization: Organization) -> QuerySet[Membership]:
-    return Membership.objects.filter(organization=organization).select_related("user").order_by("user__username")
+    return (
+        Membership.objects.filter(organization=organization).select_related("user").order_by("user__username")
+    )
 
 
 def audit_event_list(*, organization: Organization, case_id: int | None = None) -> QuerySet[AuditEvent]:

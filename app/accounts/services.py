@@ -35,7 +35,9 @@ def member_create(
         user.set_unusable_password()
         user.save(update_fields=["password"])
     membership = Membership.objects.create(user=user, organization=organization, role=role)
-    audit_record(organization=organization, actor=actor, action="member.create", object_type="user", object_id=user.pk)
+    audit_record(
+        organization=organization, actor=actor, action="member.create", object_type="user", object_id=user.pk
+    )
     return membership
 
 
@@ -89,7 +91,9 @@ def demo_setup() -> tuple[Membership, str | None]:
     existing = Membership.objects.filter(organization__slug="demo", user__username="demo").first()
     if existing is not None:
         return existing, None
-    org = Organization.objects.filter(slug="demo").first() or organization_create(name="Demo NGO", slug="demo")
+    org = Organization.objects.filter(slug="demo").first() or organization_create(
+        name="Demo NGO", slug="demo"
+    )
     password = secrets.token_urlsafe(12)
     membership = member_create(organization=org, username="demo", password=password, role=Role.ADMIN)
     return membership, password

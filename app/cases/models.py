@@ -29,7 +29,9 @@ class Case(models.Model):
     real_name = EncryptedTextField(_("real name (optional)"))
     contact = EncryptedTextField(_("contact details"))
     jurisdiction = models.CharField(_("where the person lives"), max_length=8, choices=Jurisdiction.choices)
-    language = models.CharField(_("preferred language"), max_length=8, choices=settings.LANGUAGES, default="en")
+    language = models.CharField(
+        _("preferred language"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
     status = models.CharField(max_length=10, choices=CaseStatus.choices, default=CaseStatus.OPEN)
     keep_originals = models.BooleanField(
         _("keep original reference images (encrypted)"),

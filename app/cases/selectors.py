@@ -128,7 +128,9 @@ def reported_url_match_summaries(*, url_ids: list[int]) -> dict[int, MatchSummar
         if current is None:
             best[url_id] = MatchSummary(method=method, distance=distance, count=1)
         else:
-            best[url_id] = MatchSummary(method=current.method, distance=current.distance, count=current.count + 1)
+            best[url_id] = MatchSummary(
+                method=current.method, distance=current.distance, count=current.count + 1
+            )
     return best
 
 
@@ -167,7 +169,9 @@ def _evidence_for(urls: list[ReportedUrl]) -> list[UrlEvidence]:
 
     ids = [u.pk for u in urls]
     fetches: dict[int, object] = {}
-    for record in FetchRecord.objects.filter(reported_url_id__in=ids, purpose="scan").order_by("fetched_at", "id"):
+    for record in FetchRecord.objects.filter(reported_url_id__in=ids, purpose="scan").order_by(
+        "fetched_at", "id"
+    ):
         fetches[record.reported_url_id] = record  # the latest scan wins
     from app.fetching.models import MediaItem
 
@@ -175,7 +179,9 @@ def _evidence_for(urls: list[ReportedUrl]) -> list[UrlEvidence]:
     found = list(
         Match.objects.filter(reported_url_id__in=ids)
         .select_related("reference", "media_item")
-        .defer("reference__fingerprint", "reference__original", "media_item__fingerprint", "media_item__content")
+        .defer(
+            "reference__fingerprint", "reference__original", "media_item__fingerprint", "media_item__content"
+        )
         .order_by("distance", "id")
     )
     # Whether evidence bytes were kept, without loading (and decrypting) them.
@@ -223,7 +229,9 @@ def media_item_get_for(*, case: Case, media_id: int) -> object:
 
 def case_staff_choices(*, case: Case) -> QuerySet[Membership]:
     return (
-        Membership.objects.filter(organization_id=case.organization_id, role__in=[Role.ADMIN, Role.CASEWORKER])
+        Membership.objects.filter(
+            organization_id=case.organization_id, role__in=[Role.ADMIN, Role.CASEWORKER]
+        )
         .filter(user__is_active=True)
         .select_related("user")
         .order_by("user__username")

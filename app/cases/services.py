@@ -63,7 +63,14 @@ def case_create(
     )
     if actor is not None:
         case.assigned_to.add(actor)
-    audit_record(organization=organization, actor=actor, action="case.create", case_id=case.pk, object_type="case", object_id=case.pk)
+    audit_record(
+        organization=organization,
+        actor=actor,
+        action="case.create",
+        case_id=case.pk,
+        object_type="case",
+        object_id=case.pk,
+    )
     return case
 
 
@@ -73,7 +80,13 @@ def whitelist_set(*, case: Case, actor: User | None, values: Iterable[str]) -> l
         case.whitelist.exclude(value__in=cleaned).delete()
         for value in cleaned:
             WhitelistEntry.objects.get_or_create(case=case, value=value)
-    audit_record(organization=case.organization, actor=actor, action="case.whitelist", case_id=case.pk, detail={"count": len(cleaned)})
+    audit_record(
+        organization=case.organization,
+        actor=actor,
+        action="case.whitelist",
+        case_id=case.pk,
+        detail={"count": len(cleaned)},
+    )
     return list(case.whitelist.all())
 
 
@@ -139,7 +152,9 @@ def reported_urls_add(
             )
         )
     existing = set(
-        ReportedUrl.objects.filter(case=case, url_key__in=[p.url_key for p in pending]).values_list("url_key", flat=True)
+        ReportedUrl.objects.filter(case=case, url_key__in=[p.url_key for p in pending]).values_list(
+            "url_key", flat=True
+        )
     )
     with transaction.atomic():
         for item in pending:
@@ -163,7 +178,11 @@ def reported_urls_add(
             actor=actor,
             action="case.urls_add",
             case_id=case.pk,
-            detail={"added": len(result.added), "duplicates": result.duplicates, "invalid": len(result.invalid)},
+            detail={
+                "added": len(result.added),
+                "duplicates": result.duplicates,
+                "invalid": len(result.invalid),
+            },
         )
     return result
 
@@ -180,9 +199,17 @@ def reported_urls_requeue(*, case: Case, actor: User | None, only_failed: bool =
     qs = qs.filter(state=UrlState.FAILED) if only_failed else qs.exclude(state=UrlState.WHITELISTED)
     ids = list(qs.values_list("pk", flat=True))
     with transaction.atomic():
-        ReportedUrl.objects.filter(pk__in=ids).update(state=UrlState.QUEUED, error="", updated_at=timezone.now())
+        ReportedUrl.objects.filter(pk__in=ids).update(
+            state=UrlState.QUEUED, error="", updated_at=timezone.now()
+        )
         transaction.on_commit(lambda: _enqueue_scans(ids))
-    audit_record(organization=case.organization, actor=actor, action="case.urls_requeue", case_id=case.pk, detail={"count": len(ids)})
+    audit_record(
+        organization=case.organization,
+        actor=actor,
+        action="case.urls_requeue",
+        case_id=case.pk,
+        detail={"count": len(ids)},
+    )
     return len(ids)
 
 
@@ -200,7 +227,10 @@ def reported_url_scan(*, reported_url_id: int) -> ReportedUrl | None:
         )
         if reported is None or reported.state in (UrlState.WHITELISTED,):
             return reported
-        if reported.state in (UrlState.MATCHED, UrlState.NO_MATCH, UrlState.FAILED) and reported.last_scanned_at:
+        if (
+            reported.state in (UrlState.MATCHED, UrlState.NO_MATCH, UrlState.FAILED)
+            and reported.last_scanned_at
+        ):
             # Already final: a duplicate delivery of the same task.
             return reported
         reported.state = UrlState.FETCHING
@@ -232,7 +262,9 @@ def reference_add_image(*, case: Case, actor: User | None, data: bytes, filename
     try:
         media = decode_media(data, max_pixels=settings.FETCH_MAX_PIXELS, max_frames=1)
     except DecodeError as exc:
-        raise CaseInputError(_("This file could not be read as an image: %(reason)s") % {"reason": exc.reason}) from exc
+        raise CaseInputError(
+            _("This file could not be read as an image: %(reason)s") % {"reason": exc.reason}
+        ) from exc
     if not media.frames:
         raise CaseInputError(_("This file could not be read as an image."))
     fingerprint = fingerprint_reference(media.frames[0])
@@ -253,11 +285,20 @@ def reference_add_image(*, case: Case, actor: User | None, data: bytes, filename
         height=media.height,
         original=data if case.keep_originals else None,
     )
-    audit_record(organization=case.organization, actor=actor, action="reference.add", case_id=case.pk, object_type="reference", object_id=reference.pk)
+    audit_record(
+        organization=case.organization,
+        actor=actor,
+        action="reference.add",
+        case_id=case.pk,
+        object_type="reference",
+        object_id=reference.pk,
+    )
     return reference
 
 
-def reference_import_hashes(*, case: Case, actor: User | None, text: str) -> tuple[list[Reference], list[str]]:
+def reference_import_hashes(
+    *, case: Case, actor: User | None, text: str
+) -> tuple[list[Reference], list[str]]:
     """Import PDQ hashes computed on the person's own device (CSV or JSON of 64-hex strings)."""
     import json
     import re
@@ -272,7 +313,13 @@ def reference_import_hashes(*, case: Case, actor: User | None, text: str) -> tup
             payload = json.loads(stripped)
         except json.JSONDecodeError:
             raise CaseInputError(_("The file is not valid JSON.")) from None
-        items = payload if isinstance(payload, list) else payload.get("hashes", []) if isinstance(payload, dict) else []
+        items = (
+            payload
+            if isinstance(payload, list)
+            else payload.get("hashes", [])
+            if isinstance(payload, dict)
+            else []
+        )
         for item in items if isinstance(items, list) else []:
             if isinstance(item, str):
                 candidates.append((item, 100))
@@ -280,7 +327,9 @@ def reference_import_hashes(*, case: Case, actor: User | None, text: str) -> tup
                 value = item.get("pdq") or item.get("hash")
                 quality = item.get("quality", 100)
                 if isinstance(value, str):
-                    candidates.append((value, quality if isinstance(quality, int) and 0 <= quality <= 100 else 100))
+                    candidates.append(
+                        (value, quality if isinstance(quality, int) and 0 <= quality <= 100 else 100)
+                    )
                 else:
                     errors.append(str(item)[:80])
     else:
@@ -313,7 +362,13 @@ def reference_import_hashes(*, case: Case, actor: User | None, text: str) -> tup
             created.append(reference)
     if not candidates and not errors:
         raise CaseInputError(_("No PDQ hashes were found in this file."))
-    audit_record(organization=case.organization, actor=actor, action="reference.import", case_id=case.pk, detail={"count": len(created)})
+    audit_record(
+        organization=case.organization,
+        actor=actor,
+        action="reference.import",
+        case_id=case.pk,
+        detail={"count": len(created)},
+    )
     return created, errors
 
 
@@ -321,7 +376,14 @@ def reference_delete(*, reference: Reference, actor: User | None) -> None:
     case = reference.case
     ref_id = reference.pk
     reference.delete()
-    audit_record(organization=case.organization, actor=actor, action="reference.delete", case_id=case.pk, object_type="reference", object_id=ref_id)
+    audit_record(
+        organization=case.organization,
+        actor=actor,
+        action="reference.delete",
+        case_id=case.pk,
+        object_type="reference",
+        object_id=ref_id,
+    )
 
 
 @transaction.atomic
@@ -436,7 +498,11 @@ def case_set_status(*, case: Case, actor: User | None, status: str) -> Case:
         case.status = status
         case.save(update_fields=["status", "updated_at"])
         audit_record(
-            organization=case.organization, actor=actor, action="case.status", case_id=case.pk, detail={"status": status}
+            organization=case.organization,
+            actor=actor,
+            action="case.status",
+            case_id=case.pk,
+            detail={"status": status},
         )
     return case
 
@@ -458,11 +524,17 @@ def case_victim_account_create(*, case: Case, actor: User | None, username: str)
     password = secrets.token_urlsafe(12)
     with transaction.atomic():
         membership = member_create(
-            organization=case.organization, username=username, password=password, role=Role.VICTIM, actor=actor
+            organization=case.organization,
+            username=username,
+            password=password,
+            role=Role.VICTIM,
+            actor=actor,
         )
         case.victim_user = membership.user
         case.save(update_fields=["victim_user", "updated_at"])
-        audit_record(organization=case.organization, actor=actor, action="case.victim_account", case_id=case.pk)
+        audit_record(
+            organization=case.organization, actor=actor, action="case.victim_account", case_id=case.pk
+        )
     return membership.user, password
 
 
@@ -476,7 +548,9 @@ def reported_urls_recover_stuck(*, fetching_older_than_s: int = 900, queued_olde
     now = timezone.now()
     stuck = list(
         ReportedUrl.objects.filter(
-            _stuck_filter(now - timedelta(seconds=fetching_older_than_s), now - timedelta(seconds=queued_older_than_s))
+            _stuck_filter(
+                now - timedelta(seconds=fetching_older_than_s), now - timedelta(seconds=queued_older_than_s)
+            )
         ).values_list("pk", flat=True)[:10_000]
     )
     if stuck:
@@ -487,4 +561,6 @@ def reported_urls_recover_stuck(*, fetching_older_than_s: int = 900, queued_olde
 
 
 def _stuck_filter(fetching_before: datetime, queued_before: datetime) -> Q:
-    return Q(state=UrlState.FETCHING, updated_at__lt=fetching_before) | Q(state=UrlState.QUEUED, updated_at__lt=queued_before)
+    return Q(state=UrlState.FETCHING, updated_at__lt=fetching_before) | Q(
+        state=UrlState.QUEUED, updated_at__lt=queued_before
+    )

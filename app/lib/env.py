@@ -60,7 +60,9 @@ def env_float(name: str, default: float, *, environ: Mapping[str, str] | None = 
         raise ConfigError(f"{name} must be a number, not {raw!r}") from exc
 
 
-def env_list(name: str, default: list[str] | None = None, *, environ: Mapping[str, str] | None = None) -> list[str]:
+def env_list(
+    name: str, default: list[str] | None = None, *, environ: Mapping[str, str] | None = None
+) -> list[str]:
     raw = env_str(name, "", environ=environ)
     if raw.strip() == "":
         return list(default or [])

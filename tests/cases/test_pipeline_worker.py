@@ -42,9 +42,17 @@ def test_worker_scans_reported_urls_to_final_states(workers, case, owner):
         reference_add_image(case=case, actor=owner.user, data=ref.read_bytes(), filename=ref.name)
     with serve(_site(refs, others, 4)) as site:
         workers.start(concurrency=2)
-        reported_urls_add(case=case, actor=owner.user, urls=[f"{site.base}/post/{i}" for i in range(4)] + [f"{site.base}/missing"])
+        reported_urls_add(
+            case=case,
+            actor=owner.user,
+            urls=[f"{site.base}/post/{i}" for i in range(4)] + [f"{site.base}/missing"],
+        )
         wait_until(
-            lambda: not ReportedUrl.objects.filter(case=case).exclude(state__in=[UrlState.MATCHED, UrlState.NO_MATCH, UrlState.FAILED]).exists(),
+            lambda: (
+                not ReportedUrl.objects.filter(case=case)
+                .exclude(state__in=[UrlState.MATCHED, UrlState.NO_MATCH, UrlState.FAILED])
+                .exists()
+            ),
             timeout=90,
             message=workers.output(),
         )
@@ -55,7 +63,11 @@ def test_worker_scans_reported_urls_to_final_states(workers, case, owner):
     assert Match.objects.filter(reported_url__case=case).count() == 2
 
 
-FAST_REDELIVERY = {"CELERY_VISIBILITY_TIMEOUT": "4", "CELERY_UNACKED_RESTORE_INTERVAL": "1", "CELERY_UNACKED_RESTORE_THROTTLE": "1"}
+FAST_REDELIVERY = {
+    "CELERY_VISIBILITY_TIMEOUT": "4",
+    "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+    "CELERY_UNACKED_RESTORE_THROTTLE": "1",
+}
 
 
 @pytest.mark.slow
@@ -70,7 +82,10 @@ def test_killing_the_worker_loses_no_queued_work(workers, case, owner):
         first = workers.start(concurrency=2, env=FAST_REDELIVERY)
         reported_urls_add(case=case, actor=owner.user, urls=[f"{site.base}/post/{i}" for i in range(pages)])
         wait_until(
-            lambda: ReportedUrl.objects.filter(case=case, state__in=[UrlState.MATCHED, UrlState.NO_MATCH]).count() >= 3,
+            lambda: (
+                ReportedUrl.objects.filter(case=case, state__in=[UrlState.MATCHED, UrlState.NO_MATCH]).count()
+                >= 3
+            ),
             timeout=60,
             message=workers.output(),
         )
@@ -78,13 +93,18 @@ def test_killing_the_worker_loses_no_queued_work(workers, case, owner):
         assert ReportedUrl.objects.filter(case=case, state__in=[UrlState.QUEUED, UrlState.FETCHING]).exists()
         workers.start(concurrency=2, env=FAST_REDELIVERY)
         wait_until(
-            lambda: ReportedUrl.objects.filter(case=case, state__in=[UrlState.MATCHED, UrlState.NO_MATCH]).count() == pages,
+            lambda: (
+                ReportedUrl.objects.filter(case=case, state__in=[UrlState.MATCHED, UrlState.NO_MATCH]).count()
+                == pages
+            ),
             timeout=120,
             message=workers.output(),
         )
     for url in ReportedUrl.objects.filter(case=case):
         assert FetchRecord.objects.filter(reported_url=url, purpose="scan").count() == 1, url
-        expected = UrlState.MATCHED if int(url.normalized_url.rsplit("/", 1)[-1]) % 2 == 0 else UrlState.NO_MATCH
+        expected = (
+            UrlState.MATCHED if int(url.normalized_url.rsplit("/", 1)[-1]) % 2 == 0 else UrlState.NO_MATCH
+        )
         assert url.state == expected
     assert Match.objects.filter(reported_url__case=case).count() == pages // 2
 
@@ -114,7 +134,10 @@ def test_a_broker_that_lost_its_queue_loses_no_report(workers, case, owner):
             assert recover_stuck_scans() == pages
         workers.start(concurrency=2)
         wait_until(
-            lambda: ReportedUrl.objects.filter(case=case, state__in=[UrlState.MATCHED, UrlState.NO_MATCH]).count() == pages,
+            lambda: (
+                ReportedUrl.objects.filter(case=case, state__in=[UrlState.MATCHED, UrlState.NO_MATCH]).count()
+                == pages
+            ),
             timeout=90,
             message=workers.output(),
         )

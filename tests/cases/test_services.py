@@ -16,7 +16,11 @@ from tests.conftest import photo_paths
 
 
 def test_recover_requeues_only_lost_scans(case, owner, django_capture_on_commit_callbacks):
-    added = reported_urls_add(case=case, actor=owner.user, urls=["https://a.example/1", "https://a.example/2", "https://a.example/3"]).added
+    added = reported_urls_add(
+        case=case,
+        actor=owner.user,
+        urls=["https://a.example/1", "https://a.example/2", "https://a.example/3"],
+    ).added
     old = timezone.now() - timedelta(hours=2)
     ReportedUrl.objects.filter(pk=added[0].pk).update(state=UrlState.FETCHING, updated_at=old)
     ReportedUrl.objects.filter(pk=added[1].pk).update(state=UrlState.NO_MATCH, updated_at=old)
@@ -66,7 +70,9 @@ def test_bad_reference_files_are_refused_clearly(case, owner, data):
 
 def test_hash_import_csv_and_json(case, owner):
     good = "f" * 64
-    created, errors = reference_import_hashes(case=case, actor=owner.user, text=f"pdq,quality\n{good},90\n1234\n")
+    created, errors = reference_import_hashes(
+        case=case, actor=owner.user, text=f"pdq,quality\n{good},90\n1234\n"
+    )
     assert [r.pdq_hex for r in created] == [good] and errors == ["1234"]
     created, _ = reference_import_hashes(case=case, actor=owner.user, text=f'["{"a" * 64}", "{good}"]')
     assert [r.pdq_hex for r in created] == ["a" * 64]

@@ -63,23 +63,36 @@ def test_quickstart_serves_login_runs_a_scan_and_stops_cleanly(tmp_path):
             login_page = web.get("/login/")
             assert "Log in" in login_page.text
             token = web.cookies["csrftoken"]
-            home = web.post("/login/", data={"username": "demo", "password": password, "csrfmiddlewaretoken": token})
+            home = web.post(
+                "/login/", data={"username": "demo", "password": password, "csrfmiddlewaretoken": token}
+            )
             assert "New case" in home.text
             created = web.post(
                 "/cases/new/",
-                data={"alias": "Smoke", "jurisdiction": "US", "language": "en", "csrfmiddlewaretoken": web.cookies["csrftoken"]},
+                data={
+                    "alias": "Smoke",
+                    "jurisdiction": "US",
+                    "language": "en",
+                    "csrfmiddlewaretoken": web.cookies["csrftoken"],
+                },
             )
             case_url = str(created.url)
             assert re.search(r"/cases/\d+/$", case_url)
             # A private address is refused by the fetcher without any network access: a quick, final state.
-            web.post(case_url + "urls/", data={"urls": "http://10.255.255.1/x.jpg", "csrfmiddlewaretoken": web.cookies["csrftoken"]})
+            web.post(
+                case_url + "urls/",
+                data={"urls": "http://10.255.255.1/x.jpg", "csrfmiddlewaretoken": web.cookies["csrftoken"]},
+            )
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 if "All links have been checked" in web.get(case_url + "progress/").text:
                     break
                 time.sleep(0.5)
             else:
-                raise AssertionError("the quick-start worker did not finish the scan:\n" + log.read_text(errors="replace")[-3000:])
+                raise AssertionError(
+                    "the quick-start worker did not finish the scan:\n"
+                    + log.read_text(errors="replace")[-3000:]
+                )
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

@@ -60,4 +60,7 @@ def test_unrelated_images_point_to_no_other_case(client, case, org, owner):
     reported, _media, _match = make_evidence(case)
     case_create(organization=org, actor=owner.user, alias="Case Lotus", jurisdiction="KR")
     client.force_login(owner.user)
-    assert "other-cases" not in client.get(reverse("case_url_detail", args=[case.pk, reported.pk])).content.decode()
+    assert (
+        "other-cases"
+        not in client.get(reverse("case_url_detail", args=[case.pk, reported.pk])).content.decode()
+    )

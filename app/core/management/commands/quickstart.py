@@ -33,27 +33,61 @@ class Command(BaseCommand):
         url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write(self.style.SUCCESS(_("Jium is starting at %(url)s") % {"url": url}))
         if password:
-            self.stdout.write(_("Log in as '%(user)s' with password: %(password)s") % {"user": membership.user.username, "password": password})
+            self.stdout.write(
+                _("Log in as '%(user)s' with password: %(password)s")
+                % {"user": membership.user.username, "password": password}
+            )
             self.stdout.write(_("This password is shown only once. Change it after logging in."))
         else:
-            self.stdout.write(_("Log in as '%(user)s' with the password shown on the first start.") % {"user": membership.user.username})
+            self.stdout.write(
+                _("Log in as '%(user)s' with the password shown on the first start.")
+                % {"user": membership.user.username}
+            )
         self.stdout.flush()
 
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "app.settings", "JIUM_DATA_DIR": str(settings.DATA_DIR)}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "app.settings",
+            "JIUM_DATA_DIR": str(settings.DATA_DIR),
+        }
         python = sys.executable
         processes: list[subprocess.Popen[bytes]] = [
             subprocess.Popen(
-                [python, "-m", "gunicorn", "app.wsgi", "--bind", f"{options['host']}:{options['port']}",
-                 "--workers", "2", "--access-logfile", "-", "--graceful-timeout", "10"],
+                [
+                    python,
+                    "-m",
+                    "gunicorn",
+                    "app.wsgi",
+                    "--bind",
+                    f"{options['host']}:{options['port']}",
+                    "--workers",
+                    "2",
+                    "--access-logfile",
+                    "-",
+                    "--graceful-timeout",
+                    "10",
+                ],
                 env=env,
             )
         ]
         if not options["no_worker"]:
             processes.append(
                 subprocess.Popen(
-                    [python, "-m", "celery", "-A", "app", "worker", "--beat", "--loglevel", "INFO",
-                     "--concurrency", str(options["concurrency"]),
-                     "--schedule", str(settings.DATA_DIR / "celerybeat-schedule")],
+                    [
+                        python,
+                        "-m",
+                        "celery",
+                        "-A",
+                        "app",
+                        "worker",
+                        "--beat",
+                        "--loglevel",
+                        "INFO",
+                        "--concurrency",
+                        str(options["concurrency"]),
+                        "--schedule",
+                        str(settings.DATA_DIR / "celerybeat-schedule"),
+                    ],
                     env=env,
                 )
             )
