@@ -7,6 +7,8 @@ fetcher; answers (and failures, for a shorter time) are cached in the database.
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import json
 import logging
 from dataclasses import dataclass
@@ -42,7 +44,12 @@ class AbuseContact:
 
 
 def registrable_domain(host: str) -> str:
-    """An approximation of the registered name (no public suffix list: good enough for RDAP)."""
+    """An approximation of the registered name (no public suffix list: good enough for RDAP).
+
+    An address written as an IP has no registered name: it is its own site.
+    """
+    with contextlib.suppress(ValueError):
+        return str(ipaddress.ip_address(host.strip("[]")))
     labels = host.lower().rstrip(".").split(".")
     if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2:
         return ".".join(labels[-3:])

@@ -82,6 +82,8 @@ def test_no_abuse_contact_and_unreachable_rdap(db, rdap, settings):
 
 def test_registrable_domain():
     assert registrable_domain("a.b.example.com") == "example.com"
+    assert registrable_domain("203.0.113.7") == "203.0.113.7"
+    assert registrable_domain("[2001:db8::1]") == "2001:db8::1"
     assert registrable_domain("www.example.co.kr") == "example.co.kr"
     assert registrable_domain("img.example.co.uk") == "example.co.uk"
     assert registrable_domain("example.kr") == "example.kr"

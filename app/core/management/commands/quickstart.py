@@ -10,11 +10,12 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from app.accounts.services import demo_setup
+from app.core.database import database_migrate_if_needed
+from app.platforms.services import platforms_sync
 
 
 class Command(BaseCommand):
@@ -27,8 +28,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="web server only")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        call_command("migrate", interactive=False, verbosity=0)
-        call_command("platforms_sync", verbosity=0) if _has_command("platforms_sync") else None
+        database_migrate_if_needed()
+        platforms_sync()  # the shipped directory; local edits are kept
         membership, password = demo_setup()
         url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write(self.style.SUCCESS(_("Jium is starting at %(url)s") % {"url": url}))
@@ -113,9 +114,3 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     p.kill()
         self.stdout.write(_("Jium has stopped."))
-
-
-def _has_command(name: str) -> bool:
-    from django.core.management import get_commands
-
-    return name in get_commands()

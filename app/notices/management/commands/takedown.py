@@ -34,11 +34,13 @@ from app.cases.services import (
     reported_urls_add,
     url_key,
 )
+from app.core.database import database_migrate_if_needed
 from app.lib.urls import InvalidUrl, normalize_url
 from app.notices.drafting import url_evidence
 from app.notices.models import Notice
 from app.notices.services import as_text, notice_drafts_for_case
 from app.platforms.models import Platform
+from app.platforms.rdap import registrable_domain
 from app.platforms.resolve import resolve_url
 
 IMAGE_SUFFIXES = {
@@ -71,6 +73,7 @@ class Command(BaseCommand):
         parser.add_argument("--regime", choices=REGIME_CHOICES, default="auto")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        database_migrate_if_needed()
         refs_dir: Path = options["references"]
         urls_file: Path = options["urls"]
         out: Path = options["out"]
@@ -250,7 +253,12 @@ class Command(BaseCommand):
             )
             platform = resolution.platform
             row = _url_row(line, status, reported.error or ("" if status != "failed" else "not checked"))
-            row["platform"] = {"slug": platform.slug, "name": platform.name} if platform else None
+            if platform is not None:
+                row["platform"] = {"slug": platform.slug, "name": platform.name}
+            elif resolution.host:
+                # Not in the directory: the site itself, as its notice names it (abuse contact via RDAP).
+                site = registrable_domain(resolution.host)
+                row["platform"] = {"slug": f"host:{site}", "name": site}
             if evidence.matches:
                 best = sorted(
                     evidence.matches,

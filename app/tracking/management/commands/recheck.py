@@ -13,6 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from app.core.database import database_migrate_if_needed
 from app.tracking.models import UrlTracking
 from app.tracking.services import tracking_sweep, url_recheck
 
@@ -26,6 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print one JSON object per URL")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        database_migrate_if_needed()
         qs = UrlTracking.objects.select_related("reported_url").order_by("id")
         if options["case"] is not None:
             qs = qs.filter(case_id=options["case"])
