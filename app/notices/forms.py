@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +26,15 @@ class EditForm(forms.Form):
     )  # fmt: skip
     regime = forms.ChoiceField(label=_("Legal basis"), choices=RegimeCode.choices)
     lang = forms.ChoiceField(label=_("Language of the notice"), choices=LANG_CHOICES)
+    channel_address = forms.EmailField(
+        label=_("Send to (email address)"), required=False,
+        help_text=_("The site's abuse or legal contact, if you found a better one."),
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, by_email: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not by_email:
+            del self.fields["channel_address"]
 
 
 class SignForm(forms.Form):

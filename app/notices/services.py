@@ -235,9 +235,19 @@ def notice_edit(
     statement: str | None = None,
     regime: str | None = None,
     lang: str | None = None,
+    channel_address: str | None = None,
 ) -> Notice:
-    """Change the free-text part (or the regime/language); a signed notice must be signed again."""
+    """Change the free-text part (or the regime/language); a signed notice must be signed again.
+
+    A caseworker may also give the email address to write to, e.g. when no abuse contact was
+    found; an address a person chose counts as checked.
+    """
     _require_open(notice)
+    if channel_address:
+        if notice.channel_kind != ChannelKind.EMAIL:
+            raise NoticeError(_("This platform does not take notices by email; use the submit helper."))
+        notice.channel_address = channel_address.strip()[:500]
+        notice.channel_confirmed = True
     if statement is not None:
         notice.statement = statement.strip()[:5000]
     if regime:

@@ -82,7 +82,13 @@ def notice_detail(request: HttpRequest, case_id: int, notice_id: int) -> HttpRes
             "case": case,
             "notice": notice,
             "edit_form": EditForm(
-                initial={"statement": notice.statement, "regime": notice.regime, "lang": notice.lang}
+                by_email=notice.channel_kind == ChannelKind.EMAIL,
+                initial={
+                    "statement": notice.statement,
+                    "regime": notice.regime,
+                    "lang": notice.lang,
+                    "channel_address": notice.channel_address,
+                }
             ),
             "sign_form": SignForm(),
             "needs_authorisation": needs_authorisation,
@@ -96,7 +102,7 @@ def notice_detail(request: HttpRequest, case_id: int, notice_id: int) -> HttpRes
 @staff_required
 def notice_edit(request: HttpRequest, case_id: int, notice_id: int) -> HttpResponse:
     notice = notice_get_for(user=request.user, case_id=case_id, notice_id=notice_id)
-    form = EditForm(request.POST)
+    form = EditForm(request.POST, by_email=notice.channel_kind == ChannelKind.EMAIL)
     if form.is_valid():
         try:
             services.notice_edit(notice=notice, actor=_actor(request), **form.cleaned_data)

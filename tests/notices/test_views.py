@@ -165,3 +165,34 @@ def test_evidence_package_has_chain_of_custody_and_no_images(client, notice, own
     assert notices[0]["state"] == "signed" and notices[0]["pdf_sha256"]
     assert not any(name.lower().endswith((".jpg", ".jpeg", ".png", ".webp")) for name in archive.namelist())
     assert b"/Subtype /Image" not in archive.read("evidence.pdf")
+
+
+def test_caseworker_gives_the_address_when_none_was_found(client, matched_case, owner, teammate, settings):
+    settings.RDAP_BASE_URL = "http://127.0.0.1:9/"  # nothing listens: no abuse contact is found
+    settings.FETCH_ALLOWED_PRIVATE_NETWORKS = ["127.0.0.1/32"]
+    case = matched_case("https://tiny-forum.example/t/1", authorised_on=date(2026, 11, 20), authorisation_method="form")
+    drafts = notice_drafts_for_case(case=case, actor=owner.user, lang="en", with_pdf=False)
+    notice = next(d for d in drafts if d.channel_kind == "email")
+    assert notice.channel_address == ""
+    client.force_login(teammate.user)
+    detail = reverse("notice_detail", args=[case.pk, notice.pk])
+    assert "No address to write to was found" in client.get(detail).content.decode()
+    client.post(
+        reverse("notice_edit", args=[case.pk, notice.pk]),
+        {"statement": "", "regime": notice.regime, "lang": "en", "channel_address": "not an address"},
+    )
+    notice.refresh_from_db()
+    assert notice.channel_address == ""
+    client.post(
+        reverse("notice_edit", args=[case.pk, notice.pk]),
+        {"statement": "", "regime": notice.regime, "lang": "en", "channel_address": "abuse@tiny-forum.example"},
+    )
+    notice.refresh_from_db()
+    assert notice.channel_address == "abuse@tiny-forum.example" and notice.channel_confirmed
+
+
+def test_web_form_notices_have_no_address_field(client, notice, teammate):
+    client.force_login(teammate.user)
+    body = client.get(reverse("notice_detail", args=[notice.case_id, notice.pk])).content.decode()
+    assert notice.channel_kind == "web_form"
+    assert 'name="channel_address"' not in body
