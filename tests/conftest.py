@@ -76,6 +76,18 @@ def case(org: Organization, owner: Membership, victim: Membership) -> Case:
 
 
 @pytest.fixture
+def directory(db):  # type: ignore[no-untyped-def]
+    """The shipped platform directory, loaded fresh (and the resolver's cache cleared around the test)."""
+    from app.platforms.resolve import directory_changed
+    from app.platforms.services import platforms_sync
+
+    directory_changed()
+    result = platforms_sync()
+    yield result
+    directory_changed()
+
+
+@pytest.fixture
 def login(client):  # type: ignore[no-untyped-def]
     def do(membership: Membership):  # type: ignore[no-untyped-def]
         client.force_login(membership.user)

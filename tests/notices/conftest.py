@@ -13,16 +13,6 @@ from app.cases.services import url_key
 from app.fetching.models import FetchRecord, MediaItem
 from app.lib.urls import normalize_url, url_host
 from app.matching.models import Match
-from app.platforms.resolve import directory_changed
-from app.platforms.services import platforms_sync
-
-
-@pytest.fixture
-def directory(db):  # type: ignore[no-untyped-def]
-    directory_changed()
-    platforms_sync()
-    yield
-    directory_changed()
 
 
 def add_matched_url(

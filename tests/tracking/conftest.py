@@ -18,8 +18,6 @@ from app.cases.models import Case, ReportedUrl
 from app.cases.services import reference_add_image, reported_url_scan, reported_urls_add
 from app.notices.models import Notice
 from app.notices.services import notice_drafts_for_case, notice_send, notice_sign
-from app.platforms.resolve import directory_changed
-from app.platforms.services import platforms_sync
 from app.tracking.models import NoticeTracking
 from app.tracking.services import notice_tracking_start
 from tests.conftest import photo_paths
@@ -96,14 +94,6 @@ class LocalWorld:
             b"<!doctype html><html><body><h1>Sorry</h1><p>This content has been removed.</p></body></html>",
             "text/html; charset=utf-8",
         )
-
-
-@pytest.fixture
-def directory(db):  # type: ignore[no-untyped-def]
-    directory_changed()
-    platforms_sync()
-    yield
-    directory_changed()
 
 
 @contextlib.contextmanager
