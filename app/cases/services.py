@@ -90,20 +90,33 @@ def whitelist_set(*, case: Case, actor: User | None, values: Iterable[str]) -> l
     return list(case.whitelist.all())
 
 
-def _whitelisted(case: Case, normalized: str) -> bool:
-    host = url_host(normalized)
-    for entry in case.whitelist.all():
-        value = entry.value.strip()
-        if "://" in value or "/" in value:
-            try:
-                prefix = normalize_url(value)
-            except InvalidUrl:
-                continue
-            if normalized.startswith(prefix.rstrip("/")):
-                return True
-        elif host == value.lower().lstrip("@") or host.endswith("." + value.lower()):
+@dataclass(frozen=True)
+class _Whitelist:
+    """A case's whitelist, read and normalised once for a whole batch of reported URLs."""
+
+    prefixes: tuple[str, ...]
+    hosts: tuple[tuple[str, str], ...]  # (exact host, ".parent" suffix)
+
+    @classmethod
+    def of(cls, case: Case) -> _Whitelist:
+        prefixes: list[str] = []
+        hosts: list[tuple[str, str]] = []
+        for raw in case.whitelist.values_list("value", flat=True):
+            value = raw.strip()
+            if "://" in value or "/" in value:
+                try:
+                    prefixes.append(normalize_url(value).rstrip("/"))
+                except InvalidUrl:
+                    continue
+            else:
+                hosts.append((value.lower().lstrip("@"), "." + value.lower()))
+        return cls(tuple(prefixes), tuple(hosts))
+
+    def covers(self, normalized: str) -> bool:
+        if any(normalized.startswith(prefix) for prefix in self.prefixes):
             return True
-    return False
+        host = url_host(normalized)
+        return any(host == exact or host.endswith(suffix) for exact, suffix in self.hosts)
 
 
 @dataclass
@@ -125,6 +138,7 @@ def reported_urls_add(
     ``enqueue=False``: the caller scans them itself, in-process (the ``takedown`` command).
     """
     result = UrlReportResult()
+    whitelist = _Whitelist.of(case)
     seen: set[str] = set()
     pending: list[ReportedUrl] = []
     for raw in urls:
@@ -148,7 +162,7 @@ def reported_urls_add(
                 normalized_url=normalized[:4000],
                 url_key=key,
                 host=url_host(normalized)[:255],
-                state=UrlState.WHITELISTED if _whitelisted(case, normalized) else UrlState.QUEUED,
+                state=UrlState.WHITELISTED if whitelist.covers(normalized) else UrlState.QUEUED,
             )
         )
     existing = set(
