@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import DatabaseError
 from django.db.models import Count, Max
 
 from app.cases.models import Reference
@@ -121,19 +120,6 @@ def pdq_index_refresh(*, organization_id: int) -> OrgPdqIndex:
                 state.index, state.case_of, state.watermark = PdqIndex(), {}, 0
                 _load_new(state)
     return state
-
-
-def pdq_indexes_build() -> int:
-    """Build every organisation's index now (at worker start); returns the references loaded."""
-    try:
-        org_ids = list(
-            Reference.objects.values_list("case__organization_id", flat=True).distinct().order_by()
-        )
-        return sum(len(pdq_index_refresh(organization_id=org_id).case_of) for org_id in org_ids)
-    except DatabaseError:
-        # No tables yet (fresh install, migrations pending): indexes are built on first use.
-        logger.warning("PDQ indexes not built at worker start; they will be built on first use")
-        return 0
 
 
 def pdq_indexes_clear() -> None:
