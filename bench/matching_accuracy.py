@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+import imagehash
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
 
@@ -29,6 +30,7 @@ from app.matching.decode import decode_media
 from app.matching.engine import Matcher
 from app.matching.fingerprint import fingerprint_candidate, fingerprint_reference
 
+LEGACY_HASHES = {"phash": imagehash.phash, "dhash": imagehash.dhash}
 DEFAULT_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos-dev"
 if not DEFAULT_PHOTOS.exists():
     DEFAULT_PHOTOS = Path("/work/shared/data/photos-dev")
@@ -225,6 +227,14 @@ def main() -> None:
     stats_out = args.stats.open("w") if args.stats else None
     t_match = 0.0
     n_match = 0
+    # pHash/dHash (64-bit, imagehash) beside Jium's matcher: would they add recall, and at
+    # what cost in false matches? (The issue: keep them only where they measurably help.)
+    ref_row = {src: row for row, src in enumerate(ref_ids)}
+    ref_hashes = {
+        name: np.array([fn(photos[i][1]).hash.ravel() for i in ref_ids]) for name, fn in LEGACY_HASHES.items()
+    }
+    cand_hashes: dict[str, list[np.ndarray]] = defaultdict(list)
+    cand_info: list[tuple[int, bool]] = []  # (source photo, found by Jium)
 
     def run(src: int, tname: str, img: Image.Image) -> None:
         nonlocal negatives, t_match, n_match
@@ -237,6 +247,9 @@ def main() -> None:
             for ref, v in matcher.verify_all(fp):
                 stats_out.write(json.dumps({"src": src, "ref": matcher.keys[ref], "t": tname, **v}) + "\n")
         is_ref = src in set(ref_ids)
+        for name, fn in LEGACY_HASHES.items():
+            cand_hashes[name].append(fn(img).hash.ravel())
+        cand_info.append((src, res is not None and res.reference_key == src))
         if is_ref:
             recall[tname][1] += 1
             if res is not None and res.reference_key == src:
@@ -276,6 +289,22 @@ def main() -> None:
         f"mean fingerprint+match time: {1000 * t_match / n_match:.1f} ms/candidate "
         f"against {len(ref_ids)} references ({n_match} candidates)"
     )
+
+    print()
+    print("pHash / dHash (imagehash, 64 bits) on the same candidates, each against every reference:")
+    print("| hash | threshold (bits) | Jium misses it would find | false matches (distinct photos) |")
+    print("|---|---:|---:|---:|")
+    sources = np.array([src for src, _ in cand_info])
+    found = np.array([hit for _, hit in cand_info])
+    own = np.array([ref_row.get(src, -1) for src in sources])
+    for name in LEGACY_HASHES:
+        dist = (np.array(cand_hashes[name])[:, None, :] != ref_hashes[name][None, :, :]).sum(axis=2)
+        own_dist = np.where(own >= 0, dist[np.arange(len(own)), np.maximum(own, 0)], 99)
+        other = dist.copy()
+        other[own >= 0, own[own >= 0]] = 99  # a candidate's own reference is not a negative
+        for threshold in (4, 6, 8, 10, 12):
+            added = int(((own_dist <= threshold) & ~found).sum())
+            print(f"| {name} | {threshold} | {added} of {int((own >= 0).sum() - found.sum())} | {int((other <= threshold).sum())} |")
 
 
 if __name__ == "__main__":

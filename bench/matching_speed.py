@@ -2,8 +2,9 @@
 
 (1) stage 1 hashing (what a candidate needs before hash matching: decode + PDQ at 512 px +
     trimmed PDQ when a border is found) in images/s, against imagehash.phash (including its
-    Image.open decode) on the same JPEG files in the same run, interleaved; also the previous
-    stage 1 (RGB decode + pdqhash) for comparison;
+    Image.open decode) on the same JPEG files in the same run, interleaved; also stage 1
+    without DCT-domain downscaling, and as first built (RGB decode + pdqhash), to show what
+    each part is worth;
 (2) the full two-stage match (decode, fingerprint, hash + feature match) per candidate
     against a 20-reference case, for candidates that are transformed copies and for
     unrelated photos (which go through every stage).
@@ -114,7 +115,7 @@ def main() -> None:
     for k, label in (
         ("phash", "imagehash.phash (Image.open + phash)"),
         ("stage1", "Jium stage 1: luma decode (JPEG draft >= 512 px) + PDQ + trimmed PDQ if bordered"),
-        ("stage1_nodraft", "Jium stage 1 without JPEG draft"),
+        ("stage1_nodraft", "Jium stage 1 without JPEG draft (full-size luma)"),
         ("previous", "previous stage 1: RGB decode (draft) + pdqhash + trimmed pdqhash"),
     ):
         print(

@@ -188,7 +188,8 @@ def _pdq_of_small(small: np.ndarray) -> tuple[bytes, int]:
     if small.ndim == 3:
         # Luma after filtering rows (all linear): 64 rows to convert instead of 512.
         filtered = filtered.reshape(64, w, small.shape[2])[:, :, :3] @ _LUMA
-    columns = np.ascontiguousarray(filtered.T)[ci]  # (64, k, 64): gathering rows is fast
+    # (64, k, 64): gathering rows is fast; OpenCV transposes ~10x faster than numpy's copy.
+    columns = cv2.transpose(np.ascontiguousarray(filtered))[ci]
     a = np.matmul(cw[:, None, :], columns)[:, 0].T  # the 64x64 buffer
     dct = _PDQ_DCT @ a @ _PDQ_DCT.T
     flat = dct.ravel()
@@ -259,54 +260,66 @@ def pdq_hash_dihedral(img: Image.Image | np.ndarray) -> tuple[list[bytes], int]:
     return _pdq_dihedral_of_small(_shrink(_pixels(img), PDQ_SIDE))
 
 
-def _near(lines: np.ndarray, colours: np.ndarray, tolerance: int) -> np.ndarray:
-    """(colours, *lines.shape) mask of pixels within tolerance of each colour (uint8, no abs)."""
-    shape = (-1,) + (1,) * lines.ndim
-    lo = np.maximum(colours - tolerance, 0).astype(np.uint8).reshape(shape)
-    hi = np.minimum(colours + tolerance, 255).astype(np.uint8).reshape(shape)
-    return (lines >= lo) & (lines <= hi)
+def _uniform_lines(gray: np.ndarray, colour: int, tolerance: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns (bool arrays) that are border lines of this colour: at least 98 % of
+    their pixels within tolerance of it."""
+    h, w = gray.shape
+    near = cv2.inRange(gray, max(colour - tolerance, 0), min(colour + tolerance, 255))  # 0 or 255
+    row_sums = cv2.reduce(near, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S)[:, 0].astype(np.int64)
+    col_sums = cv2.reduce(near, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S)[0].astype(np.int64)
+    # sum / (255 * n) >= 0.98, in integers
+    return 50 * row_sums >= 49 * 255 * w, 50 * col_sums >= 49 * 255 * h
 
 
-def _uniform_lines(near: np.ndarray, axis: int) -> np.ndarray:
-    # A border line: nearly all of it within tolerance of the border colour.
-    return near.sum(axis=axis, dtype=np.int32) / near.shape[axis] >= 0.98
+def _edge_colours(gray: np.ndarray, tolerance: int) -> list[int]:
+    """Corner colours in which at least one outermost row or column is a border line."""
+    h, w = gray.shape
+    colours = np.unique(np.array([gray[0, 0], gray[0, -1], gray[-1, 0], gray[-1, -1]], np.int16))
+    edges = np.concatenate([gray[[0, -1]].ravel(), gray[:, [0, -1]].T.ravel()]).astype(np.int16)
+    near = np.abs(edges[None, :] - colours[:, None]) <= tolerance  # (colours, 2w + 2h)
+    sums = np.add.reduceat(near, [0, w, 2 * w, 2 * w + h], axis=1, dtype=np.int64)
+    lengths = np.array([w, w, h, h])
+    return [int(c) for c in colours[(50 * sums >= 49 * lengths).any(axis=1)]]
 
 
 def _trim_box_array(pixels: np.ndarray, tolerance: int = 14) -> tuple[int, int, int, int] | None:
     full_h, full_w = pixels.shape[:2]
-    small = _shrink(_gray(pixels), 256)
+    # Borders are looked for at 256-511 px: an integer shrink factor keeps OpenCV on its fast
+    # area-averaging path (~20x cheaper than a fractional one, where this cost more than PDQ).
+    k = max(1, max(full_h, full_w) // 256)
+    small = _gray(pixels)
+    if k > 1:
+        small = cv2.resize(
+            small[: full_h // k * k, : full_w // k * k], (full_w // k, full_h // k), interpolation=cv2.INTER_AREA
+        )
     h, w = small.shape
     if h < 16 or w < 16:
         return None
-    colours = np.unique(np.array([small[0, 0], small[0, -1], small[-1, 0], small[-1, -1]], np.int16))
     # Most images have no border: unless an outermost line is uniform in a corner's colour,
-    # the full scan below would find nothing, so stop here.
-    if not (
-        _uniform_lines(_near(small[[0, -1]], colours, tolerance), 2).any()
-        or _uniform_lines(_near(small[:, [0, -1]].T, colours, tolerance), 2).any()
-    ):
+    # the full scan below would find nothing, so only those colours are scanned.
+    colours = _edge_colours(small, tolerance)
+    if not colours:
         return None
-    near = _near(small, colours, tolerance)  # (colours, h, w)
-    rows = _uniform_lines(near, 2)  # (colours, h)
-    cols = _uniform_lines(near, 1)  # (colours, w)
+    lines = [_uniform_lines(small, c, tolerance) for c in colours]
+    rows = np.array([r for r, _ in lines])  # (colours, h)
+    cols = np.array([c for _, c in lines])  # (colours, w)
     if rows.all(axis=1).any() or cols.all(axis=1).any():
         return None  # a flat image: nothing inside to keep
     top = int(np.argmin(rows, axis=1).max())
     bottom = int(np.argmin(rows[:, ::-1], axis=1).max())
     left = int(np.argmin(cols, axis=1).max())
     right = int(np.argmin(cols[:, ::-1], axis=1).max())
-    scale = full_w / w
     if top + bottom + left + right < 2:
         return None
     if h - top - bottom < h * 0.3 or w - left - right < w * 0.3:
         return None
-    # One line inward removes the soft edge left by resampling/JPEG at the bar boundary.
-    pad = int(np.ceil(scale))
+    # A little inward removes the soft edge left by resampling/JPEG at the bar boundary.
+    pad = max(k, 2)
     box = (
-        min(int(left * scale) + (pad if left else 0), full_w - 1),
-        min(int(top * scale) + (pad if top else 0), full_h - 1),
-        max(round((w - right) * scale) - (pad if right else 0), 1),
-        max(round((h - bottom) * scale) - (pad if bottom else 0), 1),
+        min(left * k + (pad if left else 0), full_w - 1),
+        min(top * k + (pad if top else 0), full_h - 1),
+        max((w - right) * k - pad, 1) if right else full_w,
+        max((h - bottom) * k - pad, 1) if bottom else full_h,
     )
     if box[2] <= box[0] or box[3] <= box[1]:
         return None

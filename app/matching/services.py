@@ -1,7 +1,9 @@
 """The NGO-wide PDQ index: every reference of every case of one organisation, in memory.
 
-One ``PdqIndex`` per organisation and worker process, built from the database at worker
-start (or on first use) and kept fresh incrementally: each query first asks the database for
+One ``PdqIndex`` per organisation and web worker process (the process that asks it: the
+link page points staff to other cases whose images appear on the same page), built from the
+database when the worker starts (``app/gunicorn_conf.py``; on first use elsewhere) and kept
+fresh incrementally: each query first asks the database for
 the organisation's highest reference id and reference count (one indexed aggregate), loads
 references above the id watermark, and drops deleted ones when the count says some went.
 Organisations never share an index, so a query cannot see another organisation's references.
@@ -120,6 +122,14 @@ def pdq_index_refresh(*, organization_id: int) -> OrgPdqIndex:
                 state.index, state.case_of, state.watermark = PdqIndex(), {}, 0
                 _load_new(state)
     return state
+
+
+def pdq_indexes_build_all() -> int:
+    """Build or refresh the index of every organisation that has references; how many."""
+    organization_ids = sorted(set(Reference.objects.values_list("case__organization_id", flat=True)))
+    for organization_id in organization_ids:
+        pdq_index_refresh(organization_id=organization_id)
+    return len(organization_ids)
 
 
 def pdq_indexes_clear() -> None:

@@ -151,3 +151,22 @@ def test_other_case_hits_only_in_cases_the_user_may_see(
     # The victim sees only their own case; someone from another organisation sees nothing.
     assert media_item_other_case_hits(media_item=item, user=victim.user) == []
     assert media_item_other_case_hits(media_item=item, user=outsider.user) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_web_workers_build_every_organisations_index_as_they_start(
+    org: Organization, owner: Membership, other_org: Organization, outsider: Membership
+) -> None:
+    from app import gunicorn_conf
+    from app.matching.services import _indexes
+
+    mine = _add(_case(org, owner, "A"), 0)
+    theirs = _add(_case(other_org, outsider, "B"), 1)
+    Organization.objects.create(name="Empty NGO", slug="empty-ngo")  # no references: no index
+
+    builder = gunicorn_conf.post_worker_init(worker=None)
+    builder.join(timeout=60)
+    assert not builder.is_alive()
+    assert set(_indexes) == {org.id, other_org.id}
+    assert set(_indexes[org.id].case_of) == {mine.id}
+    assert set(_indexes[other_org.id].case_of) == {theirs.id}

@@ -28,6 +28,7 @@ from app.matching.fingerprint import (
     fingerprint_hash_only_bytes,
     fingerprint_reference,
     pdq_hash,
+    trim_box,
 )
 from app.matching.index import PdqIndex
 
@@ -145,9 +146,10 @@ def test_sniff_by_magic_bytes_only() -> None:
     ],
 )
 def test_bad_input_gives_a_reason_not_a_crash(data: bytes, reason: str) -> None:
-    with pytest.raises(DecodeError) as exc:
-        decode_media(data)
-    assert reason in exc.value.reason
+    for mode in ("RGB", "L"):  # "L": luma only, as stage 1 decodes
+        with pytest.raises(DecodeError) as exc:
+            decode_media(data, mode=mode, draft_size=512)
+        assert reason in exc.value.reason, mode
 
 
 def _png_header_only(width: int, height: int) -> bytes:
@@ -185,12 +187,29 @@ def test_formats_orientation_alpha_and_draft() -> None:
     assert (drafted.width, drafted.height) == big.size
 
 
-def test_video_gives_keyframes_and_a_frame_every_two_seconds() -> None:
+def test_borders_are_found_and_trimmed() -> None:
+    photo = _photo(REF_NAMES[0]).resize((400, 300))  # no uniform edge of its own
+    for colour in ((0, 0, 0), (255, 255, 255), (30, 60, 90)):
+        canvas = Image.new("RGB", (711, 400), colour)  # letterboxed to 16:9
+        canvas.paste(photo.resize((533, 400)), (89, 0))
+        for pixels in (np.asarray(canvas), np.asarray(canvas.convert("L"))):
+            left, top, right, bottom = trim_box(Image.fromarray(pixels)) or (0, 0, 0, 0)
+            assert 89 <= left <= 95 and 622 - 6 <= right <= 622, colour
+            assert (top, bottom) == (0, 400), colour
+    assert trim_box(photo) is None
+    assert trim_box(Image.new("L", (300, 200), 128)) is None  # flat: nothing inside
+
+
+@pytest.mark.parametrize(
+    ("container", "codec", "mime"),
+    [("mp4", "libx264", "video/mp4"), ("webm", "libvpx-vp9", "video/webm"), ("mov", "libx264", "video/quicktime")],
+)
+def test_video_gives_keyframes_and_a_frame_every_two_seconds(container: str, codec: str, mime: str) -> None:
     av = pytest.importorskip("av")
     img = _photo(REF_NAMES[2]).resize((320, 240))
     buf = io.BytesIO()
-    with av.open(buf, mode="w", format="mp4") as out:
-        stream = out.add_stream("libx264", rate=10)
+    with av.open(buf, mode="w", format=container) as out:
+        stream = out.add_stream(codec, rate=10)
         stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
         for i in range(70):  # 7 seconds
             frame = img if i < 40 else ImageOps.mirror(img)
@@ -199,11 +218,13 @@ def test_video_gives_keyframes_and_a_frame_every_two_seconds() -> None:
         for packet in stream.encode():
             out.mux(packet)
     media = decode_media(buf.getvalue())
-    assert media.kind == "video" and media.mime == "video/mp4"
+    assert media.kind == "video" and media.mime == mime
     assert 4 <= len(media.frames) <= 40
     assert decode_media(buf.getvalue(), max_frames=2).frames.__len__() == 2
     m = Matcher([("ref", fingerprint_reference(_photo(REF_NAMES[2])))])
     assert match_image(media.frames[0], m) is not None
+    # The mirrored second half is found too (a frame at least every 2 s).
+    assert match_image(media.frames[-1], m) is not None
     with pytest.raises(DecodeError):
         decode_media(buf.getvalue()[:600])
 

@@ -58,6 +58,8 @@ class Command(BaseCommand):
                     python,
                     "-m",
                     "gunicorn",
+                    "-c",
+                    str(settings.BASE_DIR / "app" / "gunicorn_conf.py"),
                     "app.wsgi",
                     "--bind",
                     f"{options['host']}:{options['port']}",
