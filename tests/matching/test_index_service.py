@@ -153,7 +153,7 @@ def test_other_case_hits_only_in_cases_the_user_may_see(
     assert media_item_other_case_hits(media_item=item, user=outsider.user) == []
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the builder thread reads committed rows
 def test_web_workers_build_every_organisations_index_as_they_start(
     org: Organization, owner: Membership, other_org: Organization, outsider: Membership
 ) -> None:
