@@ -266,6 +266,7 @@ def reported_url_scan(*, reported_url_id: int) -> ReportedUrl | None:
 
 def reference_add_image(*, case: Case, actor: User | None, data: bytes, filename: str = "") -> Reference:
     """Hash one reference image; keep the original (encrypted) only when the case opted in."""
+    from app.fetching.messages import fetch_error_text
     from app.matching.decode import DecodeError, decode_media
     from app.matching.fingerprint import HASH_VERSIONS, fingerprint_reference
 
@@ -276,9 +277,8 @@ def reference_add_image(*, case: Case, actor: User | None, data: bytes, filename
     try:
         media = decode_media(data, max_pixels=settings.FETCH_MAX_PIXELS, max_frames=1)
     except DecodeError as exc:
-        raise CaseInputError(
-            _("This file could not be read as an image: %(reason)s") % {"reason": exc.reason}
-        ) from exc
+        # The reason in the reader's language (decoding itself is framework-free English).
+        raise CaseInputError(fetch_error_text(exc.code, fallback=_("This file could not be read as an image."))) from exc
     if not media.frames:
         raise CaseInputError(_("This file could not be read as an image."))
     fingerprint = fingerprint_reference(media.frames[0])

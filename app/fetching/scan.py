@@ -159,7 +159,7 @@ class _Analyser:
             decoded = decode_media(data, max_pixels=self.max_pixels, max_frames=self.max_frames)
         except DecodeError as exc:
             item.kind = sniffed
-            _fail(item, f"The file could not be read: {exc.reason}.", "undecodable")
+            _fail(item, f"The file could not be read: {exc.reason}.", exc.code)
             return
         item.kind, item.mime = decoded.kind, decoded.mime
         item.width, item.height = decoded.width, decoded.height

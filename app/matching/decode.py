@@ -42,11 +42,16 @@ _VIDEO_BRANDS = {
 
 
 class DecodeError(Exception):
-    """A file we cannot or will not decode; ``reason`` is safe to show to a person."""
+    """A file we cannot or will not decode.
 
-    def __init__(self, reason: str) -> None:
+    ``reason`` is short English, safe to show (the command-line tools print it); ``code`` is
+    stable, for pages that word it in the reader's language (app/fetching/messages.py).
+    """
+
+    def __init__(self, reason: str, code: str) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.code = code
 
 
 @dataclass
@@ -141,9 +146,9 @@ def _decode_image(
             img: Image.Image = Image.open(io.BytesIO(data))
             width, height = img.size
             if width <= 0 or height <= 0:
-                raise DecodeError("image has no pixels")
+                raise DecodeError("image has no pixels", "decode_empty")
             if width * height > max_pixels:
-                raise DecodeError("image too large (decompression bomb)")
+                raise DecodeError("image too large (decompression bomb)", "decode_too_large")
             if img.format == "JPEG" and (mode == "L" or (draft_size and max(width, height) > draft_size)):
                 # DCT-domain downscaling: decodes a 1/2, 1/4 or 1/8 size image directly,
                 # never below draft_size on the long side. In "L" mode libjpeg also skips
@@ -160,18 +165,18 @@ def _decode_image(
     except DecodeError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise DecodeError("image too large (decompression bomb)") from exc
+        raise DecodeError("image too large (decompression bomb)", "decode_too_large") from exc
     except MemoryError as exc:
-        raise DecodeError("image too large (decompression bomb)") from exc
+        raise DecodeError("image too large (decompression bomb)", "decode_too_large") from exc
     except Image.UnidentifiedImageError as exc:
         # The magic bytes said image, but nothing behind them decodes.
-        raise DecodeError(f"corrupt {mime.split('/', 1)[1].upper()}") from exc
+        raise DecodeError(f"corrupt {mime.split('/', 1)[1].upper()}", "decode_corrupt") from exc
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as exc:
         msg = str(exc).lower()
         kind = mime.split("/", 1)[1].upper()
         if "truncated" in msg or "premature" in msg or isinstance(exc, EOFError):
-            raise DecodeError(f"truncated {kind}") from exc
-        raise DecodeError(f"corrupt {kind}") from exc
+            raise DecodeError(f"truncated {kind}", "decode_truncated") from exc
+        raise DecodeError(f"corrupt {kind}", "decode_corrupt") from exc
     return DecodedMedia(kind="image", mime=mime, width=width, height=height, frames=[frame])
 
 
@@ -184,13 +189,13 @@ def _decode_video(
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
             if not container.streams.video:
-                raise DecodeError("no video stream")
+                raise DecodeError("no video stream", "decode_corrupt")
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             width = stream.codec_context.width or 0
             height = stream.codec_context.height or 0
             if width * height > max_pixels:
-                raise DecodeError("video frame too large")
+                raise DecodeError("video frame too large", "decode_too_large")
             duration = None
             if stream.duration is not None and stream.time_base is not None:
                 duration = float(stream.duration * stream.time_base)
@@ -206,7 +211,7 @@ def _decode_video(
                 if t > max_video_seconds:
                     break
                 if frame.width * frame.height > max_pixels:
-                    raise DecodeError("video frame too large")
+                    raise DecodeError("video frame too large", "decode_too_large")
                 take = last_taken is None or t - last_taken >= interval
                 # Keyframes are often scene cuts; keep them unless they crowd the budget.
                 if not take and frame.key_frame and t - (last_taken or 0.0) >= interval / 4:
@@ -219,14 +224,14 @@ def _decode_video(
     except DecodeError:
         raise
     except MemoryError as exc:
-        raise DecodeError("video too large") from exc
+        raise DecodeError("video too large", "decode_too_large") from exc
     except Exception as exc:  # PyAV raises many FFmpeg error classes
         if frames:  # a truncated video still gave us something worth matching
             pass
         else:
-            raise DecodeError(f"corrupt or truncated video ({type(exc).__name__})") from exc
+            raise DecodeError(f"corrupt or truncated video ({type(exc).__name__})", "decode_corrupt") from exc
     if not frames:
-        raise DecodeError("video has no decodable frames")
+        raise DecodeError("video has no decodable frames", "decode_corrupt")
     return DecodedMedia(
         kind="video", mime=mime, width=frames[0].width, height=frames[0].height, frames=frames
     )
@@ -253,13 +258,13 @@ def decode_media(
     # a half-downloaded image must still be an error here, so it is reset on every call.
     ImageFile.LOAD_TRUNCATED_IMAGES = False
     if not data:
-        raise DecodeError("empty file")
+        raise DecodeError("empty file", "decode_empty")
     mime = sniff_mime(data)
     if mime is None:
-        raise DecodeError("not an image or video")
+        raise DecodeError("not an image or video", "not_media")
     if mime == "image/svg+xml":
         # SVG can carry scripts and external references; we never render it.
-        raise DecodeError("SVG images are not supported")
+        raise DecodeError("SVG images are not supported", "svg")
     if mime.startswith("video/"):
         return _decode_video(data, mime, max_pixels, max_frames, max_video_seconds, mode)
     return _decode_image(data, mime, max_pixels, draft_size, mode)

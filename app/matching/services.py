@@ -19,11 +19,9 @@ import threading
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Max
 
 from app.cases.models import Reference
-from app.fetching.models import MediaItem
 from app.matching.fingerprint import PDQ_MIN_QUALITY, Fingerprint
 from app.matching.index import PdqIndex
 
@@ -136,50 +134,3 @@ def pdq_indexes_clear() -> None:
     """Forget every in-memory index (tests; after restoring a database backup)."""
     with _indexes_lock:
         _indexes.clear()
-
-
-def media_item_other_case_hits(
-    *, media_item: MediaItem, user: AbstractBaseUser | AnonymousUser, radius: int = 31
-) -> list[tuple[int, int, int]]:
-    """References in *other* cases of the same organisation that this fetched image is near.
-
-    Only cases the user may see are searched, and nothing at all if the user may not see the
-    media item's own case. (reference id, case id, PDQ distance), nearest first.
-    """
-    from app.cases.selectors import case_list_for
-    from app.matching.selectors import references_near
-
-    case = media_item.fetch.reported_url.case
-    visible = case_list_for(user=user)
-    if not visible.filter(pk=case.pk).exists():
-        return []
-    case_ids = set(visible.exclude(pk=case.pk).values_list("id", flat=True))
-    if not case_ids:
-        return []
-    probes: list[bytes] = []
-    fp = None
-    if media_item.fingerprint:
-        try:
-            fp = Fingerprint.from_bytes(bytes(media_item.fingerprint))
-        except ValueError:
-            fp = None
-    if fp is not None:
-        if fp.pdq_quality >= PDQ_MIN_QUALITY:
-            probes.append(fp.pdq)
-        if fp.pdq_trim is not None and fp.pdq_trim_quality >= PDQ_MIN_QUALITY:
-            probes.append(fp.pdq_trim)
-    elif len(media_item.pdq_hex) == 64:
-        probes.append(bytes.fromhex(media_item.pdq_hex))
-    # Video frames: every frame hash looked at (the stored fingerprint is one frame's).
-    probes.extend(
-        bytes.fromhex(h) for h in media_item.frame_hashes or [] if isinstance(h, str) and len(h) == 64
-    )
-    best: dict[int, tuple[int, int]] = {}
-    organization_id = case.organization_id
-    for pdq in dict.fromkeys(probes):
-        for ref_id, case_id, distance in references_near(
-            organization_id=organization_id, pdq=pdq, radius=radius, case_ids=case_ids
-        ):
-            if ref_id not in best or distance < best[ref_id][1]:
-                best[ref_id] = (case_id, distance)
-    return sorted(((r, c, d) for r, (c, d) in best.items()), key=lambda t: (t[2], t[0]))

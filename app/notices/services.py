@@ -313,7 +313,7 @@ def notice_sign(
 
 def _deadline(notice: Notice, at: datetime) -> datetime | None:
     # One source of truth for deadlines: the organisation's override, else the regime's data.
-    from app.tracking.services import deadline_hours_for
+    from app.tracking.selectors import deadline_hours_for
 
     hours = deadline_hours_for(organization=notice.case.organization, regime=notice.regime)
     return at + timedelta(hours=hours) if hours else None

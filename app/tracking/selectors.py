@@ -5,15 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from app.accounts.models import Organization
 from app.cases.models import Case
 from app.cases.selectors import case_list_for
 from app.tracking.models import (
     Alert,
+    DeadlineOverride,
     Escalation,
     NoticeStatus,
     NoticeTracking,
@@ -21,6 +24,24 @@ from app.tracking.models import (
     UrlTracking,
     Watch,
 )
+
+# Used when neither the organisation nor the regime data names a deadline. TAKE IT DOWN: 48 h by
+# statute; Korea: "without delay", 24 h in practice; DSA/DMCA/UK/platform: "timely", 72/48 h.
+DEFAULT_DEADLINE_HOURS = {"take-it-down": 48, "kr": 24, "dsa": 72, "dmca": 72, "uk": 48, "platform": 72}
+
+
+def deadline_hours_for(*, organization: Organization, regime: str) -> int:
+    """Hours a platform has to act on a notice under this regime, for this organisation."""
+    override = DeadlineOverride.objects.filter(organization=organization, regime=regime).first()
+    if override is not None:
+        return override.hours
+    from app.platforms.models import Regime
+
+    data = Regime.objects.filter(code=regime).values_list("deadline_hours", flat=True).first()
+    if data:
+        return int(data)
+    defaults = {**DEFAULT_DEADLINE_HOURS, **getattr(settings, "TRACKING_DEADLINE_HOURS", {})}
+    return int(defaults.get(regime, 72))
 
 
 def notice_tracking_get_for(*, case: Case, tracking_id: int) -> NoticeTracking:

@@ -46,12 +46,10 @@ from app.tracking.models import (
     UrlTracking,
     Watch,
 )
+from app.tracking.selectors import deadline_hours_for
 
 log = logging.getLogger(__name__)
 
-# Used when neither the organisation nor the regime data names a deadline. TAKE IT DOWN: 48 h by
-# statute; Korea: "without delay", 24 h in practice; DSA/DMCA/UK/platform: "timely", 72/48 h.
-DEFAULT_DEADLINE_HOURS = {"take-it-down": 48, "kr": 24, "dsa": 72, "dmca": 72, "uk": 48, "platform": 72}
 GONE_STATUSES = (404, 410)
 # Fallbacks when no RemovalMarker rows exist (a fresh database before migrations seeded them).
 GENERIC_TEXT_MARKERS = (
@@ -76,19 +74,6 @@ def _now() -> datetime:
 
 
 # ---- deadlines -----------------------------------------------------------------------------------
-
-
-def deadline_hours_for(*, organization: Organization, regime: str) -> int:
-    override = DeadlineOverride.objects.filter(organization=organization, regime=regime).first()
-    if override is not None:
-        return override.hours
-    from app.platforms.models import Regime
-
-    data = Regime.objects.filter(code=regime).values_list("deadline_hours", flat=True).first()
-    if data:
-        return int(data)
-    defaults = {**DEFAULT_DEADLINE_HOURS, **getattr(settings, "TRACKING_DEADLINE_HOURS", {})}
-    return int(defaults.get(regime, 72))
 
 
 def deadline_override_set(

@@ -324,4 +324,4 @@ def _default_hours(code: str) -> int:
     from app.platforms.models import Regime
 
     data = Regime.objects.filter(code=code).values_list("deadline_hours", flat=True).first()
-    return int(data) if data else tracking_services.DEFAULT_DEADLINE_HOURS.get(code, 72)
+    return int(data) if data else selectors.DEFAULT_DEADLINE_HOURS.get(code, 72)

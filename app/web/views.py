@@ -303,7 +303,7 @@ def case_url_detail(request: HttpRequest, case_id: int, url_id: int) -> HttpResp
 
 def _other_cases_on_page(request: HttpRequest, evidence: case_selectors.UrlEvidence) -> list[Case]:
     """Other cases (that this caseworker may see) whose images also appear on this page."""
-    from app.matching.services import media_item_other_case_hits
+    from app.matching.selectors import media_item_other_case_hits
 
     if evidence.fetch is None or not request.membership.is_staff_role:  # type: ignore[attr-defined]
         return []

@@ -193,6 +193,8 @@ def run_flow(page, base: str, site: str, expected: dict[str, bool], *, alias: st
 def test_whole_flow_in_english_and_korean(
     live_server, workers, local_site, browser_page, compiled_translations, settings
 ):
+    from django.db import connections
+
     from app.accounts.models import AuditEvent
     from app.cases.models import Case, ReportedUrl
 
@@ -232,6 +234,12 @@ def test_whole_flow_in_english_and_korean(
         print(workers.output())
         raise
 
-    assert Case.objects.count() == 2
-    assert ReportedUrl.objects.filter(state="fetching").count() == 0
-    assert AuditEvent.objects.filter(action="evidence.reveal").count() == 2
+    try:
+        assert Case.objects.count() == 2
+        assert ReportedUrl.objects.filter(state="fetching").count() == 0
+        assert AuditEvent.objects.filter(action="evidence.reveal").count() == 2
+    finally:
+        # With Playwright's event loop running, Django keeps this test's connection per async
+        # context, which the test-database teardown never sees: close it here, or it outlives
+        # the test and PostgreSQL refuses to drop the test database.
+        connections.close_all()

@@ -221,8 +221,8 @@ def test_hostile_media_on_a_page_end_as_item_errors(internet: Internet) -> None:
         m.url.split(str(site.port), 1)[-1] if str(site.port) in m.url else m.url: m for m in outcome.media
     }
     expected = {
-        "/bomb.png": ("error", "undecodable"),
-        "/truncated.jpg": ("error", "undecodable"),
+        "/bomb.png": ("error", "decode_too_large"),
+        "/truncated.jpg": ("error", "decode_truncated"),
         "/html-as.jpg": ("error", "not_media"),
         "/empty.jpg": ("error", "empty"),
         "/drawing.svg": ("error", "svg"),

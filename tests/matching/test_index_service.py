@@ -17,8 +17,8 @@ from app.cases.models import Case, Reference, ReportedUrl
 from app.cases.services import case_assign, case_create, reference_add_image, reference_delete
 from app.fetching.models import FetchRecord, MediaItem
 from app.matching.fingerprint import fingerprint_candidate
-from app.matching.selectors import references_near
-from app.matching.services import media_item_other_case_hits, pdq_index_refresh, pdq_indexes_clear
+from app.matching.selectors import media_item_other_case_hits, references_near
+from app.matching.services import pdq_index_refresh, pdq_indexes_clear
 
 PHOTOS = Path(__file__).resolve().parents[3] / "shared" / "data" / "photos-dev"
 NAMES = [

@@ -149,7 +149,7 @@ def test_deadlines_are_admin_only_and_apply_to_new_notices(client, world, owner,
     assert client.get(reverse("tracking_deadlines")).status_code == 200
     assert client.post(reverse("tracking_deadlines"), {"kr": 12, "dsa": ""}).status_code == 302
     assert DeadlineOverride.objects.get(organization=world["case"].organization, regime="kr").hours == 12
-    from app.tracking.services import deadline_hours_for
+    from app.tracking.selectors import deadline_hours_for
 
     assert deadline_hours_for(organization=world["case"].organization, regime="kr") == 12
     assert deadline_hours_for(organization=world["case"].organization, regime="take-it-down") == 48

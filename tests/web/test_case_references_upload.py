@@ -7,6 +7,7 @@ from PIL import Image
 
 from app.cases.models import Reference
 from tests.web.helpers import assert_not_found_for_outsider, small_jpeg, status_for
+from tests.web.test_i18n import korean_catalogue  # noqa: F401  (fixture)
 
 
 def _heic(index: int) -> bytes:
@@ -60,6 +61,19 @@ def test_bad_file_is_explained_and_others_still_added(client, case, owner):
     response = client.post(reverse("case_references_upload", args=[case.pk]), {"images": files}, follow=True)
     assert "notes.txt" in response.content.decode()
     assert Reference.objects.filter(case=case).count() == 1
+
+
+def test_why_a_file_cannot_be_read_is_said_in_the_readers_language(client, case, owner, korean_catalogue):
+    client.force_login(owner.user)
+    url = reverse("case_references_upload", args=[case.pk])
+    cut_off = SimpleUploadedFile("cut.jpg", small_jpeg(5)[:3000])
+    body = client.post(url, {"images": [cut_off]}, follow=True).content.decode()
+    assert "cut.jpg" in body and "incomplete (cut off)" in body
+    client.post(reverse("set_language"), {"language": "ko", "next": "/"})
+    cut_off.seek(0)
+    body = client.post(url, {"images": [cut_off]}, follow=True).content.decode()
+    assert "파일이 중간에 잘려 있어 읽지 못했습니다." in body and "cut off" not in body
+    assert not Reference.objects.filter(case=case).exists()
 
 
 def test_outsider_and_victim_cannot_upload(client, case, outsider, victim):

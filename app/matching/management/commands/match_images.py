@@ -39,7 +39,7 @@ def _files(folder: Path) -> list[Path]:
 
 def _read(path: Path) -> bytes:
     if path.stat().st_size > MAX_FILE_BYTES:
-        raise DecodeError("file too large")
+        raise DecodeError("file too large", "decode_too_large")
     return path.read_bytes()
 
 
