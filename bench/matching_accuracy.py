@@ -5,7 +5,7 @@ distractor) is transformed in the ways below; a transformed reference must match
 reference, and anything else (a transformed distractor, an untouched distractor) must match
 nothing. A match to the wrong reference counts as a false match.
 
-    .venv/bin/python bench/matching_accuracy.py [--photos DIR] [--refs N] [--stats FILE]
+    .venv/bin/python bench/matching_accuracy.py [--photos DIR] [--refs N] [--stats FILE] [--mirrored]
 """
 
 from __future__ import annotations
@@ -181,6 +181,23 @@ TRANSFORMS: dict[str, Transform] = {
 }
 
 
+# Reposts are often mirrored on top of another edit; the hashes' flipped variants only catch a
+# plain mirror, so these combinations are measured too (``--mirrored``).
+MIRRORED: dict[str, Transform] = {
+    f"mirror+{name}": (lambda t: lambda im, others: t(ImageOps.mirror(im), others))(TRANSFORMS[name])
+    for name in (
+        "crop10_centre",
+        "crop20_offcentre",
+        "rotate_7",
+        "text_bar",
+        "screenshot",
+        "letterbox_16x9",
+        "watermark",
+        "perspective",
+    )
+}
+
+
 def load_photos(folder: Path) -> list[tuple[str, Image.Image]]:
     out = []
     for p in sorted(folder.iterdir()):
@@ -202,6 +219,7 @@ def main() -> None:
     ap.add_argument("--refs", type=int, default=60)
     ap.add_argument("--stats", type=Path, help="write raw verification stats (JSON lines) here")
     ap.add_argument("--only", help="comma-separated transforms to run")
+    ap.add_argument("--mirrored", action="store_true", help="run the mirrored combinations instead")
     args = ap.parse_args()
 
     import cv2
@@ -219,7 +237,8 @@ def main() -> None:
         f"(fingerprinted in {time.perf_counter() - t0:.1f} s)"
     )
     rng = random.Random(1)
-    names = list(TRANSFORMS) if not args.only else args.only.split(",")
+    transforms = {**TRANSFORMS, **MIRRORED}
+    names = list(MIRRORED if args.mirrored else TRANSFORMS) if not args.only else args.only.split(",")
     recall: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     methods: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     false: list[str] = []
@@ -244,7 +263,7 @@ def main() -> None:
         t_match += time.perf_counter() - t
         n_match += 1
         if stats_out is not None:
-            for ref, v in matcher.verify_all(fp):
+            for ref, v in matcher.verify_all(fp):  # reference index; v says "mirrored" for the mirror view
                 stats_out.write(json.dumps({"src": src, "ref": matcher.keys[ref], "t": tname, **v}) + "\n")
         is_ref = src in set(ref_ids)
         for name, fn in LEGACY_HASHES.items():
@@ -269,7 +288,7 @@ def main() -> None:
         for i in all_ids:
             pool = distractor_ids if i in set(ref_ids) else [d for d in distractor_ids if d != i]
             others = [photos[j][1] for j in rng.sample(pool, 3)]
-            run(i, tname, TRANSFORMS[tname](photos[i][1], others))
+            run(i, tname, transforms[tname](photos[i][1], others))
 
     total_hit = sum(v[0] for v in recall.values())
     total = sum(v[1] for v in recall.values())
@@ -304,7 +323,9 @@ def main() -> None:
         other[own >= 0, own[own >= 0]] = 99  # a candidate's own reference is not a negative
         for threshold in (4, 6, 8, 10, 12):
             added = int(((own_dist <= threshold) & ~found).sum())
-            print(f"| {name} | {threshold} | {added} of {int((own >= 0).sum() - found.sum())} | {int((other <= threshold).sum())} |")
+            print(
+                f"| {name} | {threshold} | {added} of {int((own >= 0).sum() - found.sum())} | {int((other <= threshold).sum())} |"
+            )
 
 
 if __name__ == "__main__":

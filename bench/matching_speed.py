@@ -146,7 +146,9 @@ def main() -> None:
         ms = {k: 1000 * min(v) / len(big) for k, v in big_timings.items()}
         med = {k: 1000 * statistics.median(v) / len(big) for k, v in big_timings.items()}
         print()
-        print(f"Same on {len(big)} 12 MP JPEGs (dev photos upscaled to 4000x3000, quality 90), best of {args.rounds}:")
+        print(
+            f"Same on {len(big)} 12 MP JPEGs (dev photos upscaled to 4000x3000, quality 90), best of {args.rounds}:"
+        )
         print("| method | ms/image | vs imagehash.phash | vs phash, median round |")
         print("|---|---:|---:|---:|")
         print(f"| imagehash.phash | {ms['phash']:.1f} | 1.00x | 1.00x |")

@@ -52,7 +52,8 @@ WEAK_MAX_HAMMING = 32.0
 @dataclass
 class MatchResult:
     reference_key: Hashable
-    method: str  # "pdq", "pdq-dihedral", "pdq-trim", "orb-similarity", "orb-homography"
+    # "pdq", "pdq-dihedral", "pdq-trim", "orb-similarity", "orb-homography" (+ "-mirror")
+    method: str
     distance: float  # PDQ bits for hash matches; mean inlier descriptor distance for features
     details: dict[str, Any] = field(default_factory=dict)
 
@@ -127,24 +128,29 @@ class Matcher:
         self._pdq_variant = variants
         self._pdq_quality = qualities
 
-        descs = [fp.descriptors for _, fp in references if fp.has_features]
-        self._feat_owner = np.concatenate(
-            [
-                np.full(len(fp.descriptors), i, np.int32)
-                for i, (_, fp) in enumerate(references)
-                if fp.has_features
-            ]
-            or [np.zeros(0, np.int32)]
-        )
-        self._feat_xy = np.concatenate(
-            [fp.keypoints for _, fp in references if fp.has_features] or [np.zeros((0, 2), np.float32)]
-        ).astype(np.float32)
-        self._feat_size = [fp.feature_size for _, fp in references]
+        # Local features: each reference's own, and as a second "view" of it those of its mirror
+        # image (reposts are often mirrored and cropped). RANSAC fits one view at a time.
+        n = len(references)
+        owners_, descs, xys = [], [], []
+        for i, (_, fp) in enumerate(references):
+            views = [(i, fp.keypoints, fp.descriptors), (n + i, fp.mirror_keypoints, fp.mirror_descriptors)]
+            for view, xy, desc in views:
+                if len(desc):
+                    owners_.append(np.full(len(desc), view, np.int32))
+                    descs.append(desc)
+                    xys.append(xy)
+        self._views = n  # view v >= n is the mirror image of reference v - n
+        self._feat_owner = np.concatenate(owners_ or [np.zeros(0, np.int32)])
+        self._feat_xy = np.concatenate(xys or [np.zeros((0, 2), np.float32)]).astype(np.float32)
+        self._feat_size = [fp.feature_size for _, fp in references] * 2
         self._index = _feature_index(
             np.ascontiguousarray(np.concatenate(descs), dtype=np.uint8)
             if descs
             else np.zeros((0, 32), np.uint8)
         )
+
+    def _reference_of(self, view: int) -> int:
+        return view - self._views if view >= self._views else view
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -191,13 +197,17 @@ class Matcher:
         n = self._index.ntotal
         k = min(KNN, n)
         dist, idx = self._index.search(np.ascontiguousarray(candidate.descriptors), k)
-        owner = self._feat_owner[idx]  # (q, k)
+        view = self._feat_owner[idx]  # (q, k)
+        ref = np.where(view >= self._views, view - self._views, view)
         xy = self._feat_xy[idx]  # (q, k, 2)
         d1 = dist[:, 0].astype(np.float32)
-        # The second-nearest "other place": a different reference, or the same reference
-        # far from the first hit. Nearby hits in the same reference are the same point seen
-        # at another pyramid level and say nothing about distinctiveness.
-        other = (owner != owner[:, :1]) | (np.linalg.norm(xy - xy[:, :1, :], axis=2) > SAME_PLACE_PX)
+        # The second-nearest "other place": a different reference, or the same view of this
+        # reference far from the first hit. Nearby hits in the same view are the same point
+        # seen at another pyramid level; hits in the other (mirrored) view are no rivals either:
+        # in a roughly symmetric picture (a face, a body) every detail has a mirror twin.
+        same_view = view == view[:, :1]
+        far = np.linalg.norm(xy - xy[:, :1, :], axis=2) > SAME_PLACE_PX
+        other = (ref != ref[:, :1]) | (same_view & far)
         other[:, 0] = False
         has_other = other.any(axis=1)
         first_other = np.argmax(other, axis=1)
@@ -294,14 +304,17 @@ class Matcher:
         )
 
     def verify_all(self, candidate: Fingerprint) -> list[tuple[int, dict[str, Any]]]:
-        """Geometric verification against every reference with enough tentative matches."""
+        """Geometric verification against every reference (either view) with enough tentative
+        matches: (reference index, details); details say "mirrored" for the mirror view."""
         if not candidate.has_features or self._index.ntotal == 0:
             return []
         out = []
-        for ref, (q_idx, f_idx, dd) in self._tentative(candidate).items():
-            v = self._verify(ref, candidate, q_idx, f_idx, dd)
+        for view, (q_idx, f_idx, dd) in self._tentative(candidate).items():
+            v = self._verify(view, candidate, q_idx, f_idx, dd)
             if v is not None:
-                out.append((ref, v))
+                if view >= self._views:
+                    v["mirrored"] = True
+                out.append((self._reference_of(view), v))
         return out
 
     def match_features(self, candidate: Fingerprint) -> MatchResult | None:
@@ -311,7 +324,7 @@ class Matcher:
         ref, v = max(accepted, key=lambda rv: (rv[1]["inliers"], rv[1]["inlier_ratio"]))
         return MatchResult(
             reference_key=self.keys[ref],
-            method=v["method"],
+            method=v["method"] + ("-mirror" if v.get("mirrored") else ""),
             distance=float(v["inlier_hamming"]),
             details=v,
         )

@@ -36,6 +36,7 @@ GRID = 8  # keypoints are spread over a GRID x GRID layout so one textured corne
 _FLAG_DIHEDRAL = 1
 _FLAG_TRIM = 2
 _FLAG_FEATURES = 4
+_FLAG_MIRROR = 8
 
 
 def _version(dist: str) -> str:
@@ -49,7 +50,8 @@ HASH_VERSIONS: dict[str, str] = {
     "fingerprint": f"jium-fp-{FORMAT_VERSION}",
     "pdq": f"pdq-256 (Meta's algorithm in numpy, image area-shrunk to {PDQ_SIDE}px)",
     "features": (
-        f"orb-{REFERENCE_FEATURES}/{CANDIDATE_FEATURES}@{FEATURE_SIDE}px (opencv {cv2.__version__})"
+        f"orb-{REFERENCE_FEATURES}/{CANDIDATE_FEATURES}@{FEATURE_SIDE}px, references also mirrored "
+        f"(opencv {cv2.__version__})"
     ),
     "pillow": _version("pillow"),
 }
@@ -69,6 +71,11 @@ class Fingerprint:
     feature_size: tuple[int, int] = (0, 0)
     keypoints: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))
     descriptors: np.ndarray = field(default_factory=lambda: np.zeros((0, 32), np.uint8))
+    # References only: the same features computed on the image mirrored left to right (xy in
+    # the mirrored image). ORB descriptors are not mirror-invariant, and reposts are often
+    # mirrored *and* cropped, which no hash catches.
+    mirror_keypoints: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))
+    mirror_descriptors: np.ndarray = field(default_factory=lambda: np.zeros((0, 32), np.uint8))
 
     @property
     def has_features(self) -> bool:
@@ -85,6 +92,8 @@ class Fingerprint:
             flags |= _FLAG_TRIM
         if self.has_features:
             flags |= _FLAG_FEATURES
+        if len(self.mirror_descriptors):
+            flags |= _FLAG_MIRROR
         out = [_MAGIC, struct.pack("<BB", FORMAT_VERSION, flags), self.pdq, bytes([self.pdq_quality])]
         if self.pdq_dihedral:
             out.append(bytes([len(self.pdq_dihedral)]))
@@ -93,12 +102,10 @@ class Fingerprint:
             out.append(self.pdq_trim)
             out.append(bytes([self.pdq_trim_quality]))
         if self.has_features:
-            n = len(self.descriptors)
-            out.append(struct.pack("<HHI", self.feature_size[0], self.feature_size[1], n))
-            # Quarter-pixel fixed point is far finer than the RANSAC tolerance.
-            xy = np.clip(np.round(self.keypoints * 4), 0, 65535).astype("<u2")
-            out.append(xy.tobytes())
-            out.append(np.ascontiguousarray(self.descriptors, dtype=np.uint8).tobytes())
+            out.append(struct.pack("<HH", self.feature_size[0], self.feature_size[1]))
+            out.extend(_features_bytes(self.keypoints, self.descriptors))
+        if len(self.mirror_descriptors):
+            out.extend(_features_bytes(self.mirror_keypoints, self.mirror_descriptors))
         return b"".join(out)
 
     @classmethod
@@ -123,15 +130,10 @@ class Fingerprint:
             fp.pdq_trim_quality = b[pos + 32]
             pos += 33
         if flags & _FLAG_FEATURES:
-            w, h, n = struct.unpack_from("<HHI", b, pos)
-            pos += 8
-            xy = np.frombuffer(b, dtype="<u2", count=2 * n, offset=pos).reshape(n, 2)
-            pos += 4 * n
-            desc = np.frombuffer(b, dtype=np.uint8, count=32 * n, offset=pos).reshape(n, 32)
-            pos += 32 * n
-            fp.feature_size = (w, h)
-            fp.keypoints = xy.astype(np.float32) / 4
-            fp.descriptors = desc.copy()
+            fp.feature_size = struct.unpack_from("<HH", b, pos)
+            fp.keypoints, fp.descriptors, pos = _features_from(b, pos + 4)
+        if flags & _FLAG_MIRROR:
+            fp.mirror_keypoints, fp.mirror_descriptors, pos = _features_from(b, pos)
         if pos != len(b):
             raise ValueError("fingerprint has trailing or missing bytes")
         return fp
@@ -142,6 +144,27 @@ class Fingerprint:
         if len(raw) != 32:
             raise ValueError("a PDQ hash is 64 hex digits")
         return cls(pdq=raw, pdq_quality=int(quality))
+
+
+def _features_bytes(keypoints: np.ndarray, descriptors: np.ndarray) -> list[bytes]:
+    # Quarter-pixel fixed point is far finer than the RANSAC tolerance.
+    xy = np.clip(np.round(keypoints * 4), 0, 65535).astype("<u2")
+    return [
+        struct.pack("<I", len(descriptors)),
+        xy.tobytes(),
+        np.ascontiguousarray(descriptors, np.uint8).tobytes(),
+    ]
+
+
+def _features_from(b: bytes, pos: int) -> tuple[np.ndarray, np.ndarray, int]:
+    (n,) = struct.unpack_from("<I", b, pos)
+    pos += 4
+    if pos + 36 * n > len(b):
+        raise ValueError("fingerprint has trailing or missing bytes")
+    xy = np.frombuffer(b, dtype="<u2", count=2 * n, offset=pos).reshape(n, 2)
+    pos += 4 * n
+    desc = np.frombuffer(b, dtype=np.uint8, count=32 * n, offset=pos).reshape(n, 32)
+    return xy.astype(np.float32) / 4, desc.copy(), pos + 32 * n
 
 
 # ---------------------------------------------------------------------------- PDQ
@@ -290,7 +313,9 @@ def _trim_box_array(pixels: np.ndarray, tolerance: int = 14) -> tuple[int, int, 
     small = _gray(pixels)
     if k > 1:
         small = cv2.resize(
-            small[: full_h // k * k, : full_w // k * k], (full_w // k, full_h // k), interpolation=cv2.INTER_AREA
+            small[: full_h // k * k, : full_w // k * k],
+            (full_w // k, full_h // k),
+            interpolation=cv2.INTER_AREA,
         )
     h, w = small.shape
     if h < 16 or w < 16:
@@ -412,6 +437,10 @@ def fingerprint_reference(img: Image.Image) -> Fingerprint:
     pixels = _pixels(img)
     fp = _hashes(pixels, dihedral=True)
     fp.feature_size, fp.keypoints, fp.descriptors = orb_features(pixels, REFERENCE_FEATURES, FEATURE_SIDE)
+    if fp.has_features:
+        _, fp.mirror_keypoints, fp.mirror_descriptors = orb_features(
+            np.ascontiguousarray(pixels[:, ::-1]), REFERENCE_FEATURES, FEATURE_SIDE
+        )
     return fp
 
 

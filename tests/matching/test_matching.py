@@ -202,7 +202,11 @@ def test_borders_are_found_and_trimmed() -> None:
 
 @pytest.mark.parametrize(
     ("container", "codec", "mime"),
-    [("mp4", "libx264", "video/mp4"), ("webm", "libvpx-vp9", "video/webm"), ("mov", "libx264", "video/quicktime")],
+    [
+        ("mp4", "libx264", "video/mp4"),
+        ("webm", "libvpx-vp9", "video/webm"),
+        ("mov", "libx264", "video/quicktime"),
+    ],
 )
 def test_video_gives_keyframes_and_a_frame_every_two_seconds(container: str, codec: str, mime: str) -> None:
     av = pytest.importorskip("av")
@@ -240,7 +244,21 @@ def test_fingerprint_round_trip_and_versions() -> None:
     assert again.pdq_trim == fp.pdq_trim
     assert np.array_equal(again.descriptors, fp.descriptors)
     assert np.abs(again.keypoints - fp.keypoints).max() <= 0.125
-    assert len(fp.to_bytes()) < 60_000
+    assert len(fp.mirror_descriptors) > 1000  # features of the mirror image too
+    assert np.array_equal(again.mirror_descriptors, fp.mirror_descriptors)
+    assert np.abs(again.mirror_keypoints - fp.mirror_keypoints).max() <= 0.125
+    assert len(fp.to_bytes()) < 120_000
+    # Fingerprints stored before mirror features existed still read.
+    older = Fingerprint(
+        pdq=fp.pdq,
+        pdq_quality=fp.pdq_quality,
+        feature_size=fp.feature_size,
+        keypoints=fp.keypoints,
+        descriptors=fp.descriptors,
+    )
+    assert len(Fingerprint.from_bytes(older.to_bytes()).mirror_descriptors) == 0
+    with pytest.raises(ValueError):
+        Fingerprint.from_bytes(fp.to_bytes()[:-100])
     hash_only = Fingerprint.from_pdq_hex(fp.pdq.hex(), quality=90)
     assert Fingerprint.from_bytes(hash_only.to_bytes()).pdq == fp.pdq
     assert {"pdq", "features", "fingerprint"} <= HASH_VERSIONS.keys()
@@ -282,6 +300,12 @@ def _screenshot(img: Image.Image) -> Image.Image:
             lambda im: ImageOps.pad(im, (im.width * 16 // 9 * im.height // im.height, im.height), color=0),
         ),
         ("screenshot", _screenshot),
+        # Reposts are often mirrored as well: no hash sees these, the mirror view's features do.
+        (
+            "mirror+crop20_offcentre",
+            lambda im: ImageOps.mirror(im).crop((0, 0, int(im.width * 0.8), int(im.height * 0.8))),
+        ),
+        ("mirror+screenshot", lambda im: _screenshot(ImageOps.mirror(im))),
     ],
 )
 def test_transformed_copies_match_their_reference(matcher: Matcher, name: str, transform) -> None:
@@ -292,6 +316,8 @@ def test_transformed_copies_match_their_reference(matcher: Matcher, name: str, t
         json.dumps(res.details)  # evidence is JSON-safe
         if res.method.startswith("orb"):
             assert res.details["inliers"] >= 18 and 0 < res.details["inlier_ratio"] <= 1
+        if name.startswith("mirror+"):
+            assert res.method.endswith("-mirror") and res.details["mirrored"] is True, res
 
 
 def test_strangers_and_their_transforms_never_match(matcher: Matcher) -> None:
@@ -301,6 +327,7 @@ def test_strangers_and_their_transforms_never_match(matcher: Matcher) -> None:
             img,
             ImageOps.mirror(img),
             img.crop((20, 20, img.width - 20, img.height - 20)),
+            ImageOps.mirror(img.crop((20, 20, img.width - 20, img.height - 20))),
             _screenshot(img),
         ):
             assert matcher.match(fingerprint_candidate(variant.convert("RGB"))) is None, name

@@ -17,6 +17,8 @@ METHOD_LABELS = {
     "pdq-trim": _("Same picture, borders cut off"),
     "orb-similarity": _("Same picture, resized or cropped"),
     "orb-homography": _("Same picture, edited or photographed"),
+    "orb-similarity-mirror": _("Same picture, flipped and resized or cropped"),
+    "orb-homography-mirror": _("Same picture, flipped and edited or photographed"),
 }
 
 
@@ -34,6 +36,7 @@ DETAIL_LABELS = {
     "reference_quality": _("Detail in the person's image"),
     "candidate_trimmed": _("Borders removed before comparing"),
     "frame": _("Video frame"),
+    "mirrored": _("Flipped left to right"),
 }
 
 
