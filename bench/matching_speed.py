@@ -21,6 +21,7 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -53,6 +54,21 @@ def _jpeg(img: Image.Image) -> bytes:
     return buf.getvalue()
 
 
+def _interleaved(
+    methods: dict[str, Callable[[bytes], object]], files: list[bytes], rounds: int
+) -> dict[str, list[float]]:
+    """Seconds per round for each method over all files; rounds interleaved, so all methods
+    see the same machine state."""
+    timings: dict[str, list[float]] = {name: [] for name in methods}
+    for _ in range(rounds):
+        for name, method in methods.items():
+            t = time.perf_counter()
+            for b in files:
+                method(b)
+            timings[name].append(time.perf_counter() - t)
+    return timings
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS)
@@ -69,41 +85,32 @@ def main() -> None:
         / 1e6
     )
 
-    def run_phash() -> None:
-        for b in blobs:
-            imagehash.phash(Image.open(io.BytesIO(b)))
+    def phash(b: bytes) -> None:
+        imagehash.phash(Image.open(io.BytesIO(b)))
 
-    def run_stage1() -> None:
-        for b in blobs:
-            fingerprint_hash_only_bytes(b)
+    def stage1_nodraft(b: bytes) -> None:
+        fingerprint_hash_only(decode_media(b, draft_size=None, mode="L").frames[0])
 
-    def run_stage1_nodraft() -> None:
-        for b in blobs:
-            fingerprint_hash_only(decode_media(b, draft_size=None, mode="L").frames[0])
-
-    def run_previous() -> None:
+    def previous(b: bytes) -> None:
         # Stage 1 as first built: RGB decode with draft, pdqhash (C++) on the 512 px image.
-        for b in blobs:
-            small = np.ascontiguousarray(
-                _shrink(np.asarray(decode_media(b, draft_size=PDQ_SIDE).frames[0]), PDQ_SIDE)
-            )
-            pdqhash.compute(small)
-            box = _trim_box_array(small)
-            if box is not None:
-                pdqhash.compute(np.ascontiguousarray(small[box[1] : box[3], box[0] : box[2]]))
+        small = np.ascontiguousarray(
+            _shrink(np.asarray(decode_media(b, draft_size=PDQ_SIDE).frames[0]), PDQ_SIDE)
+        )
+        pdqhash.compute(small)
+        box = _trim_box_array(small)
+        if box is not None:
+            pdqhash.compute(np.ascontiguousarray(small[box[1] : box[3], box[0] : box[2]]))
 
-    runs = {
-        "phash": run_phash,
-        "stage1": run_stage1,
-        "stage1_nodraft": run_stage1_nodraft,
-        "previous": run_previous,
-    }
-    timings: dict[str, list[float]] = {k: [] for k in runs}
-    for _ in range(args.rounds):  # interleaved, so all see the same machine state
-        for name, fn in runs.items():
-            t = time.perf_counter()
-            fn()
-            timings[name].append(time.perf_counter() - t)
+    timings = _interleaved(
+        {
+            "phash": phash,
+            "stage1": fingerprint_hash_only_bytes,
+            "stage1_nodraft": stage1_nodraft,
+            "previous": previous,
+        },
+        blobs,
+        args.rounds,
+    )
     rate = {k: len(blobs) / min(v) for k, v in timings.items()}
     median_rate = {k: len(blobs) / statistics.median(v) for k, v in timings.items()}
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -133,16 +140,7 @@ def main() -> None:
         img = img.resize((4000, 3000) if img.width >= img.height else (3000, 4000), Image.Resampling.BICUBIC)
         big.append(_jpeg(img))
     if big:
-        big_timings: dict[str, list[float]] = {"phash": [], "stage1": []}
-        for _ in range(args.rounds):
-            for name, fn in (("phash", imagehash.phash), ("stage1", None)):
-                t = time.perf_counter()
-                for b in big:
-                    if fn is None:
-                        fingerprint_hash_only_bytes(b)
-                    else:
-                        fn(Image.open(io.BytesIO(b)))
-                big_timings[name].append(time.perf_counter() - t)
+        big_timings = _interleaved({"phash": phash, "stage1": fingerprint_hash_only_bytes}, big, args.rounds)
         ms = {k: 1000 * min(v) / len(big) for k, v in big_timings.items()}
         med = {k: 1000 * statistics.median(v) / len(big) for k, v in big_timings.items()}
         print()
