@@ -141,6 +141,7 @@ class Matcher:
                     xys.append(xy)
         self._views = n  # view v >= n is the mirror image of reference v - n
         self._feat_owner = np.concatenate(owners_ or [np.zeros(0, np.int32)])
+        self._feat_ref = np.where(self._feat_owner >= n, self._feat_owner - n, self._feat_owner)
         self._feat_xy = np.concatenate(xys or [np.zeros((0, 2), np.float32)]).astype(np.float32)
         self._feat_size = [fp.feature_size for _, fp in references] * 2
         self._index = _feature_index(
@@ -198,7 +199,7 @@ class Matcher:
         k = min(KNN, n)
         dist, idx = self._index.search(np.ascontiguousarray(candidate.descriptors), k)
         view = self._feat_owner[idx]  # (q, k)
-        ref = np.where(view >= self._views, view - self._views, view)
+        ref = self._feat_ref[idx]
         xy = self._feat_xy[idx]  # (q, k, 2)
         d1 = dist[:, 0].astype(np.float32)
         # The second-nearest "other place": a different reference, or the same view of this
