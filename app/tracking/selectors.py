@@ -30,11 +30,8 @@ from app.tracking.models import (
 DEFAULT_DEADLINE_HOURS = {"take-it-down": 48, "kr": 24, "dsa": 72, "dmca": 72, "uk": 48, "platform": 72}
 
 
-def deadline_hours_for(*, organization: Organization, regime: str) -> int:
-    """Hours a platform has to act on a notice under this regime, for this organisation."""
-    override = DeadlineOverride.objects.filter(organization=organization, regime=regime).first()
-    if override is not None:
-        return override.hours
+def deadline_default_hours(*, regime: str) -> int:
+    """Hours a platform has to act under this regime, unless an organisation set its own."""
     from app.platforms.models import Regime
 
     data = Regime.objects.filter(code=regime).values_list("deadline_hours", flat=True).first()
@@ -42,6 +39,14 @@ def deadline_hours_for(*, organization: Organization, regime: str) -> int:
         return int(data)
     defaults = {**DEFAULT_DEADLINE_HOURS, **getattr(settings, "TRACKING_DEADLINE_HOURS", {})}
     return int(defaults.get(regime, 72))
+
+
+def deadline_hours_for(*, organization: Organization, regime: str) -> int:
+    """Hours a platform has to act on a notice under this regime, for this organisation."""
+    override = DeadlineOverride.objects.filter(organization=organization, regime=regime).first()
+    if override is not None:
+        return override.hours
+    return deadline_default_hours(regime=regime)
 
 
 def notice_tracking_get_for(*, case: Case, tracking_id: int) -> NoticeTracking:

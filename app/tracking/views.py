@@ -303,7 +303,7 @@ def deadlines(request: HttpRequest) -> HttpResponse:
     current = dict(DeadlineOverride.objects.filter(organization=organization).values_list("regime", "hours"))
     regimes = []
     for code, label in RegimeCode.choices:
-        default = _default_hours(code)
+        default = selectors.deadline_default_hours(regime=code)
         regimes.append((code, str(label), default))
     form = DeadlineForm(request.POST or None, regimes=regimes, initial=current)
     if request.method == "POST" and form.is_valid():
@@ -318,10 +318,3 @@ def deadlines(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Deadlines saved. They apply to requests sent from now on."))
         return redirect("tracking_deadlines")
     return render(request, "tracking/deadlines.html", {"form": form})
-
-
-def _default_hours(code: str) -> int:
-    from app.platforms.models import Regime
-
-    data = Regime.objects.filter(code=code).values_list("deadline_hours", flat=True).first()
-    return int(data) if data else selectors.DEFAULT_DEADLINE_HOURS.get(code, 72)
