@@ -7,19 +7,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from app.fetching.messages import fetch_error_text
+from app.matching import labels
 from app.platforms.models import ChannelKind
 
 register = template.Library()
-
-METHOD_LABELS = {
-    "pdq": _("Same picture"),
-    "pdq-dihedral": _("Same picture, flipped or rotated"),
-    "pdq-trim": _("Same picture, borders cut off"),
-    "orb-similarity": _("Same picture, resized or cropped"),
-    "orb-homography": _("Same picture, edited or photographed"),
-    "orb-similarity-mirror": _("Same picture, flipped and resized or cropped"),
-    "orb-homography-mirror": _("Same picture, flipped and edited or photographed"),
-}
 
 
 # The match engine's evidence keys, in words a caseworker can check; unknown keys are shown as they are.
@@ -42,7 +33,14 @@ DETAIL_LABELS = {
 
 @register.filter
 def method_label(method: str) -> str:
-    return str(METHOD_LABELS.get(method, method))
+    return labels.method_label(method)
+
+
+@register.filter
+def match_plain(match: Any) -> labels.MatchDescription:
+    """A Match (or a dict with method/distance/details) in plain words: use .what, .how_sure, .how_found."""
+    get = match.get if isinstance(match, dict) else lambda key, default=None: getattr(match, key, default)
+    return labels.describe_match(str(get("method", "")), get("distance"), get("details") or {})
 
 
 @register.filter
