@@ -90,7 +90,9 @@ def test_scan_records_page_and_media_evidence_and_matches(internet: Internet, ca
     assert og.hash_versions and "pdq" in og.hash_versions
     assert photo.content is None
     assert len(video.frame_hashes) >= 3 and video.match_frame is not None
-    assert broken.error_code == "decode_truncated" and "truncated" in broken.error and broken.fingerprint is None
+    assert (
+        broken.error_code == "decode_truncated" and "truncated" in broken.error and broken.fingerprint is None
+    )
 
     matches = {(m.media_item_id, m.reference_id) for m in Match.objects.filter(reported_url=reported)}
     assert matches == {(og.pk, refs[NAMES[0]].pk), (video.pk, refs[NAMES[1]].pk)}

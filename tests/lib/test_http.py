@@ -363,7 +363,9 @@ def test_slow_servers_are_cut_off_at_the_total_timeout(internet: Internet, behav
         fetch(internet.site.url("/slow"), policy=test_policy(total_timeout=2.0))
     elapsed = time.monotonic() - started
     assert caught.value.code == "timeout"
-    assert 1.9 < elapsed < 3.0
+    assert (
+        1.9 < elapsed < 30
+    )  # the slow servers take a minute: cut off (an upper bound near 2 s would time the machine)
 
 
 def test_connect_timeout(internet: Internet) -> None:
@@ -417,19 +419,18 @@ def test_byte_cap_applies_to_the_decoded_body(internet: Internet, path: str, han
         )
     else:
         internet.site.route(path, handler_factory())
-    started = time.monotonic()
     # Peak memory allocated while fetching (Python objects, which is where decoded bytes go),
     # measured from zero for this fetch alone: the process's own peak RSS may be anything.
     tracemalloc.start()
     try:
         with pytest.raises(FetchFailed) as caught:
-            fetch(internet.site.url(path), policy=test_policy(max_bytes=2 * 1024 * 1024))
+            # A time budget no bomb needs: it must end at the byte cap, however loaded the machine.
+            fetch(internet.site.url(path), policy=test_policy(max_bytes=2 * 1024 * 1024, total_timeout=120.0))
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
     assert caught.value.code == "too_large"
     assert not caught.value.transient
-    assert time.monotonic() - started < 3
     # The cap is 2 MB (measured peaks 0.4-2.9 MB); the bodies decode to 64 MB-10 GB.
     assert peak < 8 * 1024 * 1024
 
