@@ -12,7 +12,6 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -24,16 +23,9 @@ from app.accounts import services as account_services
 from app.accounts.forms import MemberAddForm, MemberRoleForm, OrganizationSettingsForm, TokenForm
 from app.accounts.models import Membership, Role
 from app.accounts.selectors import membership_for_user
+from app.core.redirects import safe_next
 from app.web.decorators import admin_required, member_required
 from app.web.views import _actor
-
-
-def _safe_next(request: HttpRequest, default: str = "/") -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return default
-
 
 # ---- members ---------------------------------------------------------------------------------
 
@@ -195,7 +187,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, _("Two-step login is on. You will be asked for a code each time you log in.")
             )
-            return redirect(_safe_next(request, "/"))
+            return redirect(safe_next(request, "/"))
         form.add_error(
             "token", _("That code did not work. Check the time on your phone and try the newest code.")
         )
@@ -208,7 +200,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             "qr": _qr_data_uri(device.config_url),
             "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
             "required": membership.is_staff_role and membership.organization.require_two_factor,
-            "next": _safe_next(request, ""),
+            "next": safe_next(request, ""),
         },
     )
 
@@ -216,19 +208,19 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 @login_required
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
     if request.user.is_verified():  # type: ignore[union-attr]
-        return redirect(_safe_next(request, "/"))
+        return redirect(safe_next(request, "/"))
     devices = list(TOTPDevice.objects.filter(user=request.user, confirmed=True))
     if not devices:
-        return redirect(_safe_next(request, "/"))
+        return redirect(safe_next(request, "/"))
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         for device in devices:
             allowed, _wait = device.verify_is_allowed()
             if allowed and device.verify_token(form.cleaned_data["token"]):
                 otp_login(request, device)
-                return redirect(_safe_next(request, "/"))
+                return redirect(safe_next(request, "/"))
         form.add_error("token", _("That code did not work. Try the newest code from your app."))
-    return render(request, "accounts/two_factor_verify.html", {"form": form, "next": _safe_next(request, "")})
+    return render(request, "accounts/two_factor_verify.html", {"form": form, "next": safe_next(request, "")})
 
 
 @require_POST

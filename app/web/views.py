@@ -15,6 +15,7 @@ from app.accounts.services import audit_record
 from app.cases import selectors as case_selectors
 from app.cases import services as case_services
 from app.cases.models import Case, CaseStatus, UrlState
+from app.core.redirects import safe_next
 from app.web import thumbs
 from app.web.decorators import member_required, staff_required
 from app.web.forms import (
@@ -364,9 +365,7 @@ def media_reveal(request: HttpRequest, case_id: int, media_id: int) -> HttpRespo
     item = case_selectors.media_item_get_for(case=case, media_id=media_id)
     if not item.content:  # type: ignore[attr-defined]
         raise Http404("Nothing kept")
-    back = request.POST.get("next") or request.GET.get("next") or ""
-    if not back.startswith("/") or back.startswith("//"):
-        back = ""
+    back = safe_next(request)
     if request.method == "POST":
         revealed = list(request.session.get(REVEAL_SESSION_KEY, []))
         if media_id not in revealed:
@@ -410,10 +409,7 @@ def media_hide(request: HttpRequest, case_id: int, media_id: int) -> HttpRespons
     request.session[REVEAL_SESSION_KEY] = [
         m for m in request.session.get(REVEAL_SESSION_KEY, []) if m != media_id
     ]
-    back = request.POST.get("next") or ""
-    if not back.startswith("/") or back.startswith("//"):
-        back = _url_detail_path(case.pk, item)
-    return redirect(back)
+    return redirect(safe_next(request) or _url_detail_path(case.pk, item))
 
 
 @require_POST

@@ -1,3 +1,5 @@
+import re
+
 from django.test import Client
 from django.urls import reverse
 
@@ -63,3 +65,29 @@ def test_csrf(case, owner):
     strict.force_login(owner.user)
     assert strict.post(reverse("media_reveal", args=[case.pk, media.pk])).status_code == 403
     assert not AuditEvent.objects.filter(action="evidence.reveal").exists()
+
+
+HOSTILE_NEXT = ["/\\evil.example/", "//evil.example/", "/\\/evil.example", "https://evil.example/", "javascript:alert(1)", "\\\\evil.example"]  # fmt: skip
+
+
+def test_reveal_and_hide_never_send_the_browser_offsite(client, case, owner):
+    _reported, media, _match = _kept(case)
+    client.force_login(owner.user)
+    reveal = reverse("media_reveal", args=[case.pk, media.pk])
+    for target in HOSTILE_NEXT:
+        page = client.get(reveal, {"next": target}).content.decode()
+        links = re.findall(r'href="([^"]*)"', page)
+        assert links and not [
+            u for u in links if "evil.example" in u or u.startswith(("//", "/\\", "javascript"))
+        ], target
+        # The form's own "next" (not the language switcher's copy of this page's address) is empty.
+        assert re.search(
+            r'<form method="post">\s*<input[^>]*csrf[^>]*>\s*<input type="hidden" name="next" value="">', page
+        ), target
+        for url in (reveal, reverse("media_hide", args=[case.pk, media.pk])):
+            response = client.post(url, {"next": target})
+            assert response.status_code == 302
+            assert response.url.startswith("/") and "evil.example" not in response.url, (url, target)
+    # A path on this site is still honoured.
+    back = reverse("case_results", args=[case.pk])
+    assert f'href="{back}"' in client.get(reveal, {"next": back}).content.decode()
