@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import cast
 
@@ -16,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from app.accounts.services import audit_record
 from app.cases.selectors import case_get_for
+from app.lib.spreadsheet import csv_text
 from app.tracking import selectors
 from app.tracking import services as tracking_services
 from app.tracking.forms import DeadlineForm, EscalationDecisionForm, NoticeStatusForm, ReplyForm, WatchForm
@@ -284,12 +283,9 @@ def stats_export(request: HttpRequest, fmt: str) -> HttpResponse:
         )
     if fmt != "csv":
         raise Http404("Unknown format")
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(EXPORT_FIELDS))
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: row[k] for k in EXPORT_FIELDS})
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(
+        csv_text(fieldnames=EXPORT_FIELDS, rows=rows), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = 'attachment; filename="jium-takedown-statistics.csv"'
     return response
 

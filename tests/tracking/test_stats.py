@@ -125,3 +125,17 @@ def test_svg_escapes_labels():
         title="t", series=["s"], max_value=1, bars=[Bar(label="<script>x</script>", values=[1], texts=["&"])]
     )
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "&amp;" in svg
+
+
+def test_csv_export_cells_cannot_run_as_formulas(client, case, owner):
+    # Platform names come from reported hosts and RDAP holders: anyone can choose them.
+    hostile = ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", "\t=1", "\r=1"]
+    for n, name in enumerate(hostile):
+        seed_notice(case, platform=name, regime="take-it-down", status="removed", hours_to_removal=3, n=n)
+    client.force_login(owner.user)
+    text = client.get(reverse("tracking_stats_export", args=["csv"])).content.decode()
+    parsed = list(csv.DictReader(io.StringIO(text)))
+    assert sorted(r["platform"] for r in parsed) == sorted("'" + name for name in hostile)
+    for row in parsed:
+        assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row.values())
+        assert row["sent"] == "1"  # numbers stay numbers
