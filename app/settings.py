@@ -148,6 +148,10 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
+# Pages show times in the reader's organisation's zone (Organization.time_zone), whatever the
+# language. New organisations take their country from here: Jium is made in Korea first.
+JIUM_COUNTRY = env_str("JIUM_COUNTRY", "KR")
+# Only for screens nobody is logged in to, and for code that has no organisation at hand.
 LANGUAGE_TIME_ZONES = {"ko": "Asia/Seoul", "en": "UTC"}
 
 STATIC_URL = "static/"

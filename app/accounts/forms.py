@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import zoneinfo
+from typing import Any
+
 from django import forms
 from django.contrib.auth.models import User
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
 
-from app.accounts.models import Organization, Role
+from app.accounts.models import Organization, Role, time_zone_for_country
 
 STAFF_ROLES = [(Role.ADMIN.value, Role.ADMIN.label), (Role.CASEWORKER.value, Role.CASEWORKER.label)]
 
@@ -26,7 +29,19 @@ class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=STAFF_ROLES)
 
 
+def _time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones()) if "/" in name or name == "UTC"]
+
+
 class OrganizationSettingsForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=_time_zone_choices,
+        help_text=_(
+            "Everyone in the organisation sees times and deadlines in this zone, whatever their language."
+        ),
+    )
+
     class Meta:
         model = Organization
         fields = [
@@ -35,7 +50,16 @@ class OrganizationSettingsForm(forms.ModelForm):
             "require_two_factor",
             "notice_sender_name",
             "notice_sender_email",
+            "country",
+            "time_zone",
         ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # A new country brings its zone along unless the admin picked a zone in the same save.
+        if "country" in self.changed_data and "time_zone" not in self.changed_data and data.get("country"):
+            data["time_zone"] = time_zone_for_country(data["country"])
+        return data
 
 
 class TokenForm(forms.Form):

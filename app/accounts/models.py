@@ -1,8 +1,49 @@
 from __future__ import annotations
 
+import zoneinfo
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+class Country(models.TextChoices):
+    KR = "KR", _("South Korea")
+    JP = "JP", _("Japan")
+    US = "US", _("United States")
+    GB = "GB", _("United Kingdom")
+    IE = "IE", _("Ireland")
+    DE = "DE", _("Germany")
+    FR = "FR", _("France")
+    AU = "AU", _("Australia")
+    OTHER = "--", _("Another country")
+
+
+# The zone most of a country's people live in; an organisation elsewhere picks its own.
+COUNTRY_TIME_ZONES = {
+    "KR": "Asia/Seoul",
+    "JP": "Asia/Tokyo",
+    "US": "America/New_York",
+    "GB": "Europe/London",
+    "IE": "Europe/Dublin",
+    "DE": "Europe/Berlin",
+    "FR": "Europe/Paris",
+    "AU": "Australia/Sydney",
+}
+
+
+def time_zone_for_country(country: str) -> str:
+    return COUNTRY_TIME_ZONES.get(country, "UTC")
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(
+            _("This is not a time zone we know, e.g. Asia/Seoul."), code="time_zone"
+        ) from exc
 
 
 class Organization(models.Model):
@@ -16,6 +57,12 @@ class Organization(models.Model):
     # The signature block and sender identity an NGO uses in notices.
     notice_sender_name = models.CharField(_("sender name in notices"), max_length=200, blank=True)
     notice_sender_email = models.EmailField(_("sender email in notices"), blank=True)
+    # One zone for everybody in the organisation: colleagues reading in Korean and in English
+    # must see the same deadline, so the zone does not follow the reader's language.
+    country = models.CharField(_("country"), max_length=2, choices=Country.choices, default=Country.KR)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Seoul", validators=[validate_time_zone]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -24,6 +71,13 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")
 
 
 class Role(models.TextChoices):

@@ -3,21 +3,28 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.text import slugify
 
-from app.accounts.models import AuditEvent, Membership, Organization, Role
+from app.accounts.models import AuditEvent, Membership, Organization, Role, time_zone_for_country
 
 
-def organization_create(*, name: str, slug: str | None = None) -> Organization:
+def organization_create(
+    *, name: str, slug: str | None = None, country: str | None = None, time_zone: str | None = None
+) -> Organization:
+    """A new organisation; its time zone follows its country unless given."""
+    country = country or settings.JIUM_COUNTRY
     base = slugify(slug or name) or "org"
     candidate = base
     n = 1
     while Organization.objects.filter(slug=candidate).exists():
         n += 1
         candidate = f"{base}-{n}"
-    return Organization.objects.create(name=name, slug=candidate)
+    return Organization.objects.create(
+        name=name, slug=candidate, country=country, time_zone=time_zone or time_zone_for_country(country)
+    )
 
 
 @transaction.atomic

@@ -9,19 +9,37 @@ from django.utils import timezone, translation
 
 
 class UserTimezoneMiddleware:
-    """Show times in the zone that fits the reader's language (Asia/Seoul for Korean) unless they chose one."""
+    """Show every time in the reader's organisation's zone, so colleagues see the same deadline.
+
+    The language does not change the zone: a Korean and an English reader of one organisation read
+    the same clock. Without an organisation (login page) the language's usual zone is used.
+    The membership loaded here is left on the request for the views and templates.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        name = request.session.get("timezone") if hasattr(request, "session") else None
-        if not name:
-            name = settings.LANGUAGE_TIME_ZONES.get(translation.get_language() or "en", "UTC")
-        try:
-            timezone.activate(zoneinfo.ZoneInfo(name))
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        from app.accounts.selectors import membership_for_user
+
+        zone: zoneinfo.ZoneInfo | None = None
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            membership = membership_for_user(user=user)
+            if membership is not None:
+                request.membership = membership  # type: ignore[attr-defined]
+                zone = membership.organization.zone
+        if zone is None:
+            try:
+                zone = zoneinfo.ZoneInfo(
+                    settings.LANGUAGE_TIME_ZONES.get(translation.get_language() or "en", "UTC")
+                )
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                zone = None
+        if zone is None:
             timezone.deactivate()
+        else:
+            timezone.activate(zone)
         return self.get_response(request)
 
 

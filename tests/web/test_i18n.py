@@ -1,4 +1,4 @@
-"""Korean and English are equals: a complete Korean catalogue, the switch, and Seoul time for Korean."""
+"""Korean and English are equals: a complete Korean catalogue, the switch, and the organisation's time for both."""
 
 from __future__ import annotations
 
@@ -65,7 +65,8 @@ def test_language_switch_and_seoul_time(client, case, owner, korean_catalogue):
     url = reverse("case_url_detail", args=[case.pk, reported.pk])
     english = client.get(url).content.decode()
     assert "Evidence of the visit" in english
-    assert "UTC" in english
+    # The organisation is in Korea: English readers see Seoul time too, with its zone named.
+    assert "May 2, 2025" in english and "KST" in english
     client.post(reverse("set_language"), {"language": "ko", "next": url})
     korean = client.get(url).content.decode()
     assert '<html lang="ko">' in korean
