@@ -59,3 +59,25 @@ def normalize_url(raw: str) -> str:
 
 def url_host(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
+
+
+_LINK_SCHEMES = {"http", "https", "mailto"}
+
+
+def linkable_url(raw: object) -> str:
+    """``raw`` when it may become a clickable link (http, https or mailto), else "".
+
+    Addresses from the platform directory or a platform's own data are shown to caseworkers; a
+    ``javascript:`` or ``data:`` address must stay text. Browsers ignore tabs and newlines inside
+    a scheme ("java\\tscript:"), so those are refused rather than read past.
+    """
+    text = str(raw or "").strip()
+    if not text or any(ch in text for ch in "\t\r\n\x00") or any(ord(ch) < 0x20 for ch in text):
+        return ""
+    scheme, sep, rest = text.partition(":")
+    if not sep or scheme.lower() not in _LINK_SCHEMES:
+        return ""
+    if scheme.lower() in {"http", "https"}:
+        if not rest.startswith("//") or not urlsplit(text).hostname:
+            return ""
+    return text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from datetime import date
 
@@ -170,7 +171,9 @@ def test_evidence_package_has_chain_of_custody_and_no_images(client, notice, own
 def test_caseworker_gives_the_address_when_none_was_found(client, matched_case, owner, teammate, settings):
     settings.RDAP_BASE_URL = "http://127.0.0.1:9/"  # nothing listens: no abuse contact is found
     settings.FETCH_ALLOWED_PRIVATE_NETWORKS = ["127.0.0.1/32"]
-    case = matched_case("https://tiny-forum.example/t/1", authorised_on=date(2026, 11, 20), authorisation_method="form")
+    case = matched_case(
+        "https://tiny-forum.example/t/1", authorised_on=date(2026, 11, 20), authorisation_method="form"
+    )
     drafts = notice_drafts_for_case(case=case, actor=owner.user, lang="en", with_pdf=False)
     notice = next(d for d in drafts if d.channel_kind == "email")
     assert notice.channel_address == ""
@@ -185,7 +188,12 @@ def test_caseworker_gives_the_address_when_none_was_found(client, matched_case, 
     assert notice.channel_address == ""
     client.post(
         reverse("notice_edit", args=[case.pk, notice.pk]),
-        {"statement": "", "regime": notice.regime, "lang": "en", "channel_address": "abuse@tiny-forum.example"},
+        {
+            "statement": "",
+            "regime": notice.regime,
+            "lang": "en",
+            "channel_address": "abuse@tiny-forum.example",
+        },
     )
     notice.refresh_from_db()
     assert notice.channel_address == "abuse@tiny-forum.example" and notice.channel_confirmed
@@ -196,3 +204,25 @@ def test_web_form_notices_have_no_address_field(client, notice, teammate):
     body = client.get(reverse("notice_detail", args=[notice.case_id, notice.pk])).content.decode()
     assert notice.channel_kind == "web_form"
     assert 'name="channel_address"' not in body
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["javascript:alert(document.cookie)", " JaVaScRiPt:alert(1)", "java\tscript:alert(1)",
+     "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)", "//evil.example/form", "https:alert(1)"],
+)  # fmt: skip
+def test_submit_helper_links_only_web_and_mail_addresses(client, notice, owner, address):
+    notice_sign(notice=notice, actor=owner.user, signer_name="Alice Admin")
+    client.force_login(owner.user)
+    url = reverse("notice_helper", args=[notice.case_id, notice.pk])
+    Notice.objects.filter(pk=notice.pk).update(channel_address=address)
+    page = client.get(url).content.decode()
+    hrefs = re.findall(r'href="([^"]*)"', page)
+    assert not [
+        h
+        for h in hrefs
+        if "alert" in h or "evil" in h or h.lower().lstrip().startswith(("java", "data", "vb"))
+    ]
+    for good in ("https://www.reddit.com/report", "mailto:abuse@example.org"):
+        Notice.objects.filter(pk=notice.pk).update(channel_address=good)
+        assert f'href="{good}"' in client.get(url).content.decode()

@@ -83,3 +83,11 @@ def detail_items(details: Any) -> list[tuple[str, Any]]:
             continue
         items.append((str(DETAIL_LABELS.get(key, str(key).replace("_", " "))), value))
     return items
+
+
+@register.filter
+def linkable(url: object) -> str:
+    """The address when it may be a link (http, https, mailto); "" otherwise, so it stays text."""
+    from app.lib.urls import linkable_url
+
+    return linkable_url(url)
