@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "ninja",  # django-ninja: its Swagger UI template and static files, served locally
     "app.core",
     "app.accounts",
     "app.cases",

@@ -1,14 +1,18 @@
-"""The API's plumbing: bearer-token authentication, JSON bodies, JSON errors and pagination.
+"""The API's plumbing on django-ninja: bearer-token authentication, the JSON body parser, the one
+JSON error shape and pagination.
 
 API views never look at cookies. A request is authenticated by its ``Authorization: Bearer``
 header alone, so a browser's session cannot be ridden by another site (which is why the views
-may skip CSRF checks), and a request with a session cookie but no token gets 401.
+skip CSRF checks), and a request with a session cookie but no token gets 401.
+
+Every error, whatever raised it (our code, ninja's validation, a missing row), leaves as
+``{"error": {"code": ..., "message": ..., "fields": {...}?}}``: ``code`` is stable for programs,
+``message`` is for people, translated by ``Accept-Language``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,9 +20,11 @@ from django.contrib.auth.models import User
 from django.core.exceptions import RequestDataTooBig
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
+from ninja import Schema
+from ninja.parser import Parser
+from ninja.security import HttpBearer
 
 from app.accounts.models import Membership
 from app.accounts.selectors import membership_for_user
@@ -36,9 +42,6 @@ class ApiContext:
     user: User
     membership: Membership
     token: ApiToken
-
-
-Handler = Callable[..., JsonResponse]
 
 
 class ApiError(Exception):
@@ -70,6 +73,22 @@ class ApiError(Exception):
         return response
 
 
+class ErrorDetail(Schema):
+    code: str
+    message: str
+    fields: dict[str, list[str]] | None = None
+
+
+class ErrorOut(Schema):
+    """Every error answer: a stable ``code`` and a translated ``message`` (and per-field messages)."""
+
+    error: ErrorDetail
+
+
+def not_found_error() -> ApiError:
+    return ApiError(404, "not_found", _("Not found."))
+
+
 def _unauthorized(code: str, message: str) -> ApiError:
     challenge = (
         'Bearer realm="jium"' if code == "missing_token" else 'Bearer realm="jium", error="invalid_token"'
@@ -98,112 +117,82 @@ def authenticate(request: HttpRequest) -> ApiContext:
     return ApiContext(user=token.user, membership=membership, token=token)
 
 
-def endpoint(**handlers: Handler) -> Callable[..., JsonResponse]:
-    """A view that authenticates, then dispatches on the method: ``endpoint(get=list_cases, post=create_case)``.
+class BearerToken(HttpBearer):
+    """ninja's bearer scheme (so the schema documents it), with our own checks and errors."""
 
-    Each handler is called as ``handler(request, api, **url_kwargs)`` and may raise ApiError or Http404.
-    """
-    allowed = {method.upper(): handler for method, handler in handlers.items()}
+    def __call__(self, request: HttpRequest) -> ApiContext:
+        return authenticate(request)
 
-    @csrf_exempt  # bearer tokens only, never cookies: see the module docstring
-    def view(request: HttpRequest, **kwargs: Any) -> JsonResponse:
+    def authenticate(self, request: HttpRequest, token: str) -> ApiContext:  # pragma: no cover
+        return authenticate(request)
+
+
+def context(request: HttpRequest) -> ApiContext:
+    """The caller, as the authentication step left it on the request."""
+    return request.auth  # type: ignore[attr-defined]
+
+
+class JsonParser(Parser):
+    """JSON bodies only, at most MAX_BODY_BYTES, and always an object: anything else is a clear error."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        if request.content_type != "application/json":
+            raise ApiError(
+                415,
+                "unsupported_media_type",
+                _("Send the body as JSON with Content-Type: application/json."),
+            )
+        body = read_body(request)
         try:
-            api = authenticate(request)
-            handler = allowed.get(request.method or "")
-            if handler is None:
-                raise ApiError(
-                    405,
-                    "method_not_allowed",
-                    _("This address does not accept %(method)s.") % {"method": request.method},
-                    headers={"Allow": ", ".join(sorted(allowed))},
-                )
-            response = handler(request, api, **kwargs)
-        except ApiError as exc:
-            response = exc.response()
-        except Http404:
-            response = not_found_error().response()
-        response["Cache-Control"] = "no-store, private"
-        return response
-
-    return view
+            payload = json.loads(body.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ApiError(400, "invalid_json", _("The request body must be UTF-8 text.")) from None
+        except json.JSONDecodeError as exc:
+            raise ApiError(
+                400,
+                "invalid_json",
+                _("The request body is not valid JSON (line %(line)d, column %(column)d).")
+                % {"line": exc.lineno, "column": exc.colno},
+            ) from None
+        except RecursionError:
+            raise ApiError(400, "invalid_json", _("The request body is nested too deeply.")) from None
+        if not isinstance(payload, dict):
+            raise ApiError(400, "invalid_json", _("The request body must be a JSON object."))
+        return payload
 
 
-def not_found_error() -> ApiError:
-    return ApiError(404, "not_found", _("Not found."))
+def body_too_large(limit: int = MAX_BODY_BYTES) -> ApiError:
+    return ApiError(
+        413,
+        "body_too_large",
+        _("The request body is too large (at most %(n)d MB).") % {"n": max(1, limit // 2**20)},
+    )
 
 
-@csrf_exempt
-def not_found(request: HttpRequest, **kwargs: Any) -> JsonResponse:
-    """Unknown addresses under the API answer in JSON, without saying anything else."""
-    response = not_found_error().response()
-    response["Cache-Control"] = "no-store, private"
-    return response
-
-
-def json_body(request: HttpRequest, *, allowed_keys: set[str]) -> dict[str, Any]:
-    """The request's JSON object, or an ApiError that says plainly what is wrong with it."""
-    if request.content_type != "application/json":
-        raise ApiError(
-            415, "unsupported_media_type", _("Send the body as JSON with Content-Type: application/json.")
-        )
+def read_body(request: HttpRequest, *, limit: int = MAX_BODY_BYTES) -> bytes:
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
-    too_large = ApiError(
-        413,
-        "body_too_large",
-        _("The request body is too large (at most %(n)d MB).") % {"n": MAX_BODY_BYTES // 2**20},
-    )
-    if declared > MAX_BODY_BYTES:
-        raise too_large
+    if declared > limit:
+        raise body_too_large(limit)
     try:
         body = request.body
     except RequestDataTooBig:
-        raise too_large from None
-    if len(body) > MAX_BODY_BYTES:
-        raise too_large
-    try:
-        payload = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ApiError(400, "invalid_json", _("The request body must be UTF-8 text.")) from None
-    except json.JSONDecodeError as exc:
-        raise ApiError(
-            400,
-            "invalid_json",
-            _("The request body is not valid JSON (line %(line)d, column %(column)d).")
-            % {"line": exc.lineno, "column": exc.colno},
-        ) from None
-    except RecursionError:
-        raise ApiError(400, "invalid_json", _("The request body is nested too deeply.")) from None
-    if not isinstance(payload, dict):
-        raise ApiError(400, "invalid_json", _("The request body must be a JSON object."))
-    unknown = sorted(set(payload) - allowed_keys)
-    if unknown:
-        raise ApiError(
-            400,
-            "invalid",
-            _("The request has fields this address does not know."),
-            fields={name: [_("Unknown field.")] for name in unknown},
-        )
-    return payload
+        raise body_too_large(limit) from None
+    if len(body) > limit:
+        raise body_too_large(limit)
+    return body
 
 
-def paginate(request: HttpRequest, qs: QuerySet[Any], *, per_page: int) -> tuple[Page[Any], dict[str, Any]]:
-    """One page of ``qs`` (``?page=``, from 1) and the links around it."""
-    raw = request.GET.get("page", "1")
-    if not (raw.isascii() and raw.isdigit() and 0 < len(raw) <= 9) or int(raw) < 1:
-        raise ApiError(
-            400,
-            "invalid",
-            _("The page must be a whole number from 1."),
-            fields={"page": [_("Not a valid page.")]},
-        )
+def paginate(
+    request: HttpRequest, qs: QuerySet[Any], *, page: int, per_page: int
+) -> tuple[Page[Any], dict[str, Any]]:
+    """One page of ``qs`` (pages count from 1) and the links around it."""
     paginator = Paginator(qs, per_page)
-    number = int(raw)
-    if number > paginator.num_pages:
-        raise ApiError(404, "not_found", _("There is no page %(n)d.") % {"n": number})
-    page = paginator.page(number)
+    if page > paginator.num_pages:
+        raise ApiError(404, "not_found", _("There is no page %(n)d.") % {"n": page})
+    current = paginator.page(page)
 
     def link(n: int) -> str:
         query = request.GET.copy()
@@ -212,10 +201,24 @@ def paginate(request: HttpRequest, qs: QuerySet[Any], *, per_page: int) -> tuple
 
     meta = {
         "count": paginator.count,
-        "page": number,
+        "page": page,
         "pages": paginator.num_pages,
         "per_page": per_page,
-        "next": link(number + 1) if page.has_next() else None,
-        "previous": link(number - 1) if page.has_previous() else None,
+        "next": link(page + 1) if current.has_next() else None,
+        "previous": link(page - 1) if current.has_previous() else None,
     }
-    return page, meta
+    return current, meta
+
+
+class PageMeta(Schema):
+    count: int
+    page: int
+    pages: int
+    per_page: int
+    next: str | None
+    previous: str | None
+
+
+def no_store(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store, private"
+    return response

@@ -42,6 +42,10 @@ class Api:
             return self.get(path)
         if method == "post":
             return self.post(path, payload)
+        if payload is not None:
+            return getattr(self.client, method)(
+                path, json.dumps(payload), content_type="application/json", headers=self._headers()
+            )
         return getattr(self.client, method)(path, headers=self._headers())
 
 

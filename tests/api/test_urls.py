@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from app.accounts.models import AuditEvent
-from app.api.views import MAX_URLS
+from app.api.routes.urls import MAX_URLS
 from app.cases.models import ReportedUrl, UrlState
 from app.cases.services import reported_urls_add, whitelist_set
 from app.fetching.models import FetchRecord, FetchStatus
@@ -147,3 +147,37 @@ def test_add_bad_bodies(api_for, case, owner):
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_json"
     assert not ReportedUrl.objects.exists()
+
+
+def test_filters_retry_and_evidence(api_for, case, owner):
+    reported, media, match = make_evidence(case, url="https://pics.example/p/1")
+    reported_urls_add(case=case, actor=None, urls=["https://other.example/x", "https://third.example/y"])
+    ReportedUrl.objects.filter(normalized_url="https://other.example/x").update(state=UrlState.FAILED)
+    api = api_for(owner)
+    path = f"/api/v1/cases/{case.pk}/urls/"
+    assert [u["id"] for u in api.get(path, {"filter": "matched"}).json()["results"]] == [reported.pk]
+    assert [u["url"] for u in api.get(path, {"filter": "failed"}).json()["results"]] == [
+        "https://other.example/x"
+    ]
+    for empty in ("overdue", "removed", "reappeared"):
+        assert api.get(path, {"filter": empty}).json()["count"] == 0
+    assert api.get(path, {"filter": "nonsense"}).status_code == 400
+
+    retry = api.post(f"{path}retry/")
+    assert retry.status_code == 202
+    assert retry.json()["requeued"] == 1
+    assert retry.json()["poll"].endswith(f"{path}?state=queued")
+    assert ReportedUrl.objects.get(normalized_url="https://other.example/x").state == UrlState.QUEUED
+
+    evidence = api.get(f"{path}{reported.pk}/")
+    assert evidence.status_code == 200
+    body = evidence.json()
+    assert body["url"]["id"] == reported.pk
+    assert body["fetches"][0]["sha256"] == "ab" * 32
+    [found] = body["matches"]
+    assert found["reference_id"] == match.reference_id
+    assert found["media"]["sha256"] == media.sha256
+    # Descriptions and hashes only: nothing in the answer carries image bytes.
+    assert "content" not in found["media"] and "base64" not in evidence.content.decode()
+    assert api.get(f"{path}{reported.pk + 1000}/").status_code == 404
+    assert AuditEvent.objects.filter(action="api.url.evidence", case_id=case.pk).exists()

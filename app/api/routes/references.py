@@ -1,0 +1,266 @@
+"""References: upload images (multipart, the web's limits and discard rules), import and export hashes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import datetime
+from typing import Any, Literal
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from ninja import File, Path, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+from pydantic import Field, StrictStr
+
+from app.api.http import ApiError, context, no_store
+from app.api.routes import ERRORS, MAX_ID, Body, audit
+from app.api.routes.cases import CaseId, get_case
+from app.cases import services as case_services
+from app.cases.models import Reference
+
+router = Router(tags=["references"])
+
+MAX_HASHES = 5000
+MAX_FILES = 50
+PDQ_HEX = re.compile(r"[0-9a-f]{64}")
+NOT_A_PDQ_HASH = gettext_lazy("Not a PDQ hash: 64 hexadecimal characters expected.")
+
+
+class ReferenceOut(Schema):
+    id: int
+    label: str
+    source: str
+    pdq_hex: str
+    pdq_quality: int
+    width: int | None
+    height: int | None
+    original_kept: bool
+    created_at: datetime
+
+
+def reference_out(r: Reference) -> dict[str, Any]:
+    return {
+        "id": r.pk,
+        "label": r.label,
+        "source": r.source,
+        "pdq_hex": r.pdq_hex,
+        "pdq_quality": r.pdq_quality,
+        "width": r.width,
+        "height": r.height,
+        "original_kept": bool(getattr(r, "has_original", False)),
+        "created_at": r.created_at,
+    }
+
+
+def _references(case_id: int) -> list[Reference]:
+    from django.db.models import BooleanField, Value, When
+    from django.db.models import Case as When_
+
+    return list(
+        Reference.objects.filter(case_id=case_id)
+        .defer("fingerprint", "original")
+        .annotate(
+            has_original=When_(
+                When(original__isnull=False, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .order_by("id")
+    )
+
+
+@router.get(
+    "cases/{int:case_id}/references/", response={200: list[ReferenceOut], **ERRORS}, summary="List references"
+)
+def reference_list(request: HttpRequest, case_id: int = CaseId) -> list[dict[str, Any]]:
+    case = get_case(request, case_id)
+    audit(context(request), "api.case.references", case)
+    return [reference_out(r) for r in _references(case.pk)]
+
+
+class UploadResult(Schema):
+    name: str
+    reference: ReferenceOut | None
+    already_present: bool
+    error: str
+
+
+class UploadOut(Schema):
+    results: list[UploadResult]
+    added: int
+
+
+@router.post(
+    "cases/{int:case_id}/references/",
+    response={200: UploadOut, **ERRORS},
+    summary="Upload reference images",
+)
+def reference_upload(
+    request: HttpRequest, case_id: int = CaseId, images: list[UploadedFile] = File(...)
+) -> dict[str, Any]:
+    """Multipart ``images`` (one or more files). Each is fingerprinted; the original is kept (encrypted)
+    only when the case asks for it, otherwise discarded at once — exactly as in the web."""
+    case = get_case(request, case_id)
+    if len(images) > MAX_FILES:
+        message = _("At most %(max)s at a time; you sent %(n)s.") % {"max": MAX_FILES, "n": len(images)}
+        raise ApiError(400, "too_many", message, fields={"images": [message]})
+    before = set(case.references.values_list("pk", flat=True))
+    results: list[dict[str, Any]] = []
+    for upload in images:
+        name = (upload.name or "")[:200]
+        if upload.size is not None and upload.size > settings.REFERENCE_MAX_BYTES:
+            results.append(
+                {
+                    "name": name,
+                    "reference": None,
+                    "already_present": False,
+                    "error": _("The file is too large."),
+                }
+            )
+            continue
+        try:
+            reference = case_services.reference_add_image(
+                case=case, actor=context(request).user, data=upload.read(), filename=name
+            )
+        except case_services.CaseInputError as exc:
+            results.append({"name": name, "reference": None, "already_present": False, "error": str(exc)})
+            continue
+        reference.has_original = reference.original is not None  # type: ignore[attr-defined]
+        results.append(
+            {
+                "name": name,
+                "reference": reference_out(reference),
+                "already_present": reference.pk in before,
+                "error": "",
+            }
+        )
+        before.add(reference.pk)
+    added = sum(1 for r in results if r["reference"] is not None and not r["already_present"])
+    audit(context(request), "api.case.references_upload", case, files=len(images), added=added)
+    return {"results": results, "added": added}
+
+
+@router.delete(
+    "cases/{int:case_id}/references/{int:reference_id}/",
+    response={204: None, **ERRORS},
+    summary="Delete a reference",
+)
+def reference_delete(
+    request: HttpRequest, case_id: int = CaseId, reference_id: int = Path(..., ge=1, le=MAX_ID)
+) -> Status[Any]:
+    case = get_case(request, case_id)
+    reference = Reference.objects.filter(case=case, pk=reference_id).defer("fingerprint", "original").first()
+    if reference is None:
+        raise ApiError(404, "not_found", _("Not found."))
+    case_services.reference_delete(reference=reference, actor=context(request).user)
+    audit(context(request), "api.case.reference_delete", case, reference_id=reference_id)
+    return Status(204, None)
+
+
+# ---- hash import and export --------------------------------------------------------------------
+
+
+class HashesIn(Body):
+    hashes: list[StrictStr] = Field(
+        min_length=1, max_length=MAX_HASHES, description="PDQ hashes, 64 hex each."
+    )
+
+
+class CreatedHash(Schema):
+    id: int
+    pdq_hex: str
+
+
+class InvalidHash(Schema):
+    index: int
+    value: str
+    reason: str
+
+
+class HashesImported(Schema):
+    created: list[CreatedHash]
+    already_present: int
+    invalid: list[InvalidHash]
+
+
+@router.post(
+    "cases/{int:case_id}/references/hashes/",
+    response={200: HashesImported, **ERRORS},
+    url_name="case_references_hashes",
+    summary="Import PDQ hashes",
+)
+def reference_hashes_import(request: HttpRequest, payload: HashesIn, case_id: int = CaseId) -> dict[str, Any]:
+    """Hashes made elsewhere (on the person's device, or from a hash list) become references that match
+    and are erased like any other."""
+    case = get_case(request, case_id)
+    valid: list[str] = []
+    invalid = []
+    for index, value in enumerate(payload.hashes):
+        cleaned = value.strip().lower()
+        if PDQ_HEX.fullmatch(cleaned):
+            valid.append(cleaned)
+        else:
+            invalid.append({"index": index, "value": value[:80], "reason": str(NOT_A_PDQ_HASH)})
+    if not valid:
+        raise ApiError(400, "invalid", str(NOT_A_PDQ_HASH), fields={"hashes": [str(NOT_A_PDQ_HASH)]})
+    unique = list(dict.fromkeys(valid))
+    created, _errors = case_services.reference_import_hashes(
+        case=case, actor=context(request).user, text=json.dumps(unique)
+    )
+    audit(context(request), "api.case.references_import", case, created=len(created), invalid=len(invalid))
+    return {
+        "created": [{"id": r.pk, "pdq_hex": r.pdq_hex} for r in created],
+        "already_present": len(unique) - len(created),
+        "invalid": invalid,
+    }
+
+
+@router.get(
+    "cases/{int:case_id}/references/hashes/",
+    response={200: None, **ERRORS},
+    summary="Export the case's hashes",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The hashes, one per line (pdq), as CSV with quality (csv) or JSON (json).",
+                "content": {
+                    "text/plain": {"schema": {"type": "string"}},
+                    "text/csv": {"schema": {"type": "string"}},
+                    "application/json": {"schema": {"type": "object"}},
+                },
+            }
+        }
+    },
+)
+def reference_hashes_export(
+    request: HttpRequest,
+    case_id: int = CaseId,
+    format: Literal["pdq", "csv", "json"] = Query("pdq"),
+) -> HttpResponse:
+    """PDQ hashes only, never keypoint features or images: ``pdq`` is one hex hash per line (the
+    Hasher-Matcher-Actioner / python-threatexchange text format), ``csv`` is ``pdq_hex,quality``, ``json``
+    is ``{"hashes": [{"pdq", "quality"}]}`` (what the hash import reads)."""
+    case = get_case(request, case_id)
+    rows = list(Reference.objects.filter(case=case).order_by("id").values_list("pdq_hex", "pdq_quality"))
+    audit(context(request), "api.case.references_export", case, format=format, count=len(rows))
+    if format == "pdq":
+        response = HttpResponse("".join(f"{h}\n" for h, _q in rows), content_type="text/plain; charset=utf-8")
+    elif format == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["pdq_hex", "quality"])
+        writer.writerows(rows)
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    else:
+        payload = {"hashes": [{"pdq": h, "quality": q} for h, q in rows]}
+        response = HttpResponse(json.dumps(payload), content_type="application/json")
+    response["Content-Disposition"] = (
+        f'attachment; filename="case-{case.pk}-hashes.{"txt" if format == "pdq" else format}"'
+    )
+    return no_store(response)

@@ -1,0 +1,63 @@
+"""Multipart reference upload (the web's limits and discard rule) and hash export."""
+
+from __future__ import annotations
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from app.cases.models import Reference
+from tests.web.helpers import small_jpeg
+
+
+def _upload(api, case, files):
+    return api.client.post(f"/api/v1/cases/{case.pk}/references/", {"images": files}, headers=api._headers())
+
+
+def test_upload_keeps_only_fingerprints(api_for, case, teammate):
+    api = api_for(teammate)
+    files = [
+        SimpleUploadedFile("a.jpg", small_jpeg(0), "image/jpeg"),
+        SimpleUploadedFile("b.jpg", small_jpeg(1), "image/jpeg"),
+        SimpleUploadedFile("a-again.jpg", small_jpeg(0), "image/jpeg"),
+        SimpleUploadedFile("notes.txt", b"not an image", "text/plain"),
+    ]
+    response = _upload(api, case, files)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["added"] == 2
+    results = body["results"]
+    assert [r["already_present"] for r in results[:3]] == [False, False, True]
+    assert results[3]["reference"] is None and results[3]["error"]
+    assert all(r["reference"]["original_kept"] is False for r in results[:3])
+    assert Reference.objects.filter(case=case, original__isnull=True).count() == 2
+    assert _upload(api, case, []).status_code == 400  # no files at all
+
+
+def test_upload_keeps_originals_when_the_case_asks(api_for, case, owner):
+    case.keep_originals = True
+    case.save()
+    body = _upload(api_for(owner), case, [SimpleUploadedFile("a.jpg", small_jpeg(0), "image/jpeg")]).json()
+    assert body["results"][0]["reference"]["original_kept"] is True
+
+
+def test_upload_size_limit(api_for, case, owner, settings):
+    settings.REFERENCE_MAX_BYTES = 1000
+    body = _upload(api_for(owner), case, [SimpleUploadedFile("a.jpg", small_jpeg(0), "image/jpeg")]).json()
+    assert body["added"] == 0 and body["results"][0]["error"] == "The file is too large."
+    assert not Reference.objects.exists()
+
+
+def test_export_formats(api_for, case, owner):
+    api = api_for(owner)
+    hashes = ["f" * 48 + "0" * 16, "0123456789abcdef" * 4]
+    api.post(f"/api/v1/cases/{case.pk}/references/hashes/", {"hashes": hashes})
+    path = f"/api/v1/cases/{case.pk}/references/hashes/"
+    assert api.get(path).content.decode() == "".join(f"{h}\n" for h in hashes)
+    csv = api.get(path, {"format": "csv"})
+    assert csv["Content-Type"].startswith("text/csv")
+    assert csv.content.decode().splitlines() == ["pdq_hex,quality", f"{hashes[0]},100", f"{hashes[1]},100"]
+    data = api.get(path, {"format": "json"}).json()
+    assert data == {"hashes": [{"pdq": h, "quality": 100} for h in hashes]}
+    assert api.get(path, {"format": "xml"}).status_code == 400
+    # The export reads back in.
+    reimported = api.post(path, {"hashes": api.get(path).content.decode().split()}).json()
+    assert reimported["already_present"] == 2
