@@ -77,7 +77,7 @@ def linkable_url(raw: object) -> str:
     scheme, sep, rest = text.partition(":")
     if not sep or scheme.lower() not in _LINK_SCHEMES:
         return ""
-    if scheme.lower() in {"http", "https"}:
-        if not rest.startswith("//") or not urlsplit(text).hostname:
-            return ""
+    web = scheme.lower() in {"http", "https"}
+    if web and (not rest.startswith("//") or not urlsplit(text).hostname):
+        return ""
     return text
