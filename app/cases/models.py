@@ -21,6 +21,19 @@ class CaseStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+class AgeGroup(models.TextChoices):
+    """Whether the person depicted is (or was, when the images were made) a minor.
+
+    Under 18 — under 19 by the Korean rule (청소년성보호법 제2조제1호). "Not sure" is handled
+    exactly like "minor": the cost of treating an adult as a minor is a few missing thumbnails,
+    the cost of the reverse is holding child sexual abuse material.
+    """
+
+    ADULT = "adult", _("Adult (18 or older, 19 in Korea, when the images were made)")
+    MINOR = "minor", _("Under 18 (under 19 in Korea) when the images were made")
+    UNSURE = "unsure", _("Not sure")
+
+
 class Case(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="cases")
     alias = models.CharField(
@@ -41,6 +54,16 @@ class Case(models.Model):
     keep_evidence = models.BooleanField(
         _("keep copies of found images as evidence (encrypted)"), default=False
     )
+    age_group = models.CharField(
+        _("age of the person in the images"), max_length=8, choices=AgeGroup.choices, default=AgeGroup.ADULT
+    )
+    # Korea's PIPA (제22조의2): under 14, consent comes from the legal guardian.
+    under_14 = models.BooleanField(_("under 14 now"), default=False)
+    guardian_name = EncryptedTextField(_("legal guardian's name"))
+    guardian_relation = models.CharField(_("relationship to the person"), max_length=100, blank=True)
+    guardian_consent_on = models.DateField(_("date the guardian consented"), null=True, blank=True)
+    # A minor's name never goes into a notice unless a caseworker turns this on for the case.
+    minor_name_in_notices = models.BooleanField(_("put the young person's name in requests"), default=False)
     # The person's written authorisation for the organisation to act for them.
     authorised_on = models.DateField(_("authorisation date"), null=True, blank=True)
     authorisation_method = models.CharField(_("how authorisation was given"), max_length=200, blank=True)
@@ -61,6 +84,19 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.alias
+
+    @property
+    def is_minor(self) -> bool:
+        """A minor's case, or one where nobody is sure: no media may be stored, shown or asked for."""
+        return self.age_group != AgeGroup.ADULT
+
+    @property
+    def may_keep_media(self) -> bool:
+        return not self.is_minor
+
+    @property
+    def needs_guardian(self) -> bool:
+        return self.is_minor and self.under_14
 
 
 class WhitelistEntry(models.Model):

@@ -221,6 +221,9 @@ def media_item_get_for(*, case: Case, media_id: int) -> object:
     """A fetched media item of this case (with its kept bytes, if any); 404 for anything else."""
     from app.fetching.models import MediaItem
 
+    if case.is_minor:
+        # No media route exists in a minor's case, whatever the item or who asks.
+        raise Http404("No such item")
     item = MediaItem.objects.filter(pk=media_id, fetch__reported_url__case=case).first()
     if item is None:
         raise Http404("No such item")

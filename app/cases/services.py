@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from app.accounts.models import Organization
 from app.accounts.services import audit_record
 from app.cases.models import (
+    AgeGroup,
     Case,
     Reference,
     ReferenceSource,
@@ -47,8 +48,26 @@ def case_create(
     keep_evidence: bool = False,
     authorised_on: date | None = None,
     authorisation_method: str = "",
+    age_group: str = AgeGroup.ADULT,
+    under_14: bool = False,
+    guardian_name: str = "",
+    guardian_relation: str = "",
+    guardian_consent_on: date | None = None,
+    minor_name_in_notices: bool = False,
 ) -> Case:
+    if age_group not in AgeGroup.values:
+        raise CaseInputError(_("Choose the age of the person in the images."))
+    minor = age_group != AgeGroup.ADULT
+    if minor:
+        # A minor's case never holds media: the opt-ins are off whatever was asked.
+        keep_originals = keep_evidence = False
     case = Case.objects.create(
+        age_group=age_group,
+        under_14=under_14 if minor else False,
+        guardian_name=guardian_name.strip() if minor else "",
+        guardian_relation=guardian_relation.strip()[:100] if minor else "",
+        guardian_consent_on=guardian_consent_on if minor else None,
+        minor_name_in_notices=minor_name_in_notices if minor else False,
         organization=organization,
         alias=alias.strip(),
         jurisdiction=jurisdiction,
@@ -270,6 +289,13 @@ def reference_add_image(*, case: Case, actor: User | None, data: bytes, filename
     from app.matching.decode import DecodeError, decode_media
     from app.matching.fingerprint import HASH_VERSIONS, fingerprint_reference
 
+    if case.is_minor:
+        # Asking for, or receiving, a minor's image would be handling abuse material.
+        raise CaseInputError(
+            _(
+                "This case is about a young person: no images can be added. Use fingerprints made on their own device, or links only."
+            )
+        )
     if not data:
         raise CaseInputError(_("The file is empty."))
     if len(data) > settings.REFERENCE_MAX_BYTES:
@@ -278,7 +304,9 @@ def reference_add_image(*, case: Case, actor: User | None, data: bytes, filename
         media = decode_media(data, max_pixels=settings.FETCH_MAX_PIXELS, max_frames=1)
     except DecodeError as exc:
         # The reason in the reader's language (decoding itself is framework-free English).
-        raise CaseInputError(fetch_error_text(exc.code, fallback=_("This file could not be read as an image."))) from exc
+        raise CaseInputError(
+            fetch_error_text(exc.code, fallback=_("This file could not be read as an image."))
+        ) from exc
     if not media.frames:
         raise CaseInputError(_("This file could not be read as an image."))
     fingerprint = fingerprint_reference(media.frames[0])
@@ -297,7 +325,7 @@ def reference_add_image(*, case: Case, actor: User | None, data: bytes, filename
         sha256=hashlib.sha256(data).hexdigest(),
         width=media.width,
         height=media.height,
-        original=data if case.keep_originals else None,
+        original=data if case.keep_originals and case.may_keep_media else None,
     )
     audit_record(
         organization=case.organization,
@@ -428,6 +456,19 @@ CASE_EDITABLE_FIELDS = (
     "keep_evidence",
     "authorised_on",
     "authorisation_method",
+    "under_14",
+    "guardian_name",
+    "guardian_relation",
+    "guardian_consent_on",
+    "minor_name_in_notices",
+)
+# Only meaningful while the case is a minor's; kept empty otherwise.
+MINOR_ONLY_FIELDS = (
+    "under_14",
+    "guardian_name",
+    "guardian_relation",
+    "guardian_consent_on",
+    "minor_name_in_notices",
 )
 
 LETTER_MAX_BYTES = 10 * 1024 * 1024
@@ -438,6 +479,12 @@ def case_update(*, case: Case, actor: User | None, **fields: object) -> Case:
     unknown = set(fields) - set(CASE_EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"not editable: {sorted(unknown)}")
+    if case.is_minor:
+        fields.pop("keep_originals", None)
+        fields.pop("keep_evidence", None)
+    else:
+        for name in MINOR_ONLY_FIELDS:
+            fields.pop(name, None)
     changed = []
     for name, value in fields.items():
         if isinstance(value, str):
@@ -578,3 +625,85 @@ def _stuck_filter(fetching_before: datetime, queued_before: datetime) -> Q:
     return Q(state=UrlState.FETCHING, updated_at__lt=fetching_before) | Q(
         state=UrlState.QUEUED, updated_at__lt=queued_before
     )
+
+
+# ---- the age of the person depicted ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MediaPurge:
+    originals: int = 0
+    page_copies: int = 0
+    media_copies: int = 0
+
+
+def case_media_purge(*, case: Case) -> MediaPurge:
+    """Delete every stored image or video byte of a case: originals, evidence copies of pages and files.
+
+    Thumbnails and reveals are made from those bytes on request and never stored, so they go with them.
+    """
+    from app.fetching.models import FetchRecord, MediaItem
+
+    originals = Reference.objects.filter(case=case, original__isnull=False).exclude(original=b"")
+    pages = FetchRecord.objects.filter(reported_url__case=case, content__isnull=False).exclude(content=b"")
+    media = MediaItem.objects.filter(fetch__reported_url__case=case, content__isnull=False).exclude(
+        content=b""
+    )
+    return MediaPurge(
+        originals=originals.update(original=None),
+        page_copies=pages.update(content=None),
+        media_copies=media.update(content=None),
+    )
+
+
+@transaction.atomic
+def case_set_age_group(*, case: Case, actor: User | None, age_group: str) -> MediaPurge:
+    """Change whether the person depicted is a minor: an admin's decision, kept in the audit log.
+
+    Becoming a minor's case (or "not sure") applies the minor rules at once: the keep-media
+    opt-ins are switched off and everything already stored is deleted in the same transaction.
+    """
+    from app.accounts.models import Membership, Role
+
+    if age_group not in AgeGroup.values:
+        raise CaseInputError(_("Choose the age of the person in the images."))
+    if (
+        actor is None
+        or not Membership.objects.filter(user=actor, organization=case.organization, role=Role.ADMIN).exists()
+    ):
+        raise CaseInputError(_("Only an administrator of your organisation can change this."))
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    before = locked.age_group
+    purge = MediaPurge()
+    if before == age_group:
+        return purge
+    locked.age_group = age_group
+    fields = ["age_group", "updated_at"]
+    if locked.is_minor:
+        locked.keep_originals = locked.keep_evidence = False
+        fields += ["keep_originals", "keep_evidence"]
+        purge = case_media_purge(case=locked)
+    else:
+        # An adult's case holds no guardian record and no minor-only choices.
+        locked.under_14 = locked.minor_name_in_notices = False
+        locked.guardian_name = locked.guardian_relation = ""
+        locked.guardian_consent_on = None
+        fields += list(MINOR_ONLY_FIELDS)
+    locked.save(update_fields=fields)
+    case.refresh_from_db()
+    audit_record(
+        organization=case.organization,
+        actor=actor,
+        action="case.age_group",
+        case_id=case.pk,
+        object_type="case",
+        object_id=case.pk,
+        detail={
+            "from": before,
+            "to": age_group,
+            "deleted_originals": purge.originals,
+            "deleted_page_copies": purge.page_copies,
+            "deleted_media_copies": purge.media_copies,
+        },
+    )
+    return purge

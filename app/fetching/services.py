@@ -135,15 +135,29 @@ def reported_url_fetch_and_match(*, reported_url: ReportedUrl, purpose: str = "s
 
     case = reported_url.case
     matcher = case_matcher(case=case)
-    outcome = url_scan(url=reported_url.normalized_url, matcher=matcher, keep_bytes=case.keep_evidence)
+    # A minor's case keeps no bytes whatever its (switched-off) opt-in says: matching runs in memory.
+    keep = case.keep_evidence and case.may_keep_media
+    outcome = url_scan(url=reported_url.normalized_url, matcher=matcher, keep_bytes=keep)
     with transaction.atomic():
         locked = ReportedUrl.objects.select_for_update().filter(pk=reported_url.pk).first()
         if locked is None:  # the case was erased while we were fetching
             return reported_url
+        if keep:
+            # The case may have become a minor's while this page was fetched: its row is locked by
+            # the age change (cases.services.case_set_age_group), so read the settled answer.
+            from app.cases.models import AgeGroup, Case
+
+            fresh = (
+                Case.objects.select_for_update()
+                .filter(pk=case.pk)
+                .values("age_group", "keep_evidence")
+                .first()
+            )
+            keep = bool(fresh and fresh["age_group"] == AgeGroup.ADULT and fresh["keep_evidence"])
         if purpose == "scan":
             FetchRecord.objects.filter(reported_url=locked, purpose="scan").delete()
         _record, media = fetch_record_create(
-            reported_url=locked, outcome=outcome, purpose=purpose, keep_bytes=case.keep_evidence
+            reported_url=locked, outcome=outcome, purpose=purpose, keep_bytes=keep
         )
         matches = [
             Match(

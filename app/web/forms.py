@@ -10,7 +10,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
 
 from app.accounts.models import Organization, Role
-from app.cases.models import Case, CaseStatus
+from app.cases.models import AgeGroup, Case, CaseStatus
 from app.cases.services import CASE_EDITABLE_FIELDS, LETTER_MAX_BYTES
 
 
@@ -35,6 +35,19 @@ class CaseForm(forms.ModelForm):
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,image/*"}),
     )
+    # Asked once, at intake; afterwards only an admin changes it (CaseAgeForm).
+    age_group = forms.ChoiceField(
+        label=_("How old was the person when the images were made?"),
+        choices=AgeGroup.choices,
+        widget=forms.RadioSelect,
+        help_text=_(
+            'If you are not sure, choose "Not sure": the case is then handled as a young person\'s case, '
+            "and Jium keeps no images at all."
+        ),
+    )
+    guardian_name = forms.CharField(
+        label=_("Legal guardian's name (stored encrypted)"), required=False, max_length=200
+    )
 
     class Meta:
         model = Case
@@ -48,13 +61,24 @@ class CaseForm(forms.ModelForm):
             "authorisation_method",
             "keep_originals",
             "keep_evidence",
+            "under_14",
+            "guardian_relation",
+            "guardian_consent_on",
+            "minor_name_in_notices",
         ]
-        widgets = {"authorised_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        widgets = {
+            "authorised_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "guardian_consent_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
         help_texts = {
             "authorised_on": _("The day the person agreed that your organisation acts for them."),
             "authorisation_method": _("For example: signed letter, recorded phone call, email."),
             "keep_evidence": _(
                 "Off: found images are fingerprinted but not stored; thumbnails cannot be shown."
+            ),
+            "under_14": _("Under 14, a legal guardian gives consent for the person (Korean privacy law)."),
+            "minor_name_in_notices": _(
+                'Off: requests say "a young person" and never give a name. Turn on only if the platform cannot act without it.'
             ),
         }
 
@@ -70,7 +94,34 @@ class CaseForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["real_name"].initial = self.instance.real_name
             self.fields["contact"].initial = self.instance.contact
+            self.fields["guardian_name"].initial = self.instance.guardian_name
             self.fields["assigned_to"].initial = list(self.instance.assigned_to.values_list("pk", flat=True))
+            del self.fields["age_group"]
+            if self.instance.is_minor:
+                # Nothing can be kept in a minor's case: the choice is not offered at all.
+                del self.fields["keep_originals"]
+                del self.fields["keep_evidence"]
+            else:
+                for name in MINOR_FORM_FIELDS:
+                    del self.fields[name]
+
+    @property
+    def is_minor_case(self) -> bool:
+        return bool(self.instance.pk and self.instance.is_minor)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        age = cleaned.get("age_group") or (self.instance.age_group if self.instance.pk else None)
+        if (
+            age
+            and age != AgeGroup.ADULT
+            and cleaned.get("under_14")
+            and not (cleaned.get("guardian_name") or "").strip()
+        ):
+            self.add_error(
+                "guardian_name", _("Under 14, the legal guardian's name is needed for the consent record.")
+            )
+        return cleaned
 
     def clean_authorisation_letter_file(self) -> Any:
         upload = self.cleaned_data.get("authorisation_letter_file")
@@ -79,7 +130,44 @@ class CaseForm(forms.ModelForm):
         return upload
 
     def case_fields(self) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in CASE_EDITABLE_FIELDS}
+        fields = {name: self.cleaned_data[name] for name in CASE_EDITABLE_FIELDS if name in self.cleaned_data}
+        if "age_group" in self.cleaned_data:
+            fields["age_group"] = self.cleaned_data["age_group"]
+        return fields
+
+
+MINOR_FORM_FIELDS = (
+    "under_14",
+    "guardian_name",
+    "guardian_relation",
+    "guardian_consent_on",
+    "minor_name_in_notices",
+)
+
+
+class CaseAgeForm(forms.Form):
+    """An admin's change of the age recorded at intake."""
+
+    age_group = forms.ChoiceField(
+        label=_("How old was the person when the images were made?"),
+        choices=AgeGroup.choices,
+        widget=forms.RadioSelect,
+    )
+    confirm = forms.BooleanField(
+        label=_("I understand: for a young person's case, every stored image and copy is deleted now."),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.case = case
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        age = cleaned.get("age_group")
+        if age and age != AgeGroup.ADULT and not self.case.is_minor and not cleaned.get("confirm"):
+            self.add_error("confirm", _("Please confirm: stored images of this case will be deleted."))
+        return cleaned
 
 
 class WhitelistForm(forms.Form):

@@ -11,6 +11,7 @@ urlpatterns = [
     path("cases/new/", views.case_create, name="case_create"),
     path("cases/<int:case_id>/", views.case_detail, name="case_detail"),
     path("cases/<int:case_id>/edit/", views.case_edit, name="case_edit"),
+    path("cases/<int:case_id>/age/", views.case_age, name="case_age"),
     path("cases/<int:case_id>/letter/", views.case_letter, name="case_letter"),
     path("cases/<int:case_id>/whitelist/", views.case_whitelist, name="case_whitelist"),
     path("cases/<int:case_id>/account/", views.case_victim_account, name="case_victim_account"),

@@ -17,8 +17,9 @@ from app.cases import services as case_services
 from app.cases.models import Case, CaseStatus, UrlState
 from app.core.redirects import safe_next
 from app.web import thumbs
-from app.web.decorators import member_required, staff_required
+from app.web.decorators import admin_required, member_required, staff_required
 from app.web.forms import (
+    CaseAgeForm,
     CaseForm,
     CaseStatusForm,
     EraseForm,
@@ -73,7 +74,15 @@ def case_create(request: HttpRequest) -> HttpResponse:
         assigned = [u.pk for u in form.cleaned_data["assigned_to"]]
         case_services.case_assign(case=case, actor=_actor(request), user_ids={_actor(request).pk, *assigned})
         _save_letter(request, case, form)
-        messages.success(request, _("Case created. Next: add the images you already have."))
+        if case.is_minor:
+            messages.success(
+                request,
+                _(
+                    "Case created as a young person's case: Jium keeps no images. Next: add the links, and report them to the hotline."
+                ),
+            )
+        else:
+            messages.success(request, _("Case created. Next: add the images you already have."))
         return redirect("case_detail", case_id=case.pk)
     return render(request, "cases/new.html", {"form": form})
 
@@ -416,6 +425,9 @@ def media_hide(request: HttpRequest, case_id: int, media_id: int) -> HttpRespons
 @staff_required
 def case_references_upload(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_selectors.case_get_for(user=request.user, case_id=case_id)
+    if case.is_minor:
+        # The control does not exist for a minor's case; neither does the address.
+        raise Http404("No uploads in this case")
     form = ReferenceUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("Choose one or more image files."))
@@ -479,6 +491,35 @@ def case_reference_delete(request: HttpRequest, case_id: int, reference_id: int)
     case_services.reference_delete(reference=reference, actor=_actor(request))
     messages.success(request, _("The image fingerprint was removed."))
     return redirect("case_detail", case_id=case.pk)
+
+
+@admin_required
+def case_age(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The one place the age recorded at intake can change: an admin, with an audit event."""
+    case = case_selectors.case_get_for(user=request.user, case_id=case_id)
+    form = CaseAgeForm(request.POST or None, case=case, initial={"age_group": case.age_group})
+    if request.method == "POST" and form.is_valid():
+        try:
+            purge = case_services.case_set_age_group(
+                case=case, actor=_actor(request), age_group=form.cleaned_data["age_group"]
+            )
+        except case_services.CaseInputError as exc:
+            form.add_error(None, str(exc))
+        else:
+            request.session.pop(REVEAL_SESSION_KEY, None)
+            if case.is_minor:
+                deleted = purge.originals + purge.page_copies + purge.media_copies
+                messages.success(
+                    request,
+                    _(
+                        "This is now a young person's case. %(n)d stored files were deleted; Jium keeps no images from now on."
+                    )
+                    % {"n": deleted},
+                )
+            else:
+                messages.success(request, _("Saved: the person was an adult when the images were made."))
+            return redirect("case_detail", case_id=case.pk)
+    return render(request, "cases/age.html", {"case": case, "form": form})
 
 
 @staff_required

@@ -144,6 +144,7 @@ def run_flow(page, base: str, site: str, expected: dict[str, bool], *, alias: st
     shot(page, f"{lang}-2-new-case")
     page.fill("#id_alias", alias)
     page.select_option("#id_jurisdiction", "KR")
+    page.check("#id_age_group_0")  # an adult: the no-media rules of a minor's case do not apply
     page.fill("#id_authorised_on", "2025-05-01")
     page.fill("#id_authorisation_method", "signed letter")
     page.check("#id_keep_evidence")

@@ -10,6 +10,7 @@ def _form(**extra):
         "language": "en",
         "real_name": "Jane Roe",
         "contact": "jane@example.org",
+        "age_group": "adult",
         **extra,
     }
 
@@ -50,3 +51,24 @@ def test_csrf_is_enforced(db, owner):
     strict.force_login(owner.user)
     assert strict.post(reverse("case_create"), _form()).status_code == 403
     assert not Case.objects.exists()
+
+
+def test_age_must_be_answered_and_not_sure_makes_a_minors_case(client, teammate):
+    client.force_login(teammate.user)
+    response = client.post(reverse("case_create"), _form(age_group=""))
+    assert response.status_code == 200 and not Case.objects.exists()
+    client.post(reverse("case_create"), _form(age_group="unsure", keep_originals="on", keep_evidence="on"))
+    case = Case.objects.get()
+    assert case.is_minor and not case.keep_originals and not case.keep_evidence
+
+
+def test_under_14_needs_the_guardian_named(client, teammate):
+    client.force_login(teammate.user)
+    response = client.post(reverse("case_create"), _form(age_group="minor", under_14="on"))
+    assert response.status_code == 200 and not Case.objects.exists()
+    client.post(
+        reverse("case_create"),
+        _form(age_group="minor", under_14="on", guardian_name="Mary Roe", guardian_relation="mother"),
+    )
+    case = Case.objects.get()
+    assert (case.under_14, case.guardian_name, case.guardian_relation) == (True, "Mary Roe", "mother")
