@@ -142,11 +142,14 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def _register_routes() -> None:
-    from app.api.routes import cases, references, urls
+    from app.api.routes import cases, notices, references, tracking, urls
 
     api.add_router("/", cases.router)
     api.add_router("/", urls.router)
     api.add_router("/", references.router)
+    api.add_router("/", notices.router)
+    api.add_router("/", notices.jobs)
+    api.add_router("/", tracking.router)
 
 
 _register_routes()

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from datetime import timedelta
 
 from django.contrib.auth.models import User
+from django.db import OperationalError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from app.accounts.models import Role
 from app.accounts.selectors import membership_for_user
 from app.accounts.services import audit_record
-from app.api.models import ApiToken
+from app.api.models import ApiJob, ApiJobState, ApiToken
+from app.cases.models import Case
+
+log = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "jium_"  # noqa: S105 -- a marker that makes leaked tokens easy to spot, not a secret
 PREFIX_SHOWN = len(TOKEN_PREFIX) + 6
@@ -94,3 +99,56 @@ def api_token_authenticate(*, raw: str) -> ApiToken | None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+# ---- jobs: long work started by an API call ----------------------------------------------------
+
+JOB_KINDS = ("notices.draft",)
+
+
+def api_job_create(*, case: Case, actor: User, kind: str, params: dict[str, object]) -> ApiJob:
+    """A job row, queued for a worker once the request's transaction commits."""
+    from django.db import transaction
+
+    from app.api.tasks import run_job
+
+    if kind not in JOB_KINDS:
+        raise ValueError(f"unknown job kind {kind!r}")
+    job = ApiJob.objects.create(
+        organization=case.organization, case=case, created_by=actor, kind=kind, params=params
+    )
+    transaction.on_commit(lambda: run_job.delay(job.pk))
+    return job
+
+
+def api_job_run(*, job_id: int) -> ApiJob | None:
+    """Do a queued job once; a job already finished (a task delivered twice) is left as it is."""
+    from app.notices.services import NoticeError, notice_drafts_for_case
+
+    claimed = ApiJob.objects.filter(pk=job_id, state=ApiJobState.QUEUED).update(state=ApiJobState.RUNNING)
+    job = ApiJob.objects.select_related("case").filter(pk=job_id).first()
+    if job is None or (not claimed and job.state != ApiJobState.RUNNING):
+        return job
+    try:
+        if job.kind == "notices.draft" and job.case is not None:
+            drafts = notice_drafts_for_case(
+                case=job.case,
+                actor=job.created_by,
+                regime=str(job.params.get("regime") or "auto"),
+                lang=str(job.params.get("lang") or "") or None,
+            )
+            job.result = {"notice_ids": [n.pk for n in drafts]}
+        job.state = ApiJobState.DONE
+    except NoticeError as exc:
+        job.state, job.error = ApiJobState.FAILED, str(exc)[:500]
+    except OperationalError:
+        # The database went away: the task is retried, so the job goes back to waiting.
+        ApiJob.objects.filter(pk=job_id).update(state=ApiJobState.QUEUED)
+        raise
+    except Exception as exc:
+        log.exception("API job %s failed", job_id)
+        job.state, job.error = ApiJobState.FAILED, _("Something went wrong on our side. Please try again.")
+        job.error = str(job.error)[:500] + f" ({type(exc).__name__})"
+    job.finished_at = timezone.now()
+    job.save(update_fields=["state", "result", "error", "finished_at"])
+    return job

@@ -100,3 +100,87 @@ def test_caseworker_limited_to_assigned_cases(api_for, case, teammate, org):
     assert api.get("/api/v1/cases/").json()["results"] == []
     case.assigned_to.add(teammate.user)
     assert api.get(f"/api/v1/cases/{case.pk}/").status_code == 200
+
+
+# Notices, tracking, jobs and evidence: every endpoint with a real notice of our case.
+NOTICE_ENDPOINTS = [
+    ("get", "cases/{case}/notices/", None),
+    ("post", "cases/{case}/notices/draft/", {}),
+    ("get", "cases/{case}/notices/{notice}/", None),
+    ("patch", "cases/{case}/notices/{notice}/", {"statement": "x"}),
+    ("get", "cases/{case}/notices/{notice}/text/", None),
+    ("get", "cases/{case}/notices/{notice}/pdf/", None),
+    ("post", "cases/{case}/notices/{notice}/sign/", {"signer_name": "M", "confirm": True}),
+    ("post", "cases/{case}/notices/{notice}/send/", None),
+    ("post", "cases/{case}/notices/{notice}/submitted/", {}),
+    ("get", "cases/{case}/tracking/", None),
+    ("post", "cases/{case}/tracking/recheck/", None),
+    ("post", "cases/{case}/tracking/urls/{url_tracking}/removed/", None),
+    ("post", "cases/{case}/tracking/notices/{tracking}/escalate/", None),
+    ("get", "cases/{case}/evidence/", None),
+    ("get", "cases/{case}/evidence/pdf/", None),
+    ("get", "cases/{case}/urls/{url}/", None),
+    ("delete", "cases/{case}/references/{reference}/", None),
+    ("get", "jobs/{job}/", None),
+]
+
+
+@pytest.fixture
+def seeded(case, owner):
+    from app.api.models import ApiJob
+    from app.tracking.models import NoticeStatus
+    from tests.tracking.helpers import seed_notice
+
+    tracking = seed_notice(case, platform="Imgur", regime="take-it-down", status=NoticeStatus.SENT)
+    reference = Reference.objects.create(case=case, label="r", pdq_hex="f" * 64, fingerprint=b"")
+    job = ApiJob.objects.create(organization=case.organization, case=case, kind="notices.draft")
+    url_tracking = tracking.notice.items.get().reported_url.tracking
+    return {
+        "case": case.pk,
+        "notice": tracking.notice_id,
+        "tracking": tracking.pk,
+        "url_tracking": url_tracking.pk,
+        "url": url_tracking.reported_url_id,
+        "reference": reference.pk,
+        "job": job.pk,
+    }
+
+
+def _counts():
+    from app.notices.models import Notice
+    from app.tracking.models import Escalation, UrlCheck
+
+    return (
+        Notice.objects.filter(state="sent").count(),
+        Escalation.objects.count(),
+        UrlCheck.objects.count(),
+        Reference.objects.count(),
+    )
+
+
+@pytest.mark.parametrize(("method", "template", "body"), NOTICE_ENDPOINTS)
+@pytest.mark.parametrize(("who", "status"), [("outsider", 404), ("victim", 403)])
+def test_notice_endpoints_refuse_outsiders_and_victims(
+    request, api_for, seeded, django_capture_on_commit_callbacks, method, template, body, who, status
+):
+    before = _counts()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = api_for(request.getfixturevalue(who)).call(
+            method, "/api/v1/" + template.format(**seeded), body
+        )
+    assert response.status_code == status, response.content
+    assert _counts() == before and callbacks == []
+    assert not AuditEvent.objects.filter(action__startswith="api.", case_id=seeded["case"]).exists()
+
+
+@pytest.mark.parametrize(("method", "template", "body"), NOTICE_ENDPOINTS)
+def test_notice_endpoints_answer_a_teammate(
+    api_for, seeded, teammate, django_capture_on_commit_callbacks, method, template, body
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        response = api_for(teammate).call(method, "/api/v1/" + template.format(**seeded), body)
+    # Each endpoint either does its work or says in the usual shape why it may not (e.g. a sent
+    # notice cannot be signed again): never 404 or 403 for the case's own staff, never a 500.
+    assert response.status_code in (200, 202, 204, 400, 409), response.content
+    if response.status_code >= 400:
+        assert response.json()["error"]["code"] in ("invalid", "conflict")
