@@ -133,6 +133,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "case_list"
 LOGOUT_REDIRECT_URL = "login"
+# Where the quick-exit button lands once the session is ended; empty: a neutral page of our own.
+QUICK_EXIT_URL = env_str("QUICK_EXIT_URL", "https://www.google.com/search?q=weather")
 
 # Login throttling.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)

@@ -1,4 +1,5 @@
-// Quick exit: leave at once, without leaving this page in the back history.
+// Quick exit: leave at once, without leaving this page in the back history. /exit/ ends the
+// session on the server before it sends the browser on to a neutral site.
 (function () {
   function quickExit(event) {
     if (event) event.preventDefault();
@@ -7,6 +8,14 @@
     document.title = "Weather";
     window.location.replace(link ? link.href : "/exit/");
   }
+  // A page the browser restores from its back-forward cache shows what it showed before, even
+  // after the session ended: blank it at once and ask the server again (which then shows the
+  // login page if the session is gone).
+  window.addEventListener("pageshow", function (e) {
+    if (!e.persisted) return;
+    document.body.innerHTML = "";
+    window.location.reload();
+  });
   document.addEventListener("click", function (e) {
     if (e.target && e.target.id === "quick-exit") quickExit(e);
   });

@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import io
 import secrets
+from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -240,3 +242,15 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
     )
     messages.success(request, _("Two-step login is off."))
     return redirect("two_factor_setup")
+
+
+# ---- logging out -----------------------------------------------------------------------------
+
+
+class LogoutWithConfirmation(auth_views.LogoutView):
+    """Log out, then say so on the login page: on a shared device people need to see it worked."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        messages.success(request, _("You are logged out. On a shared device, close the browser as well."))
+        return response

@@ -8,6 +8,7 @@ from app.web.decorators import member_required
 urlpatterns = [
     path("", views.case_list, name="case_list"),
     path("exit/", views.exit_page, name="exit"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("cases/new/", views.case_create, name="case_create"),
     path("cases/<int:case_id>/", views.case_detail, name="case_detail"),
     path("cases/<int:case_id>/edit/", views.case_edit, name="case_edit"),

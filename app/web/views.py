@@ -2,13 +2,16 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.models import User
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from app.accounts.services import audit_record
@@ -41,9 +44,30 @@ RESULTS_PER_PAGE = 50
 REVEAL_SESSION_KEY = "revealed_media"
 
 
+def favicon(request: HttpRequest) -> FileResponse:
+    """Browsers ask for /favicon.ico on every page; answer it instead of filling the log with 404s."""
+    response = FileResponse(
+        (settings.BASE_DIR / "static" / "favicon.ico").open("rb"), content_type="image/x-icon"
+    )
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@csrf_exempt
 def exit_page(request: HttpRequest) -> HttpResponse:
-    """A neutral page for the quick-exit button, should the redirect to an outside site be blocked."""
-    return render(request, "exit.html")
+    """Quick exit: end the session here, on the server, then leave for a neutral site.
+
+    Whoever picks up the device next and presses Back finds the login page, not the case.
+    A GET ends the session too (no CSRF token): the button must work as a plain link, without
+    JavaScript, and the worst another site could do with it is log someone out.
+    """
+    logout(request)
+    target = settings.QUICK_EXIT_URL
+    response = redirect(target) if target else render(request, "exit.html")
+    # Drops this site's pages from the browser's caches, the back-forward cache included.
+    response["Clear-Site-Data"] = '"cache"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @member_required
