@@ -56,3 +56,26 @@ def test_whitelist(api_for, case, teammate):
     added = api.post(f"/api/v1/cases/{case.pk}/urls/", {"urls": ["https://sub.me.example/x"]}).json()
     assert added["added"][0]["state"] == "whitelisted"
     assert api.call("put", path, {"values": "me.example"}).status_code == 400
+
+
+def test_age_group(api_for, case, owner, teammate):
+    from tests.web.helpers import small_jpeg
+
+    created = api_for(teammate).post(
+        "/api/v1/cases/", {"alias": "Case Ivy", "jurisdiction": "KR", "age_group": "unsure"}
+    )
+    assert created.status_code == 201 and created.json()["age_group"] == "unsure"
+    path = f"/api/v1/cases/{case.pk}/"
+    assert api_for(owner).get(path).json()["age_group"] == "adult"
+    api_for(owner).call("patch", path, {"keep_originals": True})
+    from app.cases.services import reference_add_image
+
+    reference_add_image(case=Case.objects.get(pk=case.pk), actor=None, data=small_jpeg(0))
+    assert api_for(teammate).call("patch", path, {"age_group": "minor"}).status_code == 403
+    response = api_for(owner).call("patch", path, {"age_group": "minor", "keep_originals": True})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["age_group"], body["keep_originals"]) == ("minor", False)
+    from app.cases.models import Reference
+
+    assert not Reference.objects.filter(case=case, original__isnull=False).exists()

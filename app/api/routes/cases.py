@@ -13,11 +13,12 @@ from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field, StrictBool, StrictStr
 
+from app.accounts.models import Role
 from app.api.http import ApiError, PageMeta, context, paginate
 from app.api.routes import ERRORS, MAX_ID, Body, audit
 from app.cases import selectors as case_selectors
 from app.cases import services as case_services
-from app.cases.models import Case, CaseStatus, Jurisdiction
+from app.cases.models import AgeGroup, Case, CaseStatus, Jurisdiction
 from app.cases.selectors import CaseProgress
 
 router = Router(tags=["cases"])
@@ -45,6 +46,9 @@ class CaseOut(Schema):
     jurisdiction: str
     language: str
     status: str
+    age_group: str = Field(
+        description="adult, minor or unsure; minor and unsure cases store no media at all."
+    )
     keep_originals: bool
     keep_evidence: bool
     authorised_on: date | None
@@ -79,6 +83,7 @@ def case_out(case: Case, progress: CaseProgress | None = None) -> dict[str, obje
         "jurisdiction": case.jurisdiction,
         "language": case.language,
         "status": case.status,
+        "age_group": case.age_group,
         "keep_originals": case.keep_originals,
         "keep_evidence": case.keep_evidence,
         "authorised_on": case.authorised_on,
@@ -115,6 +120,7 @@ class CaseCreateForm(forms.Form):
     alias = forms.CharField(max_length=100)
     jurisdiction = forms.ChoiceField(choices=Jurisdiction.choices)
     language = forms.ChoiceField(choices=settings.LANGUAGES, required=False)
+    age_group = forms.ChoiceField(choices=AgeGroup.choices, required=False)
 
 
 class CaseIn(Body):
@@ -122,6 +128,12 @@ class CaseIn(Body):
     jurisdiction: StrictStr = Field(json_schema_extra={"enum": list(Jurisdiction.values)})
     language: StrictStr | None = Field(
         None, json_schema_extra={"enum": [code for code, _name in settings.LANGUAGES]}
+    )
+    age_group: StrictStr | None = Field(
+        None,
+        json_schema_extra={"enum": list(AgeGroup.values)},
+        description="The person's age when the images were made; adult if not given. A minor's (or "
+        "unsure) case stores no media.",
     )
 
 
@@ -146,6 +158,7 @@ def case_create(request: HttpRequest, response: HttpResponse, payload: CaseIn) -
         alias=form.cleaned_data["alias"],
         jurisdiction=form.cleaned_data["jurisdiction"],
         language=form.cleaned_data["language"] or "en",
+        age_group=form.cleaned_data["age_group"] or AgeGroup.ADULT,
     )
     audit(api, "api.case.create", case)
     response["Location"] = request.build_absolute_uri(reverse("api:case_detail", args=[case.pk]))
@@ -181,6 +194,11 @@ class CaseUpdateIn(Body):
     keep_evidence: StrictBool | None = None
     authorised_on: date | None = None
     authorisation_method: StrictStr | None = None
+    age_group: StrictStr | None = Field(
+        None,
+        json_schema_extra={"enum": list(AgeGroup.values)},
+        description="Organisation admins only; becoming a minor's case deletes its stored media at once.",
+    )
 
 
 @router.patch(
@@ -195,6 +213,16 @@ def case_update(request: HttpRequest, payload: CaseUpdateIn, case_id: int = Case
         raise ApiError(
             400, "invalid", _("Some fields need fixing."), fields={n: [_("Must not be null.")] for n in nulls}
         )
+    age_group = sent.pop("age_group", None)
+    if age_group is not None and age_group not in AgeGroup.values:
+        message = _("Not one of the allowed values: %(values)s.") % {"values": ", ".join(AgeGroup.values)}
+        raise ApiError(400, "invalid", message, fields={"age_group": [message]})
+    if (
+        age_group is not None
+        and age_group != case.age_group
+        and context(request).membership.role != Role.ADMIN
+    ):
+        raise ApiError(403, "forbidden", _("Only an administrator of your organisation can change this."))
     texts = {k: v for k, v in sent.items() if k in CaseUpdateForm.base_fields}
     form = CaseUpdateForm(texts)
     if not form.is_valid():
@@ -207,7 +235,13 @@ def case_update(request: HttpRequest, payload: CaseUpdateIn, case_id: int = Case
         **{k: form.cleaned_data[k] for k in texts},
         **{k: v for k, v in sent.items() if k not in texts},
     }
-    case_services.case_update(case=case, actor=context(request).user, **changes)
+    if age_group is not None:
+        # First, so that becoming a minor's case drops the keep-media choices before they are applied.
+        case_services.case_set_age_group(case=case, actor=context(request).user, age_group=age_group)
+        changes["age_group"] = age_group
+    case_services.case_update(
+        case=case, actor=context(request).user, **{k: v for k, v in changes.items() if k != "age_group"}
+    )
     audit(context(request), "api.case.update", case, fields=sorted(changes))
     return case_out(case)
 
