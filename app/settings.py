@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "app.cases",
     "app.fetching",
     "app.matching",
+    "app.faces",
     "app.platforms",
     "app.notices",
     "app.tracking",

@@ -29,6 +29,7 @@ from app.matching.decode import (
 
 if TYPE_CHECKING:
     from app.matching.engine import Matcher, MatchResult
+    from app.matching.faces import FaceMatcher, FaceMatchResult
     from app.matching.fingerprint import Fingerprint
 
 __all__ = ["MediaOutcome", "ScanOutcome", "matcher_from_files", "outcome_as_json", "scan_url"]
@@ -67,6 +68,10 @@ class MediaOutcome:
     error_code: str | None = None
     fetch: FetchResponse | None = None  # evidence, always without the body
     content: bytes | None = None  # the fetched bytes, only with keep_bytes
+    # Face stage (only for cases that consented, only when no image matched): the nearest face
+    # and a JPEG of that face's region alone, for a person to judge.
+    face_match: FaceMatchResult | None = None
+    face_crop: bytes | None = None
 
     @property
     def fingerprint(self) -> Fingerprint | None:
@@ -114,8 +119,15 @@ def _http_problem(status: int) -> str:
 class _Analyser:
     """Decodes, fingerprints and matches bytes; identical bytes are analysed once per scan."""
 
-    def __init__(self, matcher: Matcher | None, max_pixels: int, max_frames: int) -> None:
+    def __init__(
+        self,
+        matcher: Matcher | None,
+        max_pixels: int,
+        max_frames: int,
+        face_matcher: FaceMatcher | None = None,
+    ) -> None:
         self.matcher = matcher
+        self.face_matcher = face_matcher
         self.max_pixels = max_pixels
         self.max_frames = max_frames
         self._done: dict[str, MediaOutcome] = {}
@@ -139,6 +151,7 @@ class _Analyser:
             setattr(target, name, getattr(source, name))
         target.error_code = source.error_code
         target.fingerprints = list(source.fingerprints)
+        target.face_match, target.face_crop = source.face_match, source.face_crop
 
     def _analyse(self, item: MediaOutcome, data: bytes) -> None:
         from app.matching.fingerprint import fingerprint_candidate
@@ -172,8 +185,23 @@ class _Analyser:
             result = self.matcher.match(fingerprint)
             if result is not None and (best is None or _rank(result) < _rank(best)):
                 best, item.match_frame = result, index
-        decoded.frames.clear()
         item.match = best
+        if best is None and self.face_matcher is not None:
+            _face_stage(item, decoded.frames, self.face_matcher)
+        decoded.frames.clear()
+
+
+def _face_stage(item: MediaOutcome, frames: Sequence[Any], face_matcher: FaceMatcher) -> None:
+    # Image matches take precedence: this runs only for media that matched no reference image.
+    import io
+
+    from app.matching.faces import face_crop
+
+    item.face_match = face_matcher.match_frames(frames)
+    if item.face_match is not None:
+        buf = io.BytesIO()
+        face_crop(frames[item.face_match.frame], item.face_match.box).save(buf, "JPEG", quality=85)
+        item.face_crop = buf.getvalue()
 
 
 def _fail(item: MediaOutcome, reason: str, code: str, status: str = "error") -> None:
@@ -227,6 +255,7 @@ def scan_url(
     *,
     policy: FetchPolicy,
     matcher: Matcher | None = None,
+    face_matcher: FaceMatcher | None = None,
     max_media: int = 200,
     keep_bytes: bool = False,
     max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -242,7 +271,7 @@ def scan_url(
     """
     clock = _Clock(time_budget)
     outcome = ScanOutcome(url=url, status="ok")
-    analyser = _Analyser(matcher, max_pixels, max_frames)
+    analyser = _Analyser(matcher, max_pixels, max_frames, face_matcher)
     try:
         page = fetch(url, policy=policy)
     except FetchRefused as exc:

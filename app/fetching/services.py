@@ -15,11 +15,18 @@ from app.fetching.models import FetchRecord, FetchStatus, MediaItem
 if TYPE_CHECKING:
     from app.fetching.scan import MediaOutcome, ScanOutcome
     from app.matching.engine import Matcher
+    from app.matching.faces import FaceMatcher
 
 log = logging.getLogger(__name__)
 
 
-def url_scan(*, url: str, matcher: Matcher | None = None, keep_bytes: bool = False) -> ScanOutcome:
+def url_scan(
+    *,
+    url: str,
+    matcher: Matcher | None = None,
+    keep_bytes: bool = False,
+    face_matcher: FaceMatcher | None = None,
+) -> ScanOutcome:
     """Scan one URL with the configured limits (FETCH_* settings). Touches no database.
 
     The one place where settings become scan limits, shared by the Celery pipeline, the
@@ -33,6 +40,7 @@ def url_scan(*, url: str, matcher: Matcher | None = None, keep_bytes: bool = Fal
         url,
         policy=policy_from_settings(),
         matcher=matcher,
+        face_matcher=face_matcher,
         max_media=int(getattr(settings, "FETCH_MAX_MEDIA_PER_PAGE", 200)),
         keep_bytes=keep_bytes,
         max_pixels=int(getattr(settings, "FETCH_MAX_PIXELS", DEFAULT_MAX_PIXELS)),
@@ -130,6 +138,8 @@ def reported_url_fetch_and_match(*, reported_url: ReportedUrl, purpose: str = "s
     replaces its own earlier attempt, so evidence and matches are never counted twice.
     "recheck" (tracking) only adds a new record.
     """
+    from app.faces.selectors import face_matcher_for_case
+    from app.faces.services import face_matches_record
     from app.matching.models import Match
     from app.matching.selectors import case_matcher
 
@@ -137,7 +147,11 @@ def reported_url_fetch_and_match(*, reported_url: ReportedUrl, purpose: str = "s
     matcher = case_matcher(case=case)
     # A minor's case keeps no bytes whatever its (switched-off) opt-in says: matching runs in memory.
     keep = case.keep_evidence and case.may_keep_media
-    outcome = url_scan(url=reported_url.normalized_url, matcher=matcher, keep_bytes=keep)
+    # None unless the person consented to the face stage and gave face photos: no cost otherwise.
+    face_matcher = face_matcher_for_case(case=case)
+    outcome = url_scan(
+        url=reported_url.normalized_url, matcher=matcher, keep_bytes=keep, face_matcher=face_matcher
+    )
     with transaction.atomic():
         locked = ReportedUrl.objects.select_for_update().filter(pk=reported_url.pk).first()
         if locked is None:  # the case was erased while we were fetching
@@ -172,6 +186,8 @@ def reported_url_fetch_and_match(*, reported_url: ReportedUrl, purpose: str = "s
             if item.match is not None
         ]
         Match.objects.bulk_create(matches)
+        if face_matcher is not None and purpose == "scan":
+            face_matches_record(reported_url=locked, media=media, outcome=outcome)
         if purpose == "scan":
             if outcome.status != FetchStatus.OK:
                 locked.state = UrlState.FAILED

@@ -101,7 +101,77 @@ def url_evidence(reported_url: ReportedUrl) -> UrlEvidence:
                 "media_fetch_id": match.media_item.fetch_id,
             }
         )
+    evidence.matches.extend(
+        _confirmed_face_matches(reported_url, seen={m["media_url"] for m in evidence.matches})
+    )
     return evidence
+
+
+def _confirmed_face_matches(reported_url: ReportedUrl, *, seen: set[str]) -> list[dict[str, Any]]:
+    """Face matches a caseworker confirmed (never unconfirmed ones): the person's face on another
+    picture, worded as a forgery in the letter."""
+    from app.faces.models import FaceMatch, FaceMatchState
+
+    rows = (
+        FaceMatch.objects.filter(reported_url=reported_url, state=FaceMatchState.CONFIRMED)
+        .select_related("media_item")
+        .defer("face_crop", "media_item__content", "media_item__fingerprint")
+        .order_by("id")
+    )
+    return [
+        {
+            "media_url": fm.media_item.url,
+            "media_sha256": fm.media_item.sha256,
+            "reference_id": None,
+            "method": "face",
+            "distance": fm.distance,
+            "media_fetch_id": fm.media_item.fetch_id,
+        }
+        for fm in rows
+        if fm.media_item.url not in seen
+    ]
+
+
+# Each regime's words for a deepfake made from the person's face (confirmed face matches).
+FORGERY_TEXT: dict[str, dict[str, str]] = {
+    "take-it-down": {
+        "en": "Material marked as a face match is a digital forgery: an intimate visual depiction of the "
+        "identifiable individual created with software or artificial intelligence (a face swap). The Act "
+        "covers digital forgeries as it covers authentic images.",
+        "ko": "얼굴 일치로 표시된 게시물은 디지털 위조물(digital forgery), 즉 소프트웨어나 인공지능으로 "
+        "식별 가능한 개인의 얼굴을 합성해 만든 성적 영상물입니다. 이 법은 실제 촬영물과 똑같이 디지털 "
+        "위조물에도 적용됩니다.",
+    },
+    "kr": {
+        "ko": "얼굴 일치로 표시된 게시물은 피해자의 얼굴을 합성한 허위영상물로, 「성폭력범죄의 처벌 등에 "
+        "관한 특례법」 제14조의2(허위영상물 등의 반포등)에 해당합니다.",
+        "en": "Material marked as a face match is false video material made from the victim's face (a "
+        "sexual deepfake) under Article 14-2 of the Act on Special Cases Concerning the Punishment of "
+        "Sexual Crimes.",
+    },
+    "dsa": {
+        "en": "Material marked as a face match is a manipulated image (a sexual deepfake) that shows the "
+        "person's face on someone else's body; sharing it without consent is illegal in the same way.",
+        "ko": "얼굴 일치로 표시된 게시물은 당사자의 얼굴을 다른 사람의 몸에 합성한 조작 이미지(성적 "
+        "딥페이크)이며, 동의 없이 유포하는 것은 똑같이 불법입니다.",
+    },
+    "uk": {
+        "en": "Material marked as a face match is a deepfake: an image that appears to show the person, made "
+        "by putting their face on someone else's body. Sharing it without consent is an offence under "
+        "section 66B of the Sexual Offences Act 2003, as for a real photograph.",
+        "ko": "얼굴 일치로 표시된 게시물은 당사자의 얼굴을 다른 사람의 몸에 합성해 당사자인 것처럼 보이게 "
+        "만든 딥페이크입니다. 동의 없는 공유는 실제 사진과 마찬가지로 2003년 성범죄법 제66B조 위반입니다.",
+    },
+}
+FORGERY_DEFAULT = {
+    "en": "Material marked as a face match is a sexual deepfake: the person's face put on someone else's body.",
+    "ko": "얼굴 일치로 표시된 게시물은 당사자의 얼굴을 다른 사람의 몸에 합성한 성적 딥페이크입니다.",
+}
+
+
+def forgery_text(regime_code: str, lang: str) -> str:
+    texts = FORGERY_TEXT.get(regime_code, FORGERY_DEFAULT)
+    return texts.get(lang) or texts["en"]
 
 
 @dataclass
@@ -225,11 +295,13 @@ def render_letter(data: LetterInput) -> tuple[str, str]:
                         "method": m["method"],
                         "distance": format_distance(m["distance"]),
                         "reference_n": data.reference_numbers.get(m["reference_id"], "?"),
+                        "face": m["method"] == "face",
                     }
                     for m in ev.matches
                 ],
             }
         )
+    has_forgery = any(m["method"] == "face" for ev in data.items for m in ev.matches)
     context = {
         "lang": lang,
         "recipient_name": data.recipient_name,
@@ -253,6 +325,7 @@ def render_letter(data: LetterInput) -> tuple[str, str]:
         "signer_role": data.signer_role,
         "signed_at": format_time(data.signed_at, lang),
         "delisting": data.delisting,
+        "forgery_text": forgery_text(data.regime.code, lang) if has_forgery else "",
     }
     text = render_to_string(f"notices/letters/{data.regime.code}.{lang}.txt", context)
     lines = [line.rstrip() for line in text.strip().splitlines()]

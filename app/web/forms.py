@@ -295,3 +295,41 @@ class EraseForm(forms.Form):
         if value != self.case.alias:
             raise forms.ValidationError(_("That is not the case alias."))
         return value
+
+
+class FaceConsentForm(forms.Form):
+    """Who agreed to the face stage, when and how (the face stage's consent record)."""
+
+    consenter = forms.ChoiceField(
+        label=_("Who gave consent"),
+        choices=[
+            ("person", _("The person themself")),
+            ("guardian", _("Their legal guardian (required for children under 14 in Korea)")),
+        ],
+        initial="person",
+        widget=forms.RadioSelect,
+    )
+    guardian_name = forms.CharField(label=_("Guardian's name"), max_length=200, required=False)
+    guardian_relationship = forms.CharField(
+        label=_("Relationship to the person"), max_length=100, required=False
+    )
+    method = forms.CharField(
+        label=_("How consent was given"),
+        max_length=200,
+        help_text=_("For example: signed form, in person, video call, by email."),
+    )
+    consented_on = forms.DateField(label=_("Date of consent"), widget=forms.DateInput(attrs={"type": "date"}))
+    explained = forms.BooleanField(
+        label=_("I explained what the face search does and its limits, and the person agreed."),
+        required=True,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("consenter") == "guardian" and not (data.get("guardian_name") or "").strip():
+            self.add_error("guardian_name", _("Give the legal guardian's name."))
+        return data
+
+
+class FacePhotosForm(forms.Form):
+    photos = MultipleFileField(label=_("Photos of the person's face"))

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from app.accounts import views as account_views
-from app.web import views
+from app.web import faces, views
 from app.web.decorators import member_required
 
 urlpatterns = [
@@ -38,6 +38,33 @@ urlpatterns = [
         name="case_reference_delete",
     ),
     path("cases/<int:case_id>/erase/", views.case_erase, name="case_erase"),
+    # Face stage (issue 13): consent, the person's face photos, possible deepfakes
+    path("cases/<int:case_id>/faces/", faces.faces_page, name="faces_page"),
+    path("cases/<int:case_id>/faces/consent/", faces.faces_consent, name="faces_consent"),
+    path("cases/<int:case_id>/faces/withdraw/", faces.faces_withdraw, name="faces_withdraw"),
+    path("cases/<int:case_id>/faces/photos/", faces.faces_photos_add, name="faces_photos_add"),
+    path("cases/<int:case_id>/faces/pending/<int:pending_id>/", faces.faces_pending, name="faces_pending"),
+    path(
+        "cases/<int:case_id>/faces/pending/<int:pending_id>/<int:index>.jpg",
+        faces.faces_pending_crop,
+        name="faces_pending_crop",
+    ),
+    path("cases/<int:case_id>/faces/<int:face_id>/delete/", faces.faces_delete, name="faces_delete"),
+    path(
+        "cases/<int:case_id>/faces/found/<int:match_id>/face.jpg",
+        faces.face_match_image,
+        name="face_match_image",
+    ),
+    path(
+        "cases/<int:case_id>/faces/found/<int:match_id>/reveal/",
+        faces.face_match_reveal,
+        name="face_match_reveal",
+    ),
+    path(
+        "cases/<int:case_id>/faces/found/<int:match_id>/decide/",
+        faces.face_match_decide,
+        name="face_match_decide",
+    ),
     # Organisation and account
     path("org/members/", account_views.member_list, name="member_list"),
     path("org/members/<int:membership_id>/", account_views.member_edit, name="member_edit"),

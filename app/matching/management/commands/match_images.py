@@ -1,8 +1,12 @@
-"""python manage.py match_images --references DIR --candidates DIR [--json]
+"""python manage.py match_images --references DIR --candidates DIR [--faces DIR] [--json]
 
 Offline batch matching, in this process, with no database or services: every image or video
-file in --candidates is matched against every one in --references. With --json, one JSON
-object per candidate file, in path order:
+file in --candidates is matched against every one in --references. With --faces (a folder of
+ordinary photos of the person's face; --references then becomes optional), candidates that match
+no reference image are also searched for the person's face: such a decision has
+"method": "face", "reference" = the face photo whose face matched and "distance" = the
+embedding distance (a possible deepfake, for a person to check). Of each face photo the largest
+face is used. With --json, one JSON object per candidate file, in path order:
 
     {"candidate": "<path>", "reference": "<path or null>", "method": "<str or null>", "distance": <number or null>}
     {"candidate": "<path>", "error": "<reason>"}       (a file that cannot be read)
@@ -24,6 +28,7 @@ from tqdm import tqdm
 
 from app.matching.decode import DecodeError, decode_media
 from app.matching.engine import Matcher, match_frames
+from app.matching.faces import FaceMatcher, detect_faces
 from app.matching.fingerprint import Fingerprint, fingerprint_reference
 
 MAX_FILE_BYTES = 1 << 30  # refuse to read a single file over 1 GiB into memory
@@ -47,22 +52,27 @@ class Command(BaseCommand):
     help = "Match every image/video in a folder of candidates against a folder of reference images."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--references", type=Path, required=True, help="folder of reference images/videos"
-        )
+        parser.add_argument("--references", type=Path, help="folder of reference images/videos")
         parser.add_argument("--candidates", type=Path, required=True, help="folder of images/videos to check")
+        parser.add_argument(
+            "--faces", type=Path, help="folder of ordinary photos of the person's face (face stage)"
+        )
         parser.add_argument("--json", action="store_true", help="print one JSON object per candidate")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        ref_dir: Path = options["references"]
+        ref_dir: Path | None = options["references"]
         cand_dir: Path = options["candidates"]
-        for flag, folder in (("--references", ref_dir), ("--candidates", cand_dir)):
-            if not folder.is_dir():
+        face_dir: Path | None = options["faces"]
+        if ref_dir is None and face_dir is None:
+            raise CommandError("give --references, --faces or both")
+        for flag, folder in (("--references", ref_dir), ("--candidates", cand_dir), ("--faces", face_dir)):
+            if folder is not None and not folder.is_dir():
                 raise CommandError(f"{flag}: {folder} is not a folder")
         quiet = not sys.stderr.isatty()
 
         refs: list[tuple[Hashable, Fingerprint]] = []
-        for path in tqdm(_files(ref_dir), desc="references", unit="file", file=sys.stderr, disable=quiet):
+        ref_files = _files(ref_dir) if ref_dir is not None else []
+        for path in tqdm(ref_files, desc="references", unit="file", file=sys.stderr, disable=quiet):
             try:
                 media = decode_media(_read(path))
             except (DecodeError, OSError) as exc:
@@ -70,9 +80,10 @@ class Command(BaseCommand):
                 self.stderr.write(f"skipped reference {path}: {reason}")
                 continue
             refs.extend((str(path), fingerprint_reference(frame)) for frame in media.frames)
-        if not refs:
+        if ref_dir is not None and not refs:
             self.stderr.write(f"no usable reference in {ref_dir}: nothing can match")
         matcher = Matcher(refs)
+        face_matcher = self._face_matcher(face_dir, quiet) if face_dir is not None else None
 
         for path in tqdm(_files(cand_dir), desc="candidates", unit="file", file=sys.stderr, disable=quiet):
             line: dict[str, Any]
@@ -91,8 +102,19 @@ class Command(BaseCommand):
                 }
                 if res is not None and media.kind == "video":
                     line["frame"] = frame
+                # Image matches take precedence; the face stage looks only at what they missed.
+                face = face_matcher.match_frames(media.frames) if res is None and face_matcher else None
+                if face is not None:
+                    line.update(reference=face.reference_key, method="face", distance=face.distance)
+                    if media.kind == "video":
+                        line["frame"] = face.frame
             if options["json"]:
                 self.stdout.write(json.dumps(line, ensure_ascii=False))
+            elif line.get("method") == "face":
+                self.stdout.write(
+                    f"{line['candidate']}: POSSIBLE DEEPFAKE same face as {line['reference']} "
+                    f"(face distance {line['distance']:g}; a person must check)"
+                )
             elif "error" in line:
                 self.stdout.write(f"{line['candidate']}: ERROR {line['error']}")
             elif line["reference"] is None:
@@ -101,3 +123,25 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{line['candidate']}: MATCH {line['reference']} ({line['method']}, distance {line['distance']:g})"
                 )
+
+    def _face_matcher(self, folder: Path, quiet: bool) -> FaceMatcher:
+        faces: list[tuple[Hashable, Any]] = []
+        for path in tqdm(_files(folder), desc="faces", unit="file", file=sys.stderr, disable=quiet):
+            try:
+                media = decode_media(_read(path), max_frames=1)
+            except (DecodeError, OSError) as exc:
+                reason = exc.reason if isinstance(exc, DecodeError) else str(exc)
+                self.stderr.write(f"skipped face photo {path}: {reason}")
+                continue
+            found = detect_faces(media.frames[0]) if media.kind == "image" else []
+            if not found:
+                self.stderr.write(f"skipped face photo {path}: no face found")
+                continue
+            if len(found) > 1:
+                self.stderr.write(f"face photo {path}: {len(found)} faces, using the largest")
+            faces.append((str(path), found[0].embedding))
+        if not faces:
+            self.stderr.write(f"no usable face in {folder}: no face can match")
+        elif len(faces) < 3:
+            self.stderr.write(f"only {len(faces)} usable face(s): photos from more angles find more")
+        return FaceMatcher(faces)

@@ -1,0 +1,98 @@
+"""Reads of the face stage. Every lookup goes through a case the caller already may see."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from app.cases.models import Case
+from app.faces.models import FaceConsent, FaceEmbedding, FaceMatch, FaceMatchState, PendingFaces
+
+if TYPE_CHECKING:
+    from app.matching.faces import FaceMatcher
+
+_CACHE_SIZE = 32
+_cache: OrderedDict[tuple[int, tuple[int, ...]], FaceMatcher] = OrderedDict()
+_lock = threading.Lock()
+
+
+def face_consent_for(*, case: Case) -> FaceConsent | None:
+    return FaceConsent.objects.filter(case=case).select_related("recorded_by").first()
+
+
+def face_matcher_for_case(*, case: Case) -> FaceMatcher | None:
+    """The case's face matcher, or None when the face stage is off or has no faces: then the
+    pipeline spends nothing on faces. Cached per worker while the case's faces stay the same."""
+    from app.matching.faces import FaceMatcher, embedding_from_bytes
+
+    if not FaceConsent.objects.filter(case=case, enabled=True).exists():
+        return None
+    ids = tuple(FaceEmbedding.objects.filter(case=case).order_by("id").values_list("id", flat=True))
+    if not ids:
+        return None
+    key = (case.pk, ids)
+    with _lock:
+        cached = _cache.get(key)
+        if cached is not None:
+            _cache.move_to_end(key)
+            return cached
+    matcher = FaceMatcher(
+        [(f.pk, embedding_from_bytes(bytes(f.embedding))) for f in FaceEmbedding.objects.filter(id__in=ids)]
+    )
+    with _lock:
+        _cache[key] = matcher
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return matcher
+
+
+def face_list(*, case: Case) -> QuerySet[FaceEmbedding]:
+    return FaceEmbedding.objects.filter(case=case).defer("embedding").order_by("id")
+
+
+def pending_list(*, case: Case) -> QuerySet[PendingFaces]:
+    return PendingFaces.objects.filter(case=case).defer("embeddings").order_by("id")
+
+
+def pending_get_for(*, case: Case, pending_id: int) -> PendingFaces:
+    pending = PendingFaces.objects.filter(case=case, pk=pending_id).first()
+    if pending is None:
+        raise Http404("No such photo")
+    return pending
+
+
+def face_get_for(*, case: Case, face_id: int) -> FaceEmbedding:
+    face = FaceEmbedding.objects.filter(case=case, pk=face_id).first()
+    if face is None:
+        raise Http404("No such face")
+    return face
+
+
+def face_match_list(*, case: Case, state: str | None = None) -> QuerySet[FaceMatch]:
+    qs = (
+        FaceMatch.objects.filter(reported_url__case=case)
+        .select_related("reported_url", "media_item", "face", "decided_by")
+        .defer("face_crop", "face__embedding", "media_item__content", "media_item__fingerprint")
+        .order_by("state", "distance", "id")
+    )
+    return qs.filter(state=state) if state else qs
+
+
+def face_match_get_for(*, case: Case, match_id: int) -> FaceMatch:
+    match = (
+        FaceMatch.objects.filter(reported_url__case=case, pk=match_id).select_related("reported_url").first()
+    )
+    if match is None:
+        raise Http404("No such face match")
+    return match
+
+
+def face_match_counts(*, case: Case) -> dict[str, int]:
+    counts = dict.fromkeys(FaceMatchState.values, 0)
+    for state in FaceMatch.objects.filter(reported_url__case=case).values_list("state", flat=True):
+        counts[state] += 1
+    return counts

@@ -1,0 +1,258 @@
+"""Face stage: verification on LFW (1:1, as in a real case), face swaps, speed per candidate.
+
+Data: ../shared/data/faces-dev (see its SOURCES.md). Every photo's faces are detected and
+embedded once (cached in --cache); then, for each of the 100 people, a "case" is made whose face
+references are photo 1 (then photos 1-2). Its true candidates are that person's other photos; its
+false candidates are the 300 distractors and the other 99 people's photos. Each case is compared
+on its own (1:1): a candidate matches when any face in it is within the threshold of any of the
+case's reference faces.
+
+Printed: recall at the shipped threshold, the false-match rate per compared face (and per
+candidate image), the curve over thresholds, the threshold each false-match rate would allow,
+swap->source vs swap->target distances, and the time per candidate with 0, 1 and 5 faces on one
+core.
+
+    .venv/bin/python bench/faces.py [--data DIR] [--cache FILE] [--speed-repeats N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.matching.faces import FACE_THRESHOLD, MODEL_VERSION, FaceMatcher, detect_faces
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces-dev"
+if not DEFAULT_DATA.exists():
+    DEFAULT_DATA = Path("/work/shared/data/faces-dev")
+PHOTOS_DEV = DEFAULT_DATA.parent / "photos-dev"
+THRESHOLDS = [round(0.30 + 0.025 * i, 3) for i in range(15)]  # 0.30 .. 0.65
+
+
+def _open(path: Path) -> Image.Image:
+    img = Image.open(path)
+    img.load()
+    return img.convert("RGB")
+
+
+def embed_all(data: Path, cache: Path) -> dict[str, list[np.ndarray]]:
+    """{relative path: [embedding of each face]} for every LFW photo, cached."""
+    if cache.exists():
+        z = np.load(cache, allow_pickle=False)
+        if str(z["model"]) == MODEL_VERSION:
+            out: dict[str, list[np.ndarray]] = {}
+            for key in z["keys"]:
+                out[str(key)] = []
+            flat, owners = z["emb"], z["owner"]
+            keys = [str(k) for k in z["keys"]]
+            for row, owner in zip(flat, owners, strict=True):
+                out[keys[owner]].append(row)
+            return out
+    paths = sorted(data.glob("people/*/*.jpg")) + sorted(data.glob("distractors/*/*.jpg"))
+    out = {}
+    t0 = time.perf_counter()
+    for i, p in enumerate(paths):
+        out[str(p.relative_to(data))] = [f.embedding for f in detect_faces(_open(p))]
+        if i % 100 == 0:
+            print(f"  embedded {i}/{len(paths)} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+    keys = list(out)
+    emb = [e for k in keys for e in out[k]]
+    owner = [i for i, k in enumerate(keys) for _ in out[k]]
+    np.savez(
+        cache,
+        model=MODEL_VERSION,
+        keys=np.array(keys),
+        counts=np.array([len(out[k]) for k in keys]),
+        emb=np.array(emb, np.float32).reshape(-1, 128),
+        owner=np.array(owner, np.int32),
+    )
+    return out
+
+
+def _min_dist(refs: np.ndarray, faces: list[np.ndarray]) -> float:
+    if not faces or not len(refs):
+        return float("inf")
+    f = np.stack(faces)
+    return float(np.linalg.norm(f[:, None, :] - refs[None, :, :], axis=2).min())
+
+
+def _face_dists(refs: np.ndarray, faces: list[np.ndarray]) -> list[float]:
+    # one distance per compared face: its nearest reference face
+    return [float(np.linalg.norm(refs - f[None, :], axis=1).min()) for f in faces]
+
+
+def verification(emb: dict[str, list[np.ndarray]], n_refs: int) -> dict[str, object]:
+    people: dict[str, list[str]] = {}
+    for key in emb:
+        if key.startswith("people/"):
+            people.setdefault(key.split("/")[1], []).append(key)
+    for name in people:
+        people[name].sort(key=lambda k: int(Path(k).stem))
+    distractors = [k for k in emb if k.startswith("distractors/")]
+
+    true_d: list[float] = []  # per true candidate image: min distance
+    false_face_d: list[float] = []  # per compared foreign face
+    false_img_d: list[float] = []  # per foreign candidate image
+    cases = 0
+    no_ref_face = 0
+    for name, keys in sorted(people.items()):
+        ref_keys = keys[:n_refs]
+        ref_faces = [e[0] for e in (emb[k] for k in ref_keys) if e]  # the largest face of each
+        if len(ref_faces) < len(ref_keys):
+            no_ref_face += 1
+        if not ref_faces or len(keys) <= n_refs:
+            continue
+        cases += 1
+        refs = np.stack(ref_faces)
+        true_d.extend(_min_dist(refs, emb[k]) for k in keys[n_refs:])
+        others = distractors + [k for other, ks in people.items() if other != name for k in ks]
+        for k in others:
+            faces = emb[k]
+            false_face_d.extend(_face_dists(refs, faces))
+            false_img_d.append(_min_dist(refs, faces))
+    t = np.array(true_d)
+    ff = np.array(false_face_d)
+    fi = np.array(false_img_d)
+    curve = []
+    for thr in [*THRESHOLDS, FACE_THRESHOLD]:
+        curve.append(
+            (
+                thr,
+                float((t <= thr).mean()),
+                float((ff <= thr).mean()),
+                int((ff <= thr).sum()),
+                float((fi <= thr).mean()),
+            )
+        )
+    allowed = {}
+    sorted_ff = np.sort(ff)
+    for fmr in (1e-2, 1e-3, 1e-4):
+        k = int(fmr * len(ff))
+        thr = float(sorted_ff[k]) if k < len(ff) else float("inf")  # strictly below this many
+        allowed[fmr] = (thr, float((t < thr).mean()))
+    return {
+        "cases": cases,
+        "true": len(t),
+        "false_faces": len(ff),
+        "false_images": len(fi),
+        "no_ref_face": no_ref_face,
+        "missing_true_face": int(np.isinf(t).sum()),
+        "curve": curve,
+        "allowed": allowed,
+        "nearest_false": float(sorted_ff[0]),
+    }
+
+
+def swaps(data: Path) -> list[tuple[str, float, float]]:
+    out = []
+    for folder in sorted((data / "face-swaps").iterdir()):
+        if not folder.is_dir():
+            continue
+        with (folder / "manifest.csv").open() as fh:
+            rows = list(csv.reader(fh))[1:]
+        ids = sorted({r[0].split("_")[0] for r in rows})
+        for i in ids:
+            face = {}
+            for kind in ("source", "target", "swap"):
+                found = detect_faces(_open(folder / f"{i}_{kind}.png"))
+                face[kind] = found[0].embedding if found else None
+            if any(v is None for v in face.values()):
+                out.append((f"{folder.name}/{i}", float("nan"), float("nan")))
+                continue
+            ds = float(np.linalg.norm(face["swap"] - face["source"]))
+            dt = float(np.linalg.norm(face["swap"] - face["target"]))
+            out.append((f"{folder.name}/{i}", ds, dt))
+    return out
+
+
+def _canvas(faces: list[Image.Image], size: tuple[int, int] = (1280, 853)) -> Image.Image:
+    """A 1280x853 picture with the given face photos pasted at 220 px, on a flat background."""
+    canvas = Image.new("RGB", size, (180, 190, 200))
+    for i, f in enumerate(faces):
+        tile = f.resize((220, 220))
+        canvas.paste(tile, (30 + (i % 5) * 245, 60 + (i // 5) * 300 + (i % 2) * 200))
+    return canvas
+
+
+def _jpeg(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=88)
+    return buf.getvalue()
+
+
+def speed(data: Path, repeats: int) -> dict[int, tuple[float, int]]:
+    """ms per candidate image (decode + detect + embed + compare) with 0, 1, 5 faces."""
+    from app.matching.decode import decode_media
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    people = sorted(data.glob("people/*/1.jpg"))[:5]
+    faces = [_open(p).crop((50, 40, 200, 210)) for p in people]
+    zero = next(iter(sorted(PHOTOS_DEV.glob("*.jpg"))), None)
+    zero_img = _open(zero).resize((1280, 853)) if zero else Image.new("RGB", (1280, 853), (120, 140, 160))
+    cases = {0: _jpeg(zero_img), 1: _jpeg(_canvas(faces[:1])), 5: _jpeg(_canvas(faces))}
+    matcher = FaceMatcher([(i, np.random.default_rng(i).normal(0, 0.1, 128)) for i in range(3)])
+    out = {}
+    for n, blob in cases.items():
+        times = []
+        found = len(detect_faces(decode_media(blob).frames[0]))
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            matcher.match_frames(decode_media(blob).frames)
+            times.append(time.perf_counter() - t0)
+        out[n] = (statistics.median(times) * 1000, found)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/jium-face-embeddings.npz"))
+    ap.add_argument("--speed-repeats", type=int, default=5)
+    args = ap.parse_args()
+    print(f"model: {MODEL_VERSION}; shipped threshold {FACE_THRESHOLD}")
+    emb = embed_all(args.data, args.cache)
+    no_face = sum(1 for v in emb.values() if not v)
+    multi = sum(1 for v in emb.values() if len(v) > 1)
+    print(f"photos: {len(emb)}, no face found: {no_face}, more than one face: {multi}")
+    for n_refs in (1, 2):
+        v = verification(emb, n_refs)
+        print(
+            f"\n== verification 1:1, reference = photo{'s 1-2' if n_refs == 2 else ' 1'}: {v['cases']} cases, "
+            f"{v['true']} true candidates ({v['missing_true_face']} without a detected face), "
+            f"{v['false_images']} false candidate images, {v['false_faces']} compared false faces"
+        )
+        print(" threshold  recall  FMR/face   false faces  FMR/image")
+        for thr, rec, fmr, nf, fmi in v["curve"]:  # type: ignore[attr-defined]
+            mark = "  <- shipped" if thr == FACE_THRESHOLD else ""
+            print(f"   {thr:5.3f}    {rec:.3f}   {fmr:.5f}   {nf:6d}      {fmi:.5f}{mark}")
+        print(f" nearest false face: {v['nearest_false']:.3f}")
+        for fmr, (thr, rec) in v["allowed"].items():  # type: ignore[attr-defined]
+            print(f" FMR/face {fmr:g}: threshold < {thr:.3f}, recall {rec:.3f}")
+    print("\n== face swaps: distance of the swap to its source face and to its target face")
+    ok = 0
+    rows = swaps(args.data)
+    for name, ds, dt in rows:
+        verdict = "nearer source" if ds < dt else "NEARER TARGET" if ds >= dt else "no face"
+        ok += ds < dt
+        within = "match" if ds <= FACE_THRESHOLD else "no match"
+        print(f"  {name:12s} source {ds:.3f} ({within})  target {dt:.3f}  {verdict}")
+    print(f"  {ok}/{len(rows)} swaps nearer their source")
+    print("\n== speed per candidate image (1280x853 JPEG: decode + detect + embed + compare), one core")
+    for n, (ms, found) in speed(args.data, args.speed_repeats).items():
+        print(f"  {n} face(s) in the picture ({found} found): {ms:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
