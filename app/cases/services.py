@@ -642,8 +642,10 @@ def case_media_purge(*, case: Case) -> MediaPurge:
 
     Thumbnails and reveals are made from those bytes on request and never stored, so they go with them.
     """
+    from app.faces.services import face_media_purge
     from app.fetching.models import FetchRecord, MediaItem
 
+    face_media_purge(case=case)  # face crops of possible deepfakes and of group photos are media too
     originals = Reference.objects.filter(case=case, original__isnull=False).exclude(original=b"")
     pages = FetchRecord.objects.filter(reported_url__case=case, content__isnull=False).exclude(content=b"")
     media = MediaItem.objects.filter(fetch__reported_url__case=case, content__isnull=False).exclude(

@@ -49,11 +49,18 @@ class FaceInputError(ValueError):
 
 
 def case_is_minor(case: Case) -> bool:
-    """A minor's case keeps no media at all, face crops included.
+    """A minor's case (or one where nobody is sure) keeps no media at all, face crops included."""
+    return case.is_minor
 
-    The minors feature (issue 16) owns the field; until it exists every case counts as an adult's.
-    """
-    return bool(getattr(case, "is_minor", False))
+
+def face_media_purge(*, case: Case) -> int:
+    """Delete every face picture a case holds (crops of possible deepfakes, pending group photos'
+    crops); the embeddings, which are not pictures, stay. How many crops."""
+    crops = FaceMatch.objects.filter(reported_url__case=case, face_crop__isnull=False).update(face_crop=None)
+    pending = PendingFaces.objects.filter(case=case)
+    crops += FacePendingCrop.objects.filter(pending__in=pending).count()
+    pending.delete()
+    return crops
 
 
 def face_stage_enabled(case: Case) -> bool:
@@ -82,6 +89,9 @@ def face_consent_grant(
         raise FaceInputError(_("Say how consent was given (for example: signed form, in person)."))
     if consenter == Consenter.GUARDIAN and not guardian_name:
         raise FaceInputError(_("Give the legal guardian's name."))
+    if case.needs_guardian and consenter != Consenter.GUARDIAN:
+        # PIPA art. 22(6): sensitive information of a child under 14 needs the guardian's consent.
+        raise FaceInputError(_("For a child under 14, the legal guardian must give this consent."))
     if consented_at > timezone.now() + timedelta(minutes=5):
         raise FaceInputError(_("The consent date cannot be in the future."))
     consent, _created = FaceConsent.objects.select_for_update().get_or_create(
@@ -185,6 +195,12 @@ def face_photos_add(*, case: Case, actor: User | None, photos: list[tuple[str, b
             continue
         if FaceEmbedding.objects.filter(case=case).count() >= MAX_FACES_PER_CASE:
             result.errors.append((name, _("This case already has the most face photos it can hold.")))
+            continue
+        if len(faces) > 1 and case_is_minor(case):
+            # Picking would mean keeping crops of the photo for a while: no media for a minor.
+            result.errors.append(
+                (name, _("This photo shows several people. In a child's case, use photos of the child alone."))
+            )
             continue
         if len(faces) == 1:
             _embedding_create(case=case, actor=actor, label=name, vec=faces[0].embedding, size=faces[0].size)

@@ -72,6 +72,13 @@ def test_scan_finds_the_face_only_with_consent_image_matches_first(internet: Int
     assert 0 < face.distance <= 0.47 and face.details["faces_in_image"] == 1
     assert face.face_crop and len(bytes(face.face_crop)) < 40_000  # the face region only
 
+    # The case turns out to be a child's: every face picture goes at once, the match stays.
+    from app.cases.services import case_set_age_group
+
+    case_set_age_group(case=case, actor=owner.user, age_group="minor")
+    face.refresh_from_db()
+    assert face.face_crop is None and face.state == FaceMatchState.PENDING
+
 
 def _face_only_url(case, url: str) -> FaceMatch:  # type: ignore[no-untyped-def]
     """A URL as the scan leaves it after a face match only: evidence kept, state "no match"."""

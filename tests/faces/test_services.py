@@ -96,3 +96,25 @@ def test_withdrawal_and_case_erasure_remove_every_embedding(case, owner) -> None
     face_photos_add(case=case, actor=owner.user, photos=[("me.jpg", face_photo())])
     case_erase(case=case, actor=owner.user)
     assert not FaceEmbedding.objects.exists() and not FaceConsent.objects.exists()
+
+
+def test_a_childs_case_needs_the_guardian_and_keeps_no_face_picture(org, owner) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from app.cases.services import case_create
+    from app.faces.services import face_media_purge
+
+    child = case_create(
+        organization=org, actor=owner.user, alias="Daisy", jurisdiction="KR", age_group="minor", under_14=True,
+        guardian_name="박민준", guardian_relation="father", guardian_consent_on=date(2026, 12, 1),
+    )  # fmt: skip
+    with pytest.raises(FaceInputError):
+        consent(child, owner.user)  # the child alone cannot consent under 14
+    consent(child, owner.user, consenter="guardian", guardian_name="박민준", guardian_relationship="father")
+    result = face_photos_add(
+        case=child, actor=owner.user, photos=[("alone.jpg", face_photo()), ("group.jpg", two_faces())]
+    )
+    # A group photo would need its crops kept until someone picks: refused for a child.
+    assert result.added == 1 and [n for n, _ in result.errors] == ["group.jpg"]
+    assert not PendingFaces.objects.exists() and not FacePendingCrop.objects.exists()
+    assert face_media_purge(case=child) == 0
