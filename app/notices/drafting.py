@@ -28,6 +28,25 @@ JURISDICTION_REGIME = {"KR": "kr", "US": "take-it-down", "EU": "dsa", "UK": "uk"
 REGIMES = ("take-it-down", "dsa", "dmca", "kr", "uk", "platform")
 LANGS = ("ko", "en")
 DELISTING_PLATFORMS = ("google-search",)
+# A minor's case uses the child-protection version of each regime (its own rows and letters).
+# DMCA never fits a minor's case: copyright is not the ground for removing abuse material.
+MINOR_REGIMES = {
+    "kr": "kr-minor",
+    "take-it-down": "take-it-down-minor",
+    "dsa": "dsa-minor",
+    "uk": "uk-minor",
+    "platform": "platform-minor",
+}
+
+
+def minor_regime(*, regime: str, jurisdiction: str) -> str:
+    """The child-protection regime that replaces ``regime`` in a minor's case."""
+    if regime in MINOR_REGIMES.values():
+        return regime
+    if regime in MINOR_REGIMES:
+        return MINOR_REGIMES[regime]
+    own = JURISDICTION_REGIME.get(jurisdiction, "platform")
+    return MINOR_REGIMES.get(own, "platform-minor")
 
 
 def choose_regime(*, jurisdiction: str, accepted: list[str], override: str = "auto") -> str:
@@ -200,6 +219,8 @@ def recipient_for(
     platform = resolution.platform
     accepted = list(platform.regimes) if platform else []
     regime = choose_regime(jurisdiction=case.jurisdiction, accepted=accepted, override=regime_override)
+    if case.is_minor:
+        regime = minor_regime(regime=regime, jurisdiction=case.jurisdiction)
     lang = choose_lang(
         platform_languages=list(platform.languages) if platform else [], preferred=preferred_lang
     )
@@ -310,6 +331,7 @@ def render_letter(data: LetterInput) -> tuple[str, str]:
         "citation": data.regime.text("citation", lang),
         "ground": data.regime.text("ground", lang),
         "escalation": data.regime.text("escalation", lang),
+        "preservation": data.regime.text("preservation", lang),
         "deadline_hours": data.regime.deadline_hours,
         "victim_name": data.victim_name,
         "contact_email": data.contact_email,

@@ -19,6 +19,15 @@ class RegimeCode(models.TextChoices):
     KR = "kr", _("Telecommunications Business Act Art. 22-5 (Korea)")
     UK = "uk", _("Online Safety Act (UK)")
     PLATFORM = "platform", _("Platform policy")
+    # A minor's case: child-protection law, removal and preservation.
+    KR_MINOR = (
+        "kr-minor",
+        _("Youth Protection Act with Telecommunications Business Act Art. 22-5 (Korea, minor)"),
+    )
+    TAKE_IT_DOWN_MINOR = "take-it-down-minor", _("TAKE IT DOWN Act and 18 U.S.C. § 2258A (US, minor)")
+    DSA_MINOR = "dsa-minor", _("Digital Services Act, Art. 16, child sexual abuse (EU, minor)")
+    UK_MINOR = "uk-minor", _("Protection of Children Act 1978 (UK, minor)")
+    PLATFORM_MINOR = "platform-minor", _("Child sexual abuse material (minor)")
 
 
 class NoticeState(models.TextChoices):

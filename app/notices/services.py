@@ -27,6 +27,7 @@ from app.notices.drafting import (
     choose_lang,
     choose_regime,
     is_delisting,
+    minor_regime,
     recipient_for,
     render_letter,
     url_evidence,
@@ -63,6 +64,17 @@ def _acting_for(case: Case) -> bool:
     return bool(case.authorised_on or case.authorisation_method)
 
 
+def _victim_name(case: Case, lang: str) -> str:
+    """A minor's name goes into a notice only when a caseworker explicitly chose so for the case."""
+    if case.is_minor and not case.minor_name_in_notices:
+        return (
+            "청소년 피해자(보호를 위해 이름 비공개)"
+            if lang == "ko"
+            else "a young person (name withheld to protect them)"
+        )
+    return as_text(case.real_name)
+
+
 def _letter_input(notice: Notice, items: list[UrlEvidence]) -> LetterInput:
     case = notice.case
     org = case.organization
@@ -74,7 +86,7 @@ def _letter_input(notice: Notice, items: list[UrlEvidence]) -> LetterInput:
         lang=notice.lang,
         recipient_name=notice.recipient_name,
         channel_address=notice.channel_address,
-        victim_name=as_text(case.real_name),
+        victim_name=_victim_name(case, notice.lang),
         contact_email=contact,
         acting_for=acting,
         org_name=org.notice_sender_name or org.name,
@@ -156,6 +168,8 @@ def _group_matched_urls(
             code = choose_regime(
                 jurisdiction=case.jurisdiction, accepted=list(engine.regimes), override=regime
             )
+            if case.is_minor:
+                code = minor_regime(regime=code, jurisdiction=case.jurisdiction)
             channel = choose_channel(engine, code)
             if channel is None:
                 continue

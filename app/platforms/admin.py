@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from app.platforms.models import Channel, Platform, RdapCache, Regime
+from app.platforms.models import Channel, Hotline, Platform, RdapCache, Regime
 
 
 class ChannelInline(admin.TabularInline):
@@ -40,3 +40,16 @@ class RegimeAdmin(admin.ModelAdmin):
 @admin.register(RdapCache)
 class RdapCacheAdmin(admin.ModelAdmin):
     list_display = ["kind", "key", "ok", "abuse_email", "fetched_at"]
+
+
+@admin.register(Hotline)
+class HotlineAdmin(admin.ModelAdmin):
+    """Where minors' cases are reported; an NGO corrects a contact here without a code change."""
+
+    list_display = ["name_en", "country", "kind", "url_or_phone", "confirmed", "verified_on"]
+    list_filter = ["country", "kind"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.local_edits = sorted({*obj.local_edits, *form.changed_data} - {"local_edits"})
+        super().save_model(request, obj, form, change)

@@ -35,6 +35,9 @@ class Regime(models.Model):
     ground_ko = models.TextField(blank=True)
     escalation_en = models.TextField(blank=True)
     escalation_ko = models.TextField(blank=True)
+    # Child-protection regimes: the request to preserve the material for law enforcement.
+    preservation_en = models.TextField(blank=True)
+    preservation_ko = models.TextField(blank=True)
     deadline_hours = models.PositiveIntegerField(null=True, blank=True)
     verified_on = models.DateField(null=True, blank=True)
     source = models.CharField(max_length=500, blank=True)
@@ -102,6 +105,59 @@ class Channel(models.Model):
 
     def instructions(self, lang: str) -> str:
         return self.instructions_ko if lang == "ko" and self.instructions_ko else self.instructions_en
+
+
+class HotlineKind(models.TextChoices):
+    HOTLINE = "hotline", _("Child-protection hotline")
+    POLICE = "police", _("Police")
+    SUPPORT = "support", _("Support for the young person")
+    HASHING = "hashing", _("Hashing on the young person's own device")
+
+
+class Hotline(models.Model):
+    """Where a minor's case is reported, by country: editable directory data, never template text.
+
+    ``country`` uses the case jurisdiction codes (KR, US, EU, UK); "*" is the fallback for
+    everywhere else (the INHOPE member hotline of the person's country).
+    """
+
+    slug = models.SlugField(max_length=60, unique=True)
+    country = models.CharField(max_length=8, db_index=True)
+    kind = models.CharField(max_length=10, choices=HotlineKind.choices)
+    name_en = models.CharField(max_length=200)
+    name_ko = models.CharField(max_length=200)
+    # What to open or dial: a web address, a phone number, or both ("1366 / 02-735-8994").
+    url_or_phone = models.CharField(max_length=300)
+    description_en = models.TextField(blank=True)
+    description_ko = models.TextField(blank=True)
+    # Escalation drafts of a minor's case go to these first (hotline and police).
+    escalate = models.BooleanField(default=False)
+    # Whether the source confirms this contact; unconfirmed ones are shown with a warning.
+    confirmed = models.BooleanField(default=False)
+    verified_on = models.DateField(null=True, blank=True)
+    source = models.CharField(max_length=500, blank=True)
+    priority = models.PositiveSmallIntegerField(default=100)
+    active = models.BooleanField(default=True)
+    local_edits = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["priority", "slug"]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+    def name(self, lang: str) -> str:
+        return self.name_ko if lang == "ko" and self.name_ko else self.name_en
+
+    def description(self, lang: str) -> str:
+        return self.description_ko if lang == "ko" and self.description_ko else self.description_en
+
+    @property
+    def url(self) -> str:
+        """The web address to link to, when the contact is one."""
+        first = self.url_or_phone.split(" ")[0]
+        return first if first.startswith(("https://", "http://")) else ""
 
 
 class RdapCache(models.Model):

@@ -13,7 +13,7 @@ from django.db import transaction
 
 from app.accounts.models import Organization
 from app.accounts.services import audit_record
-from app.platforms.models import Channel, Platform, Regime
+from app.platforms.models import Channel, Hotline, Platform, Regime
 from app.platforms.resolve import ascii_host
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "platforms.json"
@@ -24,7 +24,12 @@ PLATFORM_FIELDS = (
 )  # fmt: skip
 REGIME_FIELDS = (
     "name_en", "name_ko", "citation_en", "citation_ko", "ground_en", "ground_ko",
-    "escalation_en", "escalation_ko", "deadline_hours", "verified_on", "source",
+    "escalation_en", "escalation_ko", "preservation_en", "preservation_ko", "deadline_hours",
+    "verified_on", "source",
+)  # fmt: skip
+HOTLINE_FIELDS = (
+    "country", "kind", "name_en", "name_ko", "url_or_phone", "description_en", "description_ko",
+    "escalate", "confirmed", "verified_on", "source", "priority",
 )  # fmt: skip
 CHANNEL_FIELDS = (
     "kind", "address", "regimes", "instructions_en", "instructions_ko", "confirmed",
@@ -39,6 +44,7 @@ class SyncResult:
     updated: int = 0
     kept_local: int = 0
     regimes: int = 0
+    hotlines: int = 0
 
 
 def _date(value: Any) -> date | None:
@@ -98,6 +104,18 @@ def platforms_sync(*, path: Path | None = None) -> SyncResult:
                     setattr(regime, field, value)
             regime.save()
         result.regimes += 1
+    for raw in data.get("hotlines", []):
+        values = {f: raw.get(f) for f in HOTLINE_FIELDS if f in raw}
+        values["verified_on"] = _date(values.get("verified_on"))
+        hotline = Hotline.objects.filter(slug=raw["slug"]).first()
+        if hotline is None:
+            Hotline.objects.create(slug=raw["slug"], **values)
+        else:
+            for field, value in values.items():
+                if field not in hotline.local_edits:
+                    setattr(hotline, field, value)
+            hotline.save()
+        result.hotlines += 1
     for raw in data.get("platforms", []):
         values = _clean_platform(raw)
         platform = Platform.objects.filter(slug=raw["slug"]).first()

@@ -15,7 +15,8 @@ def test_command_loads_and_is_idempotent(db, capsys):
     call_command("platforms_sync")
     first = Platform.objects.count()
     channels = Channel.objects.count()
-    assert first >= 30 and Regime.objects.count() == 6
+    # Six regimes, and the child-protection version of five of them (a minor's case).
+    assert first >= 30 and Regime.objects.count() == 11
     call_command("platforms_sync", verbosity=0)
     assert Platform.objects.count() == first
     assert Channel.objects.count() == channels
@@ -81,3 +82,19 @@ def test_newer_file_updates_but_keeps_local_edits(db, tmp_path):
     assert Platform.objects.get(slug="discord").channels.first().address == "https://discord.com/report-v2"
     assert resolve_url("https://newhost.example/a").platform.slug == "newhost"
     assert resolve_url("https://reddit.app/a").platform.slug == "reddit"
+
+
+def test_hotlines_carry_a_source_and_date_and_keep_local_corrections(db, tmp_path):
+    from app.platforms.models import Hotline
+
+    result = platforms_sync()
+    assert result.hotlines >= 10
+    assert {"KR", "US", "UK", "*"} <= set(Hotline.objects.values_list("country", flat=True))
+    assert not Hotline.objects.filter(verified_on=None).exists()
+    assert not Hotline.objects.filter(source="").exists()
+    iwf = Hotline.objects.get(slug="uk-iwf")
+    iwf.url_or_phone = "https://report.iwf.example/"
+    iwf.local_edits = ["url_or_phone"]
+    iwf.save()
+    platforms_sync()
+    assert Hotline.objects.get(slug="uk-iwf").url_or_phone == "https://report.iwf.example/"
