@@ -149,6 +149,7 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
 LANGUAGES = [("en", _("English")), ("ko", _("Korean"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["app.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"

@@ -31,7 +31,7 @@ def test_korean_and_english_colleagues_see_one_time(client, case, owner, teammat
     english = _page(client, teammate.user, url, "en")
     # 23:30 UTC is 08:30 the next morning in Seoul, for both of them.
     assert "KST" in korean and "KST" in english
-    assert "2025년 5월 2일" in korean and "May 2, 2025" in english
+    assert "2025. 5. 2." in korean and "May 2, 2025" in english
     assert "UTC" not in english
 
 

@@ -73,4 +73,4 @@ def test_language_switch_and_seoul_time(client, case, owner, korean_catalogue):
     assert "방문 증거" in korean
     assert "Evidence of the visit" not in korean
     # 23:30 UTC on 1 May is 08:30 on 2 May in Seoul.
-    assert "2025년 5월 2일" in korean and "KST" in korean
+    assert "2025. 5. 2." in korean and "KST" in korean

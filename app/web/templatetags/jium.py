@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -29,6 +32,20 @@ DETAIL_LABELS = {
     "frame": _("Video frame"),
     "mirrored": _("Flipped left to right"),
 }
+
+
+@register.filter
+def when(value: Any, arg: str = "DATETIME_FORMAT") -> str:
+    """A moment in the organisation's time zone, in the reader's format, with the zone named.
+
+    "2026. 12. 5. 오전 5:13 KST" / "Dec. 5, 2026, 5:13 a.m. KST": colleagues reading in different
+    languages see the same clock, and nobody has to guess which one.
+    """
+    if not isinstance(value, datetime):
+        return "" if value in (None, "") else str(value)
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    zone = local.tzname() or ""
+    return f"{date_format(local, arg)} {zone}".strip()
 
 
 @register.filter
