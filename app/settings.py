@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "app.core.uploads.UploadLimitMiddleware",  # before CSRF: its check is the first to read the body
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -250,9 +251,14 @@ FETCH_RETRIES = env_int("FETCH_RETRIES", 2)
 
 # Uploads of reference images.
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("UPLOAD_MAX_FILES", 200)
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 REFERENCE_MAX_BYTES = env_int("REFERENCE_MAX_BYTES", 60 * 1024 * 1024)
+# Uploads never touch disk (app/core/uploads.py): each file is kept in memory up to this cap, and a
+# request whose Content-Length is larger than UPLOAD_MAX_REQUEST_BYTES is refused before it is read.
+# Peak memory per upload request is about UPLOAD_MAX_REQUEST_BYTES.
+FILE_UPLOAD_HANDLERS = ["app.core.uploads.MemoryOnlyUploadHandler"]
+UPLOAD_MAX_FILE_BYTES = REFERENCE_MAX_BYTES
+UPLOAD_MAX_REQUEST_BYTES = env_int("UPLOAD_MAX_REQUEST_BYTES", 100 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

@@ -18,7 +18,9 @@ from app.accounts.services import audit_record
 from app.cases import selectors as case_selectors
 from app.cases import services as case_services
 from app.cases.models import Case, CaseStatus, UrlState
+from app.cases.services import LETTER_MAX_BYTES
 from app.core.redirects import safe_next
+from app.core.uploads import upload_limit
 from app.web import thumbs
 from app.web.decorators import admin_required, member_required, staff_required
 from app.web.forms import (
@@ -80,6 +82,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/list.html", {"page": page})
 
 
+@upload_limit(request_bytes=LETTER_MAX_BYTES + 1024 * 1024, file_bytes=LETTER_MAX_BYTES)
 @staff_required
 def case_create(request: HttpRequest) -> HttpResponse:
     organization = request.membership.organization  # type: ignore[attr-defined]
@@ -122,6 +125,7 @@ def _save_letter(request: HttpRequest, case: Case, form: CaseForm) -> None:
         )
 
 
+@upload_limit(request_bytes=LETTER_MAX_BYTES + 1024 * 1024, file_bytes=LETTER_MAX_BYTES)
 @staff_required
 def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_selectors.case_get_for(user=request.user, case_id=case_id)
