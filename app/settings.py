@@ -8,6 +8,7 @@ SQLite file under ``JIUM_DATA_DIR``, so nothing but Python is needed. Production
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -163,7 +164,12 @@ LANGUAGE_TIME_ZONES = {"ko": "Asia/Seoul", "en": "UTC"}
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS: list[Any] = [BASE_DIR / "static"]  # paths, and (prefix, path) pairs
+# JavaScript from the npm registry (package-lock.json, installed by scripts/_common.sh): only the
+# built files the /fingerprint/ page loads, served like any other static file.
+_OPENCV_JS = BASE_DIR / "node_modules" / "@techstark" / "opencv-js" / "dist"
+if _OPENCV_JS.is_dir():
+    STATICFILES_DIRS.append(("vendor/opencv-js", _OPENCV_JS))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -24,6 +24,20 @@ ensure_packages() {
 # WeasyPrint's libraries, a Korean-capable font, gettext for translations.
 APP_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-noto-cjk gettext ca-certificates)
 
+# JavaScript for the in-browser fingerprint page, from the npm registry as package-lock.json pins
+# it (served by Django as static files). Node and npm from Debian when missing.
+ensure_js_deps() {
+  if ! command -v npm >/dev/null 2>&1; then
+    ensure_packages nodejs npm
+  fi
+  local stamp=node_modules/.jium-lock.sha256
+  if [ ! -f "$stamp" ] || [ "$(sha256sum package-lock.json | cut -d' ' -f1)" != "$(cat "$stamp")" ]; then
+    echo "==> installing JavaScript dependencies (package-lock.json)"
+    npm ci --no-audit --no-fund --loglevel=error
+    sha256sum package-lock.json | cut -d' ' -f1 > "$stamp"
+  fi
+}
+
 ensure_python_env() {
   if ! command -v uv >/dev/null 2>&1; then
     if [ ! -x "$ROOT/.tools/bin/uv" ]; then
@@ -35,6 +49,7 @@ ensure_python_env() {
   fi
   echo "==> installing Python dependencies (uv.lock)"
   UV_PYTHON_DOWNLOADS=never uv sync --frozen --python python3 -q "$@"
+  ensure_js_deps
   # Translations are compiled, not committed.
   if compgen -G "locale/*/LC_MESSAGES/*.po" >/dev/null; then
     .venv/bin/python manage.py compilemessages --ignore=.venv -v 0

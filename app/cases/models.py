@@ -116,6 +116,7 @@ class WhitelistEntry(models.Model):
 class ReferenceSource(models.TextChoices):
     UPLOAD = "upload", _("Uploaded image")
     HASH_IMPORT = "hash_import", _("Imported hash")
+    DEVICE = "device", _("Fingerprint made on the person's device")
 
 
 class Reference(models.Model):
@@ -124,7 +125,9 @@ class Reference(models.Model):
     source = models.CharField(max_length=20, choices=ReferenceSource.choices, default=ReferenceSource.UPLOAD)
     pdq_hex = models.CharField(max_length=64)
     pdq_quality = models.PositiveSmallIntegerField(default=0)
-    fingerprint = models.BinaryField()
+    # The whole fingerprint (Fingerprint.to_bytes), encrypted: its keypoint features could be
+    # partly inverted into a rough picture. Only pdq_hex stays readable, for the hash index.
+    fingerprint = EncryptedBinaryField()
     hash_versions = models.JSONField(default=dict)
     sha256 = models.CharField(max_length=64, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
@@ -140,6 +143,28 @@ class Reference(models.Model):
 
     def __str__(self) -> str:
         return self.label or f"reference {self.pk}"
+
+
+class FingerprintIntake(models.Model):
+    """A single-use, expiring link a caseworker gives the person, so they can make fingerprints
+    of their images on their own device (/fingerprint/) and send them straight into the case."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="fingerprint_intakes")
+    # Only a hash of the link's secret is stored: the link itself is shown once.
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    references_added = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"intake link {self.pk}"
 
 
 class UrlState(models.TextChoices):

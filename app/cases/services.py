@@ -20,6 +20,7 @@ from app.accounts.services import audit_record
 from app.cases.models import (
     AgeGroup,
     Case,
+    FingerprintIntake,
     Reference,
     ReferenceSource,
     ReportedUrl,
@@ -412,6 +413,166 @@ def reference_import_hashes(
         detail={"count": len(created)},
     )
     return created, errors
+
+
+@dataclass
+class FingerprintImport:
+    created: list[Reference] = field(default_factory=list)
+    upgraded: list[Reference] = field(default_factory=list)  # had a hash only; now has features too
+    duplicates: int = 0
+    skipped: list[str] = field(default_factory=list)  # short reasons, one per unusable fingerprint
+
+
+def reference_fingerprints_import(
+    *, case: Case, actor: User | None, document: bytes | str | dict[str, object], via: str = "web"
+) -> FingerprintImport:
+    """Add the fingerprints of a device-made document (the /fingerprint/ page) to a case.
+
+    Nothing of the images themselves is in it. The full fingerprints are stored encrypted, like
+    server-made ones; ``via`` ("web", "intake", "api") goes into the audit log.
+    """
+    from app.matching.document import DocumentError, parse_document
+    from app.matching.fingerprint import HASH_VERSIONS
+
+    try:
+        items, skipped = parse_document(document)
+    except DocumentError as exc:
+        raise CaseInputError(_document_error_text(exc.code)) from exc
+    result = FingerprintImport(skipped=skipped)
+    with transaction.atomic():
+        for item in items:
+            fp = item.fingerprint
+            versions = {
+                "fingerprint": HASH_VERSIONS["fingerprint"],
+                "source": "device",
+                "level": item.level,
+            }
+            existing = Reference.objects.filter(case=case, pdq_hex=fp.pdq.hex()).first()
+            if existing is not None:
+                old = existing.fingerprint
+                had_features = False
+                if old:
+                    from app.matching.fingerprint import Fingerprint
+
+                    try:
+                        had_features = Fingerprint.from_bytes(bytes(old)).has_features
+                    except ValueError:
+                        had_features = False
+                if fp.has_features and not had_features:
+                    existing.fingerprint = fp.to_bytes()
+                    existing.hash_versions = versions
+                    existing.save(update_fields=["fingerprint", "hash_versions"])
+                    result.upgraded.append(existing)
+                else:
+                    result.duplicates += 1
+                continue
+            result.created.append(
+                Reference.objects.create(
+                    case=case,
+                    label=item.name,
+                    source=ReferenceSource.DEVICE,
+                    pdq_hex=fp.pdq.hex(),
+                    pdq_quality=fp.pdq_quality,
+                    fingerprint=fp.to_bytes(),
+                    hash_versions=versions,
+                    width=item.width,
+                    height=item.height,
+                )
+            )
+        audit_record(
+            organization=case.organization,
+            actor=actor,
+            action="reference.import_device",
+            case_id=case.pk,
+            detail={
+                "via": via,
+                "created": len(result.created),
+                "upgraded": len(result.upgraded),
+                "skipped": len(result.skipped),
+            },
+        )
+    return result
+
+
+def _document_error_text(code: str) -> str:
+    texts = {
+        "too_large": _("The fingerprint file is too large."),
+        "not_json": _("This is not a fingerprint file from Jium."),
+        "not_document": _("This is not a fingerprint file from Jium."),
+        "version": _("This fingerprint file was made by another version of Jium."),
+        "empty": _("The fingerprint file holds no fingerprints."),
+        "too_many": _("Send at most 100 fingerprints at once."),
+    }
+    return texts.get(code, _("The fingerprint file could not be read."))
+
+
+FINGERPRINT_INTAKE_HOURS = 72
+
+
+def _intake_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def fingerprint_intake_create(
+    *, case: Case, actor: User | None, hours: int = FINGERPRINT_INTAKE_HOURS
+) -> tuple[FingerprintIntake, str]:
+    """A single-use link (``fingerprint_intake`` URL with the returned token) through which the
+    person fingerprints their images on their own device and sends them into this case.
+
+    The token is returned once and only its hash is stored.
+    """
+    import secrets
+
+    token = secrets.token_urlsafe(24)
+    intake = FingerprintIntake.objects.create(
+        case=case,
+        token_hash=_intake_token_hash(token),
+        created_by=actor,
+        expires_at=timezone.now() + timedelta(hours=max(1, min(int(hours), 24 * 14))),
+    )
+    audit_record(
+        organization=case.organization,
+        actor=actor,
+        action="fingerprint_intake.create",
+        case_id=case.pk,
+        object_type="fingerprint_intake",
+        object_id=intake.pk,
+        detail={"hours": hours},
+    )
+    return intake, token
+
+
+def fingerprint_intake_get(*, token: str) -> FingerprintIntake | None:
+    """The intake behind a link if it can still be used (not expired, not used), else None."""
+    if not token or len(token) > 100:
+        return None
+    return (
+        FingerprintIntake.objects.select_related("case", "case__organization")
+        .filter(token_hash=_intake_token_hash(token), used_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+
+
+def fingerprint_intake_submit(*, token: str, document: bytes | str | dict[str, object]) -> FingerprintImport:
+    """Import a device-made document through an intake link, which is then used up."""
+    with transaction.atomic():
+        intake = fingerprint_intake_get(token=token)
+        if intake is not None:
+            intake = (
+                FingerprintIntake.objects.select_for_update()
+                .filter(pk=intake.pk, used_at__isnull=True)
+                .first()
+            )
+        if intake is None:
+            raise CaseInputError(_("This link has expired or was already used. Ask for a new one."))
+        result = reference_fingerprints_import(case=intake.case, actor=None, document=document, via="intake")
+        if not result.created and not result.upgraded and not result.duplicates:
+            # Nothing usable arrived: the link stays valid so the person can try again.
+            raise CaseInputError(_("None of the fingerprints could be read. Nothing was added."))
+        intake.used_at = timezone.now()
+        intake.references_added = len(result.created) + len(result.upgraded)
+        intake.save(update_fields=["used_at", "references_added"])
+    return result
 
 
 def reference_delete(*, reference: Reference, actor: User | None) -> None:

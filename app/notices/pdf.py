@@ -45,7 +45,9 @@ def _allowed_files() -> tuple[set[Path], list[Path]]:
     if path is not None:
         fonts.add(path.resolve())
         fonts.add(path.with_name(path.name.replace("Regular", "Bold")).resolve())
-    folders = [Path(settings.STATIC_ROOT).resolve(), *(Path(d).resolve() for d in settings.STATICFILES_DIRS)]
+    # STATICFILES_DIRS entries are folders or (prefix, folder) pairs (the npm-installed ones).
+    dirs = [d[1] if isinstance(d, tuple) else d for d in settings.STATICFILES_DIRS]
+    folders = [Path(settings.STATIC_ROOT).resolve(), *(Path(d).resolve() for d in dirs)]
     return fonts, folders
 
 

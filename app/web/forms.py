@@ -224,7 +224,9 @@ class ReferenceUploadForm(forms.Form):
 
 
 class HashImportForm(forms.Form):
-    hashes_file = forms.FileField(label=_("File with PDQ hashes (CSV or JSON)"), required=False)
+    hashes_file = forms.FileField(
+        label=_("Fingerprint file from the fingerprint page, or PDQ hashes (CSV or JSON)"), required=False
+    )
     hashes_text = forms.CharField(
         label=_("Or paste PDQ hashes (one per line)"),
         required=False,
@@ -236,7 +238,8 @@ class HashImportForm(forms.Form):
         upload = cleaned.get("hashes_file")
         text = cleaned.get("hashes_text") or ""
         if upload:
-            if upload.size > 2 * 1024 * 1024:
+            # Fingerprint files from the /fingerprint/ page carry shape features: up to 16 MB.
+            if upload.size > 16 * 1024 * 1024:
                 raise forms.ValidationError(_("The file is too large."))
             try:
                 text = upload.read().decode("utf-8-sig")

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from app.accounts import views as account_views
-from app.web import faces, views
+from app.web import faces, fingerprint_views, views
 from app.web.decorators import member_required
 
 urlpatterns = [
@@ -64,6 +64,15 @@ urlpatterns = [
         "cases/<int:case_id>/faces/found/<int:match_id>/decide/",
         faces.face_match_decide,
         name="face_match_decide",
+    ),
+    # Fingerprints made on the person's own device (issue 14)
+    path("fingerprint/", fingerprint_views.fingerprint_page, name="fingerprint"),
+    path("fingerprint/i/<str:token>/", fingerprint_views.fingerprint_intake, name="fingerprint_intake"),
+    path("cases/<int:case_id>/fingerprint/", fingerprint_views.fingerprint_case, name="fingerprint_case"),
+    path(
+        "cases/<int:case_id>/fingerprint/link/",
+        fingerprint_views.case_fingerprint_intake_create,
+        name="case_fingerprint_intake_create",
     ),
     # Organisation and account
     path("org/members/", account_views.member_list, name="member_list"),

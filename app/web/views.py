@@ -496,6 +496,30 @@ def case_references_import(request: HttpRequest, case_id: int) -> HttpResponse:
         for error in form.non_field_errors():
             messages.error(request, str(error))
         return redirect("case_detail", case_id=case.pk)
+    from app.matching.document import is_document
+
+    if is_document(form.cleaned_data["text"]):
+        # A document from the /fingerprint/ page: full fingerprints made on the person's device.
+        try:
+            result = case_services.reference_fingerprints_import(
+                case=case, actor=_actor(request), document=form.cleaned_data["text"]
+            )
+        except case_services.CaseInputError as exc:
+            messages.error(request, str(exc))
+            return redirect("case_detail", case_id=case.pk)
+        messages.success(
+            request,
+            _("%(n)d fingerprints made on the person's device were added.")
+            % {"n": len(result.created) + len(result.upgraded)},
+        )
+        if result.duplicates:
+            messages.info(request, _("%(n)d of them were already on this case.") % {"n": result.duplicates})
+        if result.skipped:
+            messages.warning(
+                request,
+                _("%(n)d fingerprints could not be read and were skipped.") % {"n": len(result.skipped)},
+            )
+        return redirect("case_detail", case_id=case.pk)
     try:
         created, errors = case_services.reference_import_hashes(
             case=case, actor=_actor(request), text=form.cleaned_data["text"]

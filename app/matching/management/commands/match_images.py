@@ -1,7 +1,10 @@
 """python manage.py match_images --references DIR --candidates DIR [--faces DIR] [--json]
+   python manage.py match_images --reference-fingerprints FILE.json --candidates DIR [--json]
 
 Offline batch matching, in this process, with no database or services: every image or video
-file in --candidates is matched against every one in --references. With --faces (a folder of
+file in --candidates is matched against every one in --references, or against the fingerprints
+of a document made on the person's device (the /fingerprint/ page; "reference" is then the
+fingerprint's name). With --faces (a folder of
 ordinary photos of the person's face; --references then becomes optional), candidates that match
 no reference image are also searched for the person's face: such a decision has
 "method": "face", "reference" = the face photo whose face matched and "distance" = the
@@ -27,6 +30,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from app.matching.decode import DecodeError, decode_media
+from app.matching.document import MAX_DOCUMENT_BYTES, DocumentError, parse_document
 from app.matching.engine import Matcher, match_frames
 from app.matching.faces import FaceMatcher, detect_faces
 from app.matching.fingerprint import Fingerprint, fingerprint_reference
@@ -53,6 +57,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--references", type=Path, help="folder of reference images/videos")
+        parser.add_argument(
+            "--reference-fingerprints",
+            type=Path,
+            help="fingerprint file made on the person's device (/fingerprint/ page) instead of images",
+        )
         parser.add_argument("--candidates", type=Path, required=True, help="folder of images/videos to check")
         parser.add_argument(
             "--faces", type=Path, help="folder of ordinary photos of the person's face (face stage)"
@@ -61,16 +70,19 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         ref_dir: Path | None = options["references"]
+        doc_path: Path | None = options["reference_fingerprints"]
         cand_dir: Path = options["candidates"]
         face_dir: Path | None = options["faces"]
-        if ref_dir is None and face_dir is None:
-            raise CommandError("give --references, --faces or both")
+        if ref_dir is not None and doc_path is not None:
+            raise CommandError("give --references or --reference-fingerprints, not both")
+        if ref_dir is None and doc_path is None and face_dir is None:
+            raise CommandError("give --references, --reference-fingerprints, --faces or both")
         for flag, folder in (("--references", ref_dir), ("--candidates", cand_dir), ("--faces", face_dir)):
             if folder is not None and not folder.is_dir():
                 raise CommandError(f"{flag}: {folder} is not a folder")
         quiet = not sys.stderr.isatty()
 
-        refs: list[tuple[Hashable, Fingerprint]] = []
+        refs: list[tuple[Hashable, Fingerprint]] = self._document_references(doc_path) if doc_path else []
         ref_files = _files(ref_dir) if ref_dir is not None else []
         for path in tqdm(ref_files, desc="references", unit="file", file=sys.stderr, disable=quiet):
             try:
@@ -145,3 +157,18 @@ class Command(BaseCommand):
         elif len(faces) < 3:
             self.stderr.write(f"only {len(faces)} usable face(s): photos from more angles find more")
         return FaceMatcher(faces)
+
+    def _document_references(self, doc_path: Path) -> list[tuple[Hashable, Fingerprint]]:
+        try:
+            if doc_path.stat().st_size > MAX_DOCUMENT_BYTES:
+                raise CommandError(f"--reference-fingerprints: {doc_path} is too large")
+            items, skipped = parse_document(doc_path.read_bytes())
+        except OSError as exc:
+            raise CommandError(f"--reference-fingerprints: cannot read {doc_path} ({exc.strerror})") from exc
+        except DocumentError as exc:
+            raise CommandError(f"--reference-fingerprints: {exc.reason}") from exc
+        for reason in skipped:
+            self.stderr.write(f"skipped fingerprint {reason}")
+        if not items:
+            self.stderr.write(f"no usable fingerprint in {doc_path}: nothing can match")
+        return [(item.name, item.fingerprint) for item in items]

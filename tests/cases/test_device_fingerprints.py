@@ -1,0 +1,132 @@
+"""Fingerprint documents made on the person's device: import, intake links, encryption at rest."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from app.cases import services
+from app.cases.models import FingerprintIntake, Reference, ReferenceSource
+from app.matching.decode import decode_media
+from app.matching.fingerprint import Fingerprint, fingerprint_reference
+from tests.conftest import photo_paths
+
+
+def _document(*fps: Fingerprint, names: list[str] | None = None) -> str:
+    return json.dumps(
+        {
+            "format": "jium-fingerprints",
+            "version": 1,
+            "fingerprints": [
+                {
+                    "name": (names or [""] * len(fps))[i],
+                    "pdq": fp.pdq.hex(),
+                    "fingerprint": base64.b64encode(fp.to_bytes()).decode(),
+                    "width": 640,
+                    "height": 480,
+                }
+                for i, fp in enumerate(fps)
+            ],
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def fingerprints() -> list[Fingerprint]:
+    return [fingerprint_reference(decode_media(p.read_bytes()).frames[0]) for p in photo_paths()[:2]]
+
+
+def test_import_stores_full_fingerprints_encrypted(case, owner, fingerprints):
+    result = services.reference_fingerprints_import(
+        case=case, actor=owner.user, document=_document(*fingerprints, names=["holiday", ""])
+    )
+    assert len(result.created) == 2 and not result.skipped
+    refs = list(Reference.objects.filter(case=case).order_by("id"))
+    assert [r.label for r in refs] == ["holiday", "Image 2"]
+    assert {r.source for r in refs} == {ReferenceSource.DEVICE}
+    stored = Fingerprint.from_bytes(refs[0].fingerprint)
+    assert stored.has_features and len(stored.mirror_descriptors) > 0
+    assert refs[0].pdq_hex == fingerprints[0].pdq.hex()  # readable, for the NGO-wide hash index
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT fingerprint FROM cases_reference WHERE id = %s", [refs[0].pk])
+        raw = bytes(cursor.fetchone()[0])
+    # At rest: a Fernet token, with none of the keypoint descriptors in clear.
+    assert raw.startswith(b"gAAAAA")
+    assert fingerprints[0].descriptors[:4].tobytes() not in raw
+    assert fingerprints[0].pdq not in raw
+
+
+def test_server_made_fingerprints_are_encrypted_too(case, owner):
+    ref = services.reference_add_image(case=case, actor=owner.user, data=photo_paths()[3].read_bytes())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT fingerprint FROM cases_reference WHERE id = %s", [ref.pk])
+        assert bytes(cursor.fetchone()[0]).startswith(b"gAAAAA")
+    assert Fingerprint.from_bytes(Reference.objects.get(pk=ref.pk).fingerprint).has_features
+
+
+def test_hash_only_upgraded_by_features_and_duplicates_counted(case, owner, fingerprints):
+    hash_only = Fingerprint(pdq=fingerprints[0].pdq, pdq_quality=fingerprints[0].pdq_quality)
+    services.reference_fingerprints_import(case=case, actor=owner.user, document=_document(hash_only))
+    result = services.reference_fingerprints_import(
+        case=case, actor=owner.user, document=_document(fingerprints[0])
+    )
+    assert len(result.upgraded) == 1 and not result.created
+    again = services.reference_fingerprints_import(
+        case=case, actor=owner.user, document=_document(fingerprints[0])
+    )
+    assert again.duplicates == 1
+    assert Fingerprint.from_bytes(Reference.objects.get(case=case).fingerprint).has_features
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "not json",
+        '{"format": "other"}',
+        '{"format": "jium-fingerprints", "version": 9, "fingerprints": [1]}',
+        '{"format": "jium-fingerprints", "version": 1, "fingerprints": []}',
+    ],
+)
+def test_unusable_documents_are_refused_plainly(case, owner, document):
+    with pytest.raises(services.CaseInputError):
+        services.reference_fingerprints_import(case=case, actor=owner.user, document=document)
+    assert not Reference.objects.exists()
+
+
+def test_tampered_fingerprints_are_skipped(case, owner, fingerprints):
+    doc = json.loads(_document(*fingerprints))
+    doc["fingerprints"][0]["pdq"] = "0" * 64  # disagrees with the fingerprint
+    doc["fingerprints"].append({"fingerprint": base64.b64encode(b"JFP\x01\x00" + b"x" * 10).decode()})
+    result = services.reference_fingerprints_import(case=case, actor=owner.user, document=json.dumps(doc))
+    assert len(result.created) == 1 and len(result.skipped) == 2
+
+
+def test_intake_link_is_single_use_and_expires(case, owner, fingerprints):
+    _intake, token = services.fingerprint_intake_create(case=case, actor=owner.user)
+    assert services.fingerprint_intake_get(token=token) is not None
+    assert not FingerprintIntake.objects.filter(token_hash=token).exists()  # only a hash is kept
+    with pytest.raises(services.CaseInputError):  # nothing usable: the link stays valid
+        services.fingerprint_intake_submit(
+            token=token, document='{"format": "jium-fingerprints", "version": 1, "fingerprints": [{}]}'
+        )
+    result = services.fingerprint_intake_submit(token=token, document=_document(fingerprints[0]))
+    assert len(result.created) == 1 and result.created[0].case == case
+    with pytest.raises(services.CaseInputError):
+        services.fingerprint_intake_submit(token=token, document=_document(fingerprints[1]))
+    assert services.fingerprint_intake_get(token=token) is None
+
+    _old, token2 = services.fingerprint_intake_create(case=case, actor=owner.user)
+    FingerprintIntake.objects.filter(pk=_old.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    assert services.fingerprint_intake_get(token=token2) is None
+
+
+def test_erasing_the_case_erases_device_fingerprints_and_links(case, owner, fingerprints):
+    services.reference_fingerprints_import(case=case, actor=owner.user, document=_document(*fingerprints))
+    services.fingerprint_intake_create(case=case, actor=owner.user)
+    services.case_erase(case=case, actor=owner.user)
+    assert not Reference.objects.exists() and not FingerprintIntake.objects.exists()
