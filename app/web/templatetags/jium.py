@@ -49,6 +49,14 @@ def when(value: Any, arg: str = "DATETIME_FORMAT") -> str:
 
 
 @register.filter
+def audit_sentence(event: Any) -> str:
+    """An audit event as a sentence in the reader's language (history pages)."""
+    from app.accounts.audit_text import audit_sentence as sentence
+
+    return sentence(event)
+
+
+@register.filter
 def method_label(method: str) -> str:
     return labels.method_label(method)
 
