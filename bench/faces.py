@@ -21,7 +21,6 @@ import argparse
 import csv
 import io
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -191,27 +190,41 @@ def _jpeg(img: Image.Image) -> bytes:
     return buf.getvalue()
 
 
-def speed(data: Path, repeats: int) -> dict[int, tuple[float, int]]:
-    """ms per candidate image (decode + detect + embed + compare) with 0, 1, 5 faces."""
+def speed(data: Path, repeats: int) -> dict[int, tuple[float, float, int]]:
+    """Per candidate image (1280x853 JPEG) with 0, 1, 5 faces, on one core: ms for the face stage
+    (decode + detect + embed + compare) and for the image stage every scan runs anyway (decode +
+    fingerprint + match against 2 references), timed alternately in the same loop, best of N."""
     from app.matching.decode import decode_media
+    from app.matching.engine import Matcher
+    from app.matching.fingerprint import fingerprint_candidate, fingerprint_reference
 
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     people = sorted(data.glob("people/*/1.jpg"))[:5]
     faces = [_open(p).crop((50, 40, 200, 210)) for p in people]
-    zero = next(iter(sorted(PHOTOS_DEV.glob("*.jpg"))), None)
-    zero_img = _open(zero).resize((1280, 853)) if zero else Image.new("RGB", (1280, 853), (120, 140, 160))
+    photos = sorted(PHOTOS_DEV.glob("*.jpg"))
+    zero_img = (
+        _open(photos[0]).resize((1280, 853)) if photos else Image.new("RGB", (1280, 853), (120, 140, 160))
+    )
+    refs = [_open(p) for p in photos[1:3]] or [zero_img]
+    matcher = Matcher([(i, fingerprint_reference(r)) for i, r in enumerate(refs)])
     cases = {0: _jpeg(zero_img), 1: _jpeg(_canvas(faces[:1])), 5: _jpeg(_canvas(faces))}
-    matcher = FaceMatcher([(i, np.random.default_rng(i).normal(0, 0.1, 128)) for i in range(3)])
+    face_matcher = FaceMatcher([(i, np.random.default_rng(i).normal(0, 0.1, 128)) for i in range(3)])
     out = {}
     for n, blob in cases.items():
-        times = []
+        face_t, image_t = [], []
         found = len(detect_faces(decode_media(blob).frames[0]))
         for _ in range(repeats):
             t0 = time.perf_counter()
-            matcher.match_frames(decode_media(blob).frames)
-            times.append(time.perf_counter() - t0)
-        out[n] = (statistics.median(times) * 1000, found)
+            face_matcher.match_frames(decode_media(blob).frames)
+            t1 = time.perf_counter()
+            frame = decode_media(blob).frames[0]
+            matcher.match(fingerprint_candidate(frame))
+            t2 = time.perf_counter()
+            face_t.append(t1 - t0)
+            image_t.append(t2 - t1)
+        # Best of N: on a shared machine the minimum is the figure least disturbed by other load.
+        out[n] = (min(face_t) * 1000, min(image_t) * 1000, found)
     return out
 
 
@@ -249,9 +262,15 @@ def main() -> None:
         within = "match" if ds <= FACE_THRESHOLD else "no match"
         print(f"  {name:12s} source {ds:.3f} ({within})  target {dt:.3f}  {verdict}")
     print(f"  {ok}/{len(rows)} swaps nearer their source")
-    print("\n== speed per candidate image (1280x853 JPEG: decode + detect + embed + compare), one core")
-    for n, (ms, found) in speed(args.data, args.speed_repeats).items():
-        print(f"  {n} face(s) in the picture ({found} found): {ms:.0f} ms")
+    print(
+        "\n== speed per candidate image (1280x853 JPEG), one core: face stage (decode + detect + embed +"
+        " compare) vs the image stage every scan runs (decode + fingerprint + match)"
+    )
+    for n, (face_ms, image_ms, found) in speed(args.data, args.speed_repeats).items():
+        print(
+            f"  {n} face(s) in the picture ({found} found): face stage {face_ms:4.0f} ms, "
+            f"image stage {image_ms:4.0f} ms, ratio {face_ms / image_ms:.2f}"
+        )
 
 
 if __name__ == "__main__":
