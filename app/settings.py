@@ -37,9 +37,25 @@ def _django_secret() -> str:
 
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY") or _secret_from_data_dir("secret.key", _django_secret)
-# First key encrypts; every key decrypts (rotation).
-ENCRYPTION_KEYS = env_list("JIUM_ENCRYPTION_KEYS") or [_secret_from_data_dir("encryption.key", generate_key)]
+# Quick start (no DATABASE_URL: SQLite under JIUM_DATA_DIR) makes its own secrets and keeps them
+# beside the database. Anywhere else every machine must share the same configured secrets: a
+# missing or invalid one is a system-check error that stops check, migrate, the web process and
+# the workers (app/core/checks.py). Until then a throw-away value keeps imports working; it is
+# never written anywhere, so nothing can be stored under it for good.
+QUICK_START = not env_str("DATABASE_URL")
+_secret_key = env_str("SECRET_KEY")
+_encryption_keys = env_list("JIUM_ENCRYPTION_KEYS")
+if QUICK_START:
+    _secret_key = _secret_key or _secret_from_data_dir("secret.key", _django_secret)
+    _encryption_keys = _encryption_keys or [_secret_from_data_dir("encryption.key", generate_key)]
+SECRETS_MISSING = [
+    name
+    for name, value in (("SECRET_KEY", _secret_key), ("JIUM_ENCRYPTION_KEYS", _encryption_keys))
+    if not value
+]
+SECRET_KEY = _secret_key or _django_secret()
+# First key encrypts; every key decrypts (rotation: python manage.py encryption_key_rotate).
+ENCRYPTION_KEYS = _encryption_keys or [generate_key()]
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")

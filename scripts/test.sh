@@ -20,6 +20,9 @@ export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/jiu
 export CELERY_BROKER_URL="${TEST_CELERY_BROKER_URL:-redis://127.0.0.1:6379/7}"
 export JIUM_DATA_DIR="${JIUM_DATA_DIR:-$ROOT/data/test}"
 export PYTHONUNBUFFERED=1
+# Outside the quick start Jium refuses to run without shared secrets (app/core/checks.py): one pair per run.
+export SECRET_KEY="${SECRET_KEY:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')}"
+export JIUM_ENCRYPTION_KEYS="${JIUM_ENCRYPTION_KEYS:-$(.venv/bin/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')}"
 
 echo "==> lint (ruff) and types (mypy)"
 .venv/bin/ruff check .

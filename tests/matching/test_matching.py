@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import struct
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from django.conf import settings
 from PIL import Image, ImageDraw, ImageOps
 
 from app.matching.decode import DecodeError, decode_media, sniff_media_kind
@@ -396,6 +398,12 @@ def test_match_images_command(tmp_path: Path) -> None:
             "--json",
         ],
         cwd=REPO,
+        # Outside the quick start (DATABASE_URL set) commands refuse to run without the secrets.
+        env={
+            **os.environ,
+            "SECRET_KEY": settings.SECRET_KEY,
+            "JIUM_ENCRYPTION_KEYS": ",".join(settings.ENCRYPTION_KEYS),
+        },
         capture_output=True,
         text=True,
         timeout=120,
