@@ -206,3 +206,27 @@ class ReportedUrl(models.Model):
     @property
     def is_final(self) -> bool:
         return self.state in FINAL_URL_STATES
+
+
+class HotlineReport(models.Model):
+    """The caseworker's own record that a minor's case was reported to a hotline or the police."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="hotline_reports")
+    hotline = models.ForeignKey(
+        "platforms.Hotline", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The name as it was when reported: directory rows can be corrected or removed later.
+    hotline_name = models.CharField(max_length=200)
+    reported_at = models.DateTimeField()
+    # The hotline's report number, when it gave one.
+    reference = models.CharField(max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["reported_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.hotline_name} {self.reported_at:%Y-%m-%d}"

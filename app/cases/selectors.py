@@ -10,7 +10,8 @@ from django.http import Http404
 
 from app.accounts.models import Membership, Role
 from app.accounts.selectors import membership_for_user
-from app.cases.models import FINAL_URL_STATES, Case, ReportedUrl, UrlState
+from app.cases.models import FINAL_URL_STATES, Case, HotlineReport, ReportedUrl, UrlState
+from app.platforms.models import Hotline
 
 
 def case_list_for(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Case]:
@@ -239,3 +240,24 @@ def case_staff_choices(*, case: Case) -> QuerySet[Membership]:
         .select_related("user")
         .order_by("user__username")
     )
+
+
+def hotlines_for_case(*, case: Case) -> list[Hotline]:
+    """Where a minor's case is reported: the country's own contacts, else the INHOPE fallback ("*")."""
+    own = list(Hotline.objects.filter(active=True, country=case.jurisdiction).order_by("priority", "slug"))
+    return own or list(Hotline.objects.filter(active=True, country="*").order_by("priority", "slug"))
+
+
+@dataclass
+class RoutingRow:
+    hotline: Hotline
+    reports: list[HotlineReport]
+
+
+def case_routing(*, case: Case) -> list[RoutingRow]:
+    """Each place to report a minor's case, with the caseworker's records of when it was done."""
+    reports = list(HotlineReport.objects.filter(case=case).order_by("reported_at", "id"))
+    return [
+        RoutingRow(hotline=h, reports=[r for r in reports if r.hotline_id == h.pk])
+        for h in hotlines_for_case(case=case)
+    ]

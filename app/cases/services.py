@@ -21,6 +21,7 @@ from app.cases.models import (
     AgeGroup,
     Case,
     FingerprintIntake,
+    HotlineReport,
     Reference,
     ReferenceSource,
     ReportedUrl,
@@ -870,3 +871,36 @@ def case_set_age_group(*, case: Case, actor: User | None, age_group: str) -> Med
         },
     )
     return purge
+
+
+# ---- routing a minor's case to the hotlines --------------------------------------------------
+
+
+def hotline_report_record(
+    *, case: Case, actor: User | None, hotline_id: int, reported_at: datetime, reference: str = ""
+) -> HotlineReport:
+    """Keep the caseworker's record that this case was reported to a hotline (or the police)."""
+    from app.cases.selectors import hotlines_for_case
+
+    hotline = next((h for h in hotlines_for_case(case=case) if h.pk == hotline_id), None)
+    if hotline is None:
+        raise CaseInputError(_("Choose one of the places listed for this case."))
+    if reported_at > timezone.now() + timedelta(minutes=5):
+        raise CaseInputError(_("The date of the report cannot be in the future."))
+    report = HotlineReport.objects.create(
+        case=case,
+        hotline=hotline,
+        hotline_name=hotline.name_en[:200],
+        reported_at=reported_at,
+        reference=reference.strip()[:200],
+        recorded_by=actor,
+    )
+    audit_record(
+        organization=case.organization,
+        actor=actor,
+        action="case.hotline_report",
+        case_id=case.pk,
+        object_type="hotline",
+        object_id=hotline.pk,
+    )
+    return report

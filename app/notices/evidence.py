@@ -22,6 +22,27 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value else None
 
 
+def routing_data(*, case: Case) -> list[dict[str, Any]]:
+    """Where a minor's case is reported (directory data), with the caseworker's records; [] for adults."""
+    from app.cases.selectors import case_routing
+
+    if not case.is_minor:
+        return []
+    return [
+        {
+            "name": row.hotline.name_en,
+            "name_ko": row.hotline.name_ko,
+            "kind": row.hotline.kind,
+            "url_or_phone": row.hotline.url_or_phone,
+            "country": row.hotline.country,
+            "verified_on": _iso(row.hotline.verified_on),
+            "source": row.hotline.source,
+            "reported": [{"at": _iso(r.reported_at), "reference": r.reference} for r in row.reports],
+        }
+        for row in case_routing(case=case)
+    ]
+
+
 def evidence_data(*, case: Case) -> dict[str, Any]:
     urls = []
     for reported in case.urls.order_by("id"):
@@ -92,11 +113,13 @@ def evidence_data(*, case: Case) -> dict[str, Any]:
     ]
     return {
         "generated_at": timezone.now().isoformat(),
+        "routing": routing_data(case=case),
         "case": {
             "id": case.pk,
             "alias": case.alias,
             "organization": case.organization.name,
             "jurisdiction": case.jurisdiction,
+            "age_group": case.age_group,
             "opened_at": _iso(case.created_at),
             "authorised_on": _iso(case.authorised_on),
             "authorisation_method": case.authorisation_method,
@@ -156,6 +179,10 @@ def evidence_pdf(*, case: Case, lang: str = "en", data: dict[str, Any] | None = 
             "notice_columns": ["#", "수신" if ko else "Recipient", "근거" if ko else "Regime", "경로" if ko else "Channel",
                                "상태" if ko else "State", "서명/발송" if ko else "Signed / sent", "PDF SHA-256", "URL"],
             "notices": data["notices"],
+            "routing_heading": "아동·청소년 사건 신고처" if ko else "Where this young person's case is reported",
+            "routing_columns": ["신고처" if ko else "Hotline", "연락처" if ko else "Address or phone",
+                                "확인일 / 출처" if ko else "Checked on / source", "신고 기록" if ko else "Reported (caseworker's record)"],
+            "routing": [{**r, "display_name": r["name_ko"] if ko else r["name"]} for r in data.get("routing", [])],
             "footer": "이 문서에는 이미지가 포함되어 있지 않습니다." if ko else "This document contains no images.",
         },
     )  # fmt: skip
@@ -167,6 +194,11 @@ def evidence_zip(*, case: Case, lang: str = "en") -> bytes:
         "case.json": json.dumps(data["case"], ensure_ascii=False, indent=2).encode(),
         "urls.json": json.dumps(data["urls"], ensure_ascii=False, indent=2).encode(),
         "notices.json": json.dumps(data["notices"], ensure_ascii=False, indent=2).encode(),
+        **(
+            {"routing.json": json.dumps(data["routing"], ensure_ascii=False, indent=2).encode()}
+            if data["routing"]
+            else {}
+        ),
         "evidence.pdf": evidence_pdf(case=case, lang=lang, data=data),
     }
     manifest = {

@@ -250,6 +250,9 @@ class EscalationKind(models.TextChoices):
     HOSTING = "hosting", _("Hosting provider's abuse contact")
     DELISTING = "delisting", _("Search engine delisting request")
     REGULATOR = "regulator", _("Complaint to the regulator")
+    # A minor's case: these drafts come first.
+    HOTLINE = "hotline", _("Report to the child-protection hotline")
+    POLICE = "police", _("Report to the police")
 
 
 class EscalationState(models.TextChoices):

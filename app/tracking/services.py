@@ -676,6 +676,9 @@ def notice_escalate(*, tracking_id: int, actor: User | None = None) -> list[Esca
         "deadline_at": tracking.deadline_at, "refused": tracking.status == NoticeStatus.REFUSED,
     }  # fmt: skip
     targets: list[tuple[str, str, str, Regulator | None, dict[str, object]]] = []
+    if tracking.case.is_minor:
+        # Child sexual abuse material: the hotline and the police before anything else.
+        targets.extend(_hotline_targets(tracking.case, lang))
     targets.append((EscalationKind.REMINDER, notice.recipient_name, notice.channel_address, None, {}))
     if not notice.recipient_key.startswith("abuse:"):
         targets.extend(_hosting_targets(urls))
@@ -720,6 +723,28 @@ def notice_escalate(*, tracking_id: int, actor: User | None = None) -> list[Esca
         object_id=tracking.notice_id, detail={"drafts": [e.pk for e in created]},
     )  # fmt: skip
     return created
+
+
+def _hotline_targets(
+    case: Case, lang: str
+) -> list[tuple[str, str, str, Regulator | None, dict[str, object]]]:
+    from app.cases.selectors import hotlines_for_case
+    from app.platforms.models import HotlineKind
+
+    hotlines = [h for h in hotlines_for_case(case=case) if h.escalate]
+    ordered = [h for h in hotlines if h.kind == HotlineKind.HOTLINE] + [
+        h for h in hotlines if h.kind == HotlineKind.POLICE
+    ]
+    return [
+        (
+            EscalationKind.POLICE if h.kind == HotlineKind.POLICE else EscalationKind.HOTLINE,
+            h.name(lang),
+            h.url_or_phone,
+            None,
+            {"hotline_notes": h.description(lang)},
+        )
+        for h in ordered
+    ]
 
 
 def _hosting_targets(

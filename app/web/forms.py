@@ -336,3 +336,15 @@ class FaceConsentForm(forms.Form):
 
 class FacePhotosForm(forms.Form):
     photos = MultipleFileField(label=_("Photos of the person's face"))
+
+
+class HotlineReportForm(forms.Form):
+    """The caseworker's record of reporting a minor's case to one hotline."""
+
+    hotline = forms.IntegerField(widget=forms.HiddenInput)
+    reported_at = forms.DateTimeField(
+        label=_("Reported on"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+    )
+    reference = forms.CharField(label=_("Their report number (optional)"), required=False, max_length=200)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("cases/<int:case_id>/", views.case_detail, name="case_detail"),
     path("cases/<int:case_id>/edit/", views.case_edit, name="case_edit"),
     path("cases/<int:case_id>/age/", views.case_age, name="case_age"),
+    path("cases/<int:case_id>/hotlines/", views.case_hotline_report, name="case_hotline_report"),
     path("cases/<int:case_id>/letter/", views.case_letter, name="case_letter"),
     path("cases/<int:case_id>/whitelist/", views.case_whitelist, name="case_whitelist"),
     path("cases/<int:case_id>/account/", views.case_victim_account, name="case_victim_account"),

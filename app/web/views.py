@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -28,6 +29,7 @@ from app.web.forms import (
     CaseForm,
     CaseStatusForm,
     EraseForm,
+    HotlineReportForm,
     HashImportForm,
     ReferenceUploadForm,
     UrlReportForm,
@@ -247,6 +249,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         case_id=case.pk,
     )
     references = list(case.references.defer("fingerprint", "original").order_by("id"))
+    routing = case_selectors.case_routing(case=case) if case.is_minor else []
     return render(
         request,
         "cases/detail.html",
@@ -264,6 +267,8 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             "url_form": UrlReportForm(),
             "upload_form": ReferenceUploadForm(),
             "hash_form": HashImportForm(),
+            "routing": routing,
+            "hotline_form": HotlineReportForm(),
         },
     )
 
@@ -543,6 +548,32 @@ def case_reference_delete(request: HttpRequest, case_id: int, reference_id: int)
     case_services.reference_delete(reference=reference, actor=_actor(request))
     messages.success(request, _("The image fingerprint was removed."))
     return redirect("case_detail", case_id=case.pk)
+
+
+@require_POST
+@staff_required
+def case_hotline_report(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Record that a minor's case was reported to a hotline or the police (a caseworker's own record)."""
+    case = case_selectors.case_get_for(user=request.user, case_id=case_id)
+    if not case.is_minor:
+        raise Http404("Only for a young person's case")
+    form = HotlineReportForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the date and time of the report."))
+        return redirect(f"{reverse('case_detail', args=[case.pk])}#routing")
+    try:
+        case_services.hotline_report_record(
+            case=case,
+            actor=_actor(request),
+            hotline_id=form.cleaned_data["hotline"],
+            reported_at=form.cleaned_data["reported_at"],
+            reference=form.cleaned_data["reference"],
+        )
+    except case_services.CaseInputError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Saved: the report is recorded in this case."))
+    return redirect(f"{reverse('case_detail', args=[case.pk])}#routing")
 
 
 @admin_required

@@ -116,3 +116,14 @@ def linkable(url: object) -> str:
     from app.lib.urls import linkable_url
 
     return linkable_url(url)
+
+
+@register.filter
+def hotline_name(hotline: Any) -> str:
+    """A hotline's name in the reader's language."""
+    return str(hotline.name((get_language() or "en")[:2]))
+
+
+@register.filter
+def hotline_description(hotline: Any) -> str:
+    return str(hotline.description((get_language() or "en")[:2]))
