@@ -178,6 +178,11 @@ def main() -> int:
             f"face stage on:  {on:7.1f} s  ({args.urls / on:5.2f} URLs/s; {matches_on} image matches, {face_matches} face matches)"
         )
         print(f"ratio on / off: {on / off:.2f}")
+        from app.cases.models import ReportedUrl, UrlState
+
+        failed = ReportedUrl.objects.filter(case__alias__startswith="round ", state=UrlState.FAILED)
+        if failed.exists():
+            print(f"WARNING: {failed.count()} URLs failed, e.g. {failed.first().error!r}")
         return 0
     finally:
         if worker is not None and worker.poll() is None:

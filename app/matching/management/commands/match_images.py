@@ -76,7 +76,7 @@ class Command(BaseCommand):
         if ref_dir is not None and doc_path is not None:
             raise CommandError("give --references or --reference-fingerprints, not both")
         if ref_dir is None and doc_path is None and face_dir is None:
-            raise CommandError("give --references, --reference-fingerprints, --faces or both")
+            raise CommandError("give --references, --reference-fingerprints or --faces")
         for flag, folder in (("--references", ref_dir), ("--candidates", cand_dir), ("--faces", face_dir)):
             if folder is not None and not folder.is_dir():
                 raise CommandError(f"{flag}: {folder} is not a folder")
