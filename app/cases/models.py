@@ -68,6 +68,12 @@ class Case(models.Model):
     authorised_on = models.DateField(_("authorisation date"), null=True, blank=True)
     authorisation_method = models.CharField(_("how authorisation was given"), max_length=200, blank=True)
     authorisation_letter = EncryptedBinaryField()
+    # Whether notices name the person: "" follows each law (named only where the law requires it),
+    # "include" / "omit" is the caseworker's recorded choice for this case.
+    notice_name = models.CharField(
+        _("the person's name in notices"), max_length=10, blank=True,
+        choices=[("", _("Only where the law requires it")), ("include", _("Always")), ("omit", _("Never"))],
+    )  # fmt: skip
     authorisation_letter_name = models.CharField(max_length=200, blank=True)
     assigned_to = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="assigned_cases")
     victim_user = models.ForeignKey(

@@ -13,7 +13,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-__all__ = ["MediaLink", "extract_media_links", "looks_like_html"]
+__all__ = ["MediaLink", "extract_media_links", "looks_like_html", "page_title"]
 
 IMAGE_EXTENSIONS = frozenset(
     {"jpg", "jpeg", "jpe", "jfif", "pjpeg", "png", "gif", "webp", "avif", "heic", "heif", "bmp",
@@ -232,3 +232,28 @@ def extract_media_links(html: bytes, *, base_url: str, max_items: int = 500) -> 
         if collector.full:
             break
     return collector.items
+
+
+_TITLE_MAX = 300
+
+
+def page_title(html: bytes) -> str:
+    """The page's title as a reader sees it: og:title when the page sets one, else <title>.
+
+    og:title is preferred because forum pages put the post's own title there, while <title> often
+    adds the site's name. Whitespace is collapsed; at most 300 characters.
+    """
+    if not html:
+        return ""
+    tree = LexborHTMLParser(html)
+    title = ""
+    for node in tree.css("meta[property], meta[name]"):
+        key = (node.attributes.get("property") or node.attributes.get("name") or "").strip().lower()
+        if key in ("og:title", "twitter:title") and (node.attributes.get("content") or "").strip():
+            title = node.attributes.get("content") or ""
+            break
+    if not title:
+        title_node = tree.css_first("title")
+        title = title_node.text(deep=True) if title_node is not None else ""
+    title = " ".join(title.split())
+    return title if len(title) <= _TITLE_MAX else title[: _TITLE_MAX - 1] + "…"

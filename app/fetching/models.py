@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from app.cases.models import ReportedUrl
-from app.core.fields import EncryptedBinaryField
+from app.core.fields import EncryptedBinaryField, EncryptedTextField
 
 
 class FetchStatus(models.TextChoices):
@@ -39,6 +39,9 @@ class FetchRecord(models.Model):
     purpose = models.CharField(max_length=20, default="scan")
     page_kind = models.CharField(max_length=10, blank=True)  # html | image | video
     links_found = models.PositiveIntegerField(default=0)
+    # The page's <title> (or og:title), so a notice can name the post; encrypted: titles often
+    # carry the person's name.
+    page_title = EncryptedTextField()
     # More media on the page than the per-page cap: the rest were not checked.
     truncated = models.BooleanField(default=False)
     elapsed_ms = models.PositiveIntegerField(null=True, blank=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.fetching.extract import MediaLink, extract_media_links, looks_like_html
+from app.fetching.extract import MediaLink, extract_media_links, looks_like_html, page_title
 from app.lib.http import FetchFailed, FetchPolicy, FetchRefused, FetchResponse, fetch
 from app.matching.decode import (
     DEFAULT_MAX_FRAMES,
@@ -88,6 +88,7 @@ class ScanOutcome:
     page_kind: str | None = None  # "html" | "image" | "video" | None
     media: list[MediaOutcome] = field(default_factory=list)
     links_found: int = 0
+    page_title: str = ""  # <title> or og:title, for notices that name the post
     truncated: bool = False
     elapsed: float = 0.0
 
@@ -321,6 +322,7 @@ def scan_url(
     outcome.page_kind = "html"
     # Parsing is bounded too: the media of a real page are in its first megabytes.
     links = extract_media_links(body[:_MAX_HTML_BYTES], base_url=page.final_url, max_items=_LINKS_COUNTED)
+    outcome.page_title = page_title(body[:_MAX_HTML_BYTES])
     del body
     outcome.links_found = len(links)
     outcome.truncated = len(links) > max_media

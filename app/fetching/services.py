@@ -119,6 +119,7 @@ def fetch_record_create(
         purpose=purpose,
         page_kind=outcome.page_kind or "",
         links_found=outcome.links_found,
+        page_title=outcome.page_title,
         truncated=outcome.truncated,
         elapsed_ms=int(outcome.elapsed * 1000),
         content=page.body if keep_bytes and page is not None and page.body else None,

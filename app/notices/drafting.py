@@ -16,10 +16,12 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from app.cases.models import Case, ReportedUrl
 from app.fetching.models import FetchRecord
 from app.lib.http import FetchPolicy
+from app.matching.labels import describe_match
 from app.platforms.models import Channel, Platform, PlatformKind, Regime
 from app.platforms.rdap import abuse_contact_for, registrable_domain
 from app.platforms.resolve import resolve_url
@@ -90,6 +92,7 @@ class UrlEvidence:
     fetched_at: datetime | None = None
     http_status: int | None = None
     page_sha256: str = ""
+    page_title: str = ""
     matches: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -109,6 +112,7 @@ def url_evidence(reported_url: ReportedUrl) -> UrlEvidence:
         evidence.fetched_at = record.fetched_at
         evidence.http_status = record.http_status
         evidence.page_sha256 = record.sha256
+        evidence.page_title = str(record.page_title or "")
     for match in Match.objects.filter(reported_url=reported_url).select_related("media_item").order_by("id"):
         evidence.matches.append(
             {
@@ -117,6 +121,7 @@ def url_evidence(reported_url: ReportedUrl) -> UrlEvidence:
                 "reference_id": match.reference_id,
                 "method": match.method,
                 "distance": match.distance,
+                "details": match.details if isinstance(match.details, dict) else {},
                 "media_fetch_id": match.media_item.fetch_id,
             }
         )
@@ -268,10 +273,6 @@ def format_date(value: datetime, lang: str) -> str:
     return local.strftime("%-d %B %Y")
 
 
-def format_distance(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.3f}"
-
-
 @dataclass
 class LetterInput:
     regime: Regime
@@ -295,9 +296,24 @@ class LetterInput:
     titles: dict[int, str] = field(default_factory=dict)
 
 
+def _plain_match(match: dict[str, Any]) -> dict[str, str]:
+    """How a copy was identified, in the active language's plain words (no matcher numbers)."""
+    d = describe_match(str(match["method"]), match.get("distance"), match.get("details") or {})
+    return {"what": str(d.what), "how_sure": str(d.how_sure), "how_found": str(d.how_found)}
+
+
 def render_letter(data: LetterInput) -> tuple[str, str]:
-    """(subject, plain-text body) of a notice."""
+    """(subject, plain-text body) of a notice.
+
+    A search engine gets its own delisting letter whatever the regime: it is asked to drop results,
+    not to delete or block content it does not host.
+    """
     lang = data.lang if data.lang in LANGS else "en"
+    with translation.override(lang):
+        return _render_letter(data, lang)
+
+
+def _render_letter(data: LetterInput, lang: str) -> tuple[str, str]:
     items = []
     for n, ev in enumerate(data.items, start=1):
         items.append(
@@ -313,10 +329,9 @@ def render_letter(data: LetterInput) -> tuple[str, str]:
                     {
                         "url": m["media_url"],
                         "sha256": m["media_sha256"],
-                        "method": m["method"],
-                        "distance": format_distance(m["distance"]),
                         "reference_n": data.reference_numbers.get(m["reference_id"], "?"),
                         "face": m["method"] == "face",
+                        **_plain_match(m),
                     }
                     for m in ev.matches
                 ],
@@ -349,7 +364,8 @@ def render_letter(data: LetterInput) -> tuple[str, str]:
         "delisting": data.delisting,
         "forgery_text": forgery_text(data.regime.code, lang) if has_forgery else "",
     }
-    text = render_to_string(f"notices/letters/{data.regime.code}.{lang}.txt", context)
+    letter = "delisting" if data.delisting else data.regime.code
+    text = render_to_string(f"notices/letters/{letter}.{lang}.txt", context)
     lines = [line.rstrip() for line in text.strip().splitlines()]
     cleaned = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     subject, _, body = cleaned.partition("\n")

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from app.notices.models import RegimeCode
+from app.notices.models import RegimeCode, SubmissionChannel
 
 LANG_CHOICES = [("ko", "한국어"), ("en", "English")]
 
@@ -30,11 +30,24 @@ class EditForm(forms.Form):
         label=_("Send to (email address)"), required=False,
         help_text=_("The site's abuse or legal contact, if you found a better one."),
     )  # fmt: skip
+    contact_email = forms.EmailField(
+        label=_("Address for the platform's reply"), required=False,
+        help_text=_("Leave empty to use your organisation's reply address."),
+    )  # fmt: skip
+    use_person_contact = forms.BooleanField(
+        label=_("Use the person's own email address instead (the platform will see it)"), required=False,
+    )  # fmt: skip
 
-    def __init__(self, *args: Any, by_email: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, by_email: bool = True, person_email: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not by_email:
             del self.fields["channel_address"]
+        if person_email:
+            self.fields["use_person_contact"].help_text = _(
+                "Only if the person asked for it: %(email)s will be in the notice."
+            ) % {"email": person_email}
+        else:
+            del self.fields["use_person_contact"]
 
 
 class SignForm(forms.Form):
@@ -45,5 +58,30 @@ class SignForm(forms.Form):
     confirm = forms.BooleanField(label=_("I have read this notice and confirm it is accurate."))
 
 
+class NameChoiceForm(forms.Form):
+    notice_name = forms.ChoiceField(
+        label=_("The person's name in this case's notices"),
+        choices=[
+            ("", _("Only where the law requires it (recommended)")),
+            ("include", _("Always include it")),
+            ("omit", _("Never include it")),
+        ],
+        required=False,
+    )
+
+
 class SubmittedForm(forms.Form):
-    submitted_on = forms.DateTimeField(label=_("Submitted on"), required=False)
+    """A notice submitted by hand; the date and time are read in the reader's time zone."""
+
+    submitted_on = forms.DateTimeField(
+        label=_("Submitted on (date and time)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Leave empty for now."),
+    )
+    channel = forms.ChoiceField(
+        label=_("How it was submitted"), choices=[("", "—"), *SubmissionChannel.choices], required=False
+    )
+    reference = forms.CharField(
+        label=_("The platform's reference number (if any)"), required=False, max_length=200
+    )

@@ -37,6 +37,16 @@ class NoticeState(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted through the platform")
 
 
+class SubmissionChannel(models.TextChoices):
+    """How a notice submitted by hand reached the platform."""
+
+    WEB_FORM = "web_form", _("The platform's web form")
+    IN_APP = "in_app", _("The platform's app or report button")
+    EMAIL = "email", _("Email from our own mailbox")
+    POST = "post", _("Post or fax")
+    OTHER = "other", _("Another way")
+
+
 class Notice(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notices")
     platform = models.ForeignKey(Platform, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -67,7 +77,15 @@ class Notice(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     send_error = models.CharField(max_length=500, blank=True)
+    # The reply address the notice gives, when a caseworker chose one for this notice: "chosen" (an
+    # address they typed) or "person" (the person's own, picked after a warning). Empty: the
+    # organisation's reply address, read when the notice is written.
+    contact_email = models.CharField(max_length=320, blank=True)
+    contact_source = models.CharField(max_length=10, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # How a notice submitted by hand reached the platform, and the platform's reference for it.
+    submitted_channel = models.CharField(max_length=10, blank=True, choices=SubmissionChannel.choices)
+    submitted_reference = models.CharField(max_length=200, blank=True)
     deadline_at = models.DateTimeField(null=True, blank=True)
     pdf = EncryptedBinaryField()
     pdf_sha256 = models.CharField(max_length=64, blank=True)

@@ -16,5 +16,10 @@ urlpatterns = [
         name="notice_submitted",
     ),
     path("cases/<int:case_id>/notices/<int:notice_id>/pdf/", views.notice_pdf, name="notice_pdf"),
+    path(
+        "cases/<int:case_id>/notices/<int:notice_id>/name/",
+        views.notice_name_choice,
+        name="notice_name_choice",
+    ),
     path("cases/<int:case_id>/evidence.<str:fmt>", views.case_evidence, name="case_evidence"),
 ]

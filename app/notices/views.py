@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,7 +16,7 @@ from app.accounts.services import audit_record
 from app.cases.selectors import case_get_for
 from app.notices import services
 from app.notices.evidence import evidence_pdf, evidence_zip
-from app.notices.forms import DraftForm, EditForm, SignForm, SubmittedForm
+from app.notices.forms import DraftForm, EditForm, NameChoiceForm, SignForm, SubmittedForm
 from app.notices.models import NoticeState
 from app.notices.selectors import notice_get_for, notice_list
 from app.platforms.models import ChannelKind
@@ -75,6 +76,9 @@ def notice_detail(request: HttpRequest, case_id: int, notice_id: int) -> HttpRes
     )  # fmt: skip
     case = notice.case
     needs_authorisation = not (case.authorised_on or case.authorisation_method)
+    contact, contact_source = services.notice_contact(notice)
+    can_email = notice.channel_kind == ChannelKind.EMAIL and "@" in notice.channel_address
+    send_failure = services.send_failure_text(notice.send_error) if notice.send_error else None
     return render(
         request,
         "notices/detail.html",
@@ -83,27 +87,57 @@ def notice_detail(request: HttpRequest, case_id: int, notice_id: int) -> HttpRes
             "notice": notice,
             "edit_form": EditForm(
                 by_email=notice.channel_kind == ChannelKind.EMAIL,
+                person_email=services.person_email(case),
                 initial={
                     "statement": notice.statement,
                     "regime": notice.regime,
                     "lang": notice.lang,
                     "channel_address": notice.channel_address,
-                }
+                    "contact_email": notice.contact_email
+                    if contact_source == services.CONTACT_CHOSEN
+                    else "",
+                    "use_person_contact": contact_source == services.CONTACT_PERSON,
+                },
             ),
             "sign_form": SignForm(),
+            "name_form": NameChoiceForm(initial={"notice_name": case.notice_name}),
+            "submitted_form": _submitted_form(notice),
+            "disclosure": services.notice_disclosure(notice=notice),
+            "contact_missing": not services.usable_email(contact),
             "needs_authorisation": needs_authorisation,
             "is_open": notice.state in (NoticeState.DRAFT, NoticeState.SIGNED),
-            "can_email": notice.channel_kind == ChannelKind.EMAIL and "@" in notice.channel_address,
+            "can_email": can_email,
+            "mail_ok": services.mail_server_available()
+            if can_email and notice.state == NoticeState.SIGNED
+            else True,
+            "send_failure": send_failure,
+            "send_error_detail": notice.send_error.split(": ", 1)[-1] if notice.send_error else "",
         },
     )
+
+
+def _submitted_form(notice: object, data: object = None) -> SubmittedForm:
+    form = SubmittedForm(data, initial={"channel": getattr(notice, "channel_kind", "")})  # type: ignore[arg-type]
+    form.fields["submitted_on"].help_text = _("In the time zone %(zone)s. Leave empty for now.") % {
+        "zone": timezone.get_current_timezone_name()
+    }
+    return form
 
 
 @require_POST
 @staff_required
 def notice_edit(request: HttpRequest, case_id: int, notice_id: int) -> HttpResponse:
     notice = notice_get_for(user=request.user, case_id=case_id, notice_id=notice_id)
-    form = EditForm(request.POST, by_email=notice.channel_kind == ChannelKind.EMAIL)
-    if form.is_valid():
+    form = EditForm(
+        request.POST,
+        by_email=notice.channel_kind == ChannelKind.EMAIL,
+        person_email=services.person_email(notice.case),
+    )
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+    else:
         try:
             services.notice_edit(notice=notice, actor=_actor(request), **form.cleaned_data)
             messages.success(request, _("Saved. The notice must be signed again."))
@@ -159,10 +193,9 @@ def notice_helper(request: HttpRequest, case_id: int, notice_id: int) -> HttpRes
             "case": notice.case,
             "notice": notice,
             "fields": services.submit_helper_fields(notice=notice) if notice.is_signed else [],
-            "instructions": channel.instructions(notice.lang if request.LANGUAGE_CODE != "ko" else "ko")
-            if channel
-            else "",
-            "submitted_form": SubmittedForm(),
+            # The helper speaks the reader's language, whatever language the notice is in.
+            "instructions": channel.instructions(request.LANGUAGE_CODE) if channel else "",
+            "submitted_form": _submitted_form(notice),
         },
     )
 
@@ -171,13 +204,33 @@ def notice_helper(request: HttpRequest, case_id: int, notice_id: int) -> HttpRes
 @staff_required
 def notice_submitted(request: HttpRequest, case_id: int, notice_id: int) -> HttpResponse:
     notice = notice_get_for(user=request.user, case_id=case_id, notice_id=notice_id)
-    form = SubmittedForm(request.POST)
+    form = _submitted_form(notice, request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter the date and time as shown, and choose how it was submitted."))
+    else:
+        data = form.cleaned_data
+        try:
+            services.notice_record_submitted(
+                notice=notice, actor=_actor(request), submitted_at=data["submitted_on"],
+                channel=data["channel"], reference=data["reference"],
+            )  # fmt: skip
+            messages.success(request, _("Recorded as submitted. Jium now tracks the platform's deadline."))
+        except services.NoticeError as exc:
+            messages.error(request, str(exc))
+    return redirect("notice_detail", case_id=case_id, notice_id=notice.pk)
+
+
+@require_POST
+@staff_required
+def notice_name_choice(request: HttpRequest, case_id: int, notice_id: int) -> HttpResponse:
+    notice = notice_get_for(user=request.user, case_id=case_id, notice_id=notice_id)
+    form = NameChoiceForm(request.POST)
     if form.is_valid():
         try:
-            services.notice_mark_submitted(
-                notice=notice, actor=_actor(request), submitted_at=form.cleaned_data["submitted_on"]
+            services.case_notice_name_set(
+                case=notice.case, actor=_actor(request), choice=form.cleaned_data["notice_name"]
             )
-            messages.success(request, _("Recorded as submitted."))
+            messages.success(request, _("Saved for every notice of this case that is not yet signed."))
         except services.NoticeError as exc:
             messages.error(request, str(exc))
     return redirect("notice_detail", case_id=case_id, notice_id=notice.pk)

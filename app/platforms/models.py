@@ -39,6 +39,9 @@ class Regime(models.Model):
     preservation_en = models.TextField(blank=True)
     preservation_ko = models.TextField(blank=True)
     deadline_hours = models.PositiveIntegerField(null=True, blank=True)
+    # Whether a valid notice under this law must name the person depicted. When it need not, the
+    # person's name stays out of notices unless the case chooses otherwise (least disclosure).
+    name_required = models.BooleanField(default=False)
     verified_on = models.DateField(null=True, blank=True)
     source = models.CharField(max_length=500, blank=True)
     local_edits = models.JSONField(default=list, blank=True)
@@ -57,6 +60,8 @@ class Regime(models.Model):
 class Platform(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     name = models.CharField(_("name"), max_length=200)
+    # The name as Korean readers know it, when it differs (e.g. "구글 검색(검색 결과 제외)").
+    name_ko = models.CharField(max_length=200, blank=True)
     kind = models.CharField(max_length=10, choices=PlatformKind.choices, default=PlatformKind.HOST)
     # ASCII (punycode) host names; a name also covers its subdomains.
     domains = models.JSONField(default=list, blank=True)
@@ -81,6 +86,9 @@ class Platform(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def display_name(self, lang: str | None) -> str:
+        return self.name_ko if (lang or "").startswith("ko") and self.name_ko else self.name
 
 
 class Channel(models.Model):

@@ -19,13 +19,13 @@ from app.platforms.resolve import ascii_host
 DATA_FILE = Path(__file__).resolve().parent / "data" / "platforms.json"
 
 PLATFORM_FIELDS = (
-    "name", "kind", "domains", "shorteners", "regimes", "languages", "stopncii_partner",
+    "name", "name_ko", "kind", "domains", "shorteners", "regimes", "languages", "stopncii_partner",
     "notes", "verified_on", "source",
 )  # fmt: skip
 REGIME_FIELDS = (
     "name_en", "name_ko", "citation_en", "citation_ko", "ground_en", "ground_ko",
     "escalation_en", "escalation_ko", "preservation_en", "preservation_ko", "deadline_hours",
-    "verified_on", "source",
+    "name_required", "verified_on", "source",
 )  # fmt: skip
 HOTLINE_FIELDS = (
     "country", "kind", "name_en", "name_ko", "url_or_phone", "description_en", "description_ko",

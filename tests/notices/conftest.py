@@ -59,9 +59,20 @@ def add_matched_url(
     return reported
 
 
+ORG_REPLY = "replies@alpha-support.example"
+
+
 @pytest.fixture
 def matched_case(case, directory) -> Callable[..., Case]:  # type: ignore[no-untyped-def]
-    def make(*urls: str, real_name: str = "김지은", contact: str = "jieun@example.org", **fields) -> Case:  # type: ignore[no-untyped-def]
+    def make(  # type: ignore[no-untyped-def]
+        *urls: str,
+        real_name: str = "김지은",
+        contact: str = "jieun@example.org",
+        org_reply: str = ORG_REPLY,
+        **fields,
+    ) -> Case:
+        case.organization.notice_sender_email = org_reply
+        case.organization.save(update_fields=["notice_sender_email"])
         case.real_name = real_name
         case.contact = contact
         for key, value in fields.items():

@@ -8,10 +8,11 @@ import pytest
 
 from app.notices.models import Notice
 from app.notices.services import notice_drafts_for_case, notice_edit, notice_sign
+from tests.notices.conftest import ORG_REPLY as CONTACT
 from tests.notices.conftest import pdf_fonts, pdf_text, squash
 
 URLS = ("https://x.com/someone/status/1790000000000000001", "https://pbs.twimg.com/media/GAbCdEf.jpg")
-CONTACT = "jieun@example.org"
+PERSON_CONTACT = "jieun@example.org"  # the person's own: never in a notice by default
 SIGNER = "Lee Sumin"
 
 # (regime, lang) -> phrases that carry each required element (besides URLs, contact and signature,
@@ -126,7 +127,7 @@ COMMON = {
         "signature": [f"Signature: /s/ {SIGNER}, Caseworker"],
         "contact": [f"Email: {CONTACT}"],
         "authorisation": [
-            "is authorised to act for the person depicted (written authorisation dated 2026-11-20, given by signed consent form)"
+            "is authorised to act for the person depicted (authorisation dated 2026-11-20; how it was given: signed consent form)"
         ],
         "no image": ["No image is attached to this notice."],
     },
@@ -171,6 +172,8 @@ def test_required_elements_in_text_and_pdf(signed_notice, regime, lang, tmp_path
             assert phrase in text, f"{regime}/{lang}: {element!r} missing from text: {phrase!r}"
             assert squash(phrase) in pdf, f"{regime}/{lang}: {element!r} missing from PDF: {phrase!r}"
     assert "b''" not in text and "Additional information" not in text and "추가 설명" not in text
+    assert PERSON_CONTACT not in text
+    assert "given by" not in text and "Person depicted: the person depicted" not in text
     # No image bytes, only evidence: every match's SHA-256 is cited.
     for item in notice.items.all():
         media_sha = item.reported_url.matches.first().media_item.sha256
@@ -191,5 +194,6 @@ def test_victim_signing_for_themselves_does_not_claim_an_ngo(matched_case, victi
     case = matched_case(URLS[0])
     [notice] = notice_drafts_for_case(case=case, actor=None, regime="take-it-down", lang="en", with_pdf=False)
     signed = notice_sign(notice=notice, actor=victim.user, signer_name="Kim Jieun")
-    assert "on their behalf" not in signed.body and "Name: 김지은" in signed.body
+    # The TAKE IT DOWN Act does not require the person's name: least disclosure leaves it out.
+    assert "on their behalf" not in signed.body and "김지은" not in signed.body
     assert "Signature: /s/ Kim Jieun" in signed.body

@@ -14,6 +14,7 @@ from app.notices.models import NoticeState
 from app.notices.services import NoticeError, notice_drafts_for_case, notice_send, notice_sign
 from app.platforms.models import Platform
 from app.platforms.services import platform_channels_set
+from tests.notices.conftest import ORG_REPLY
 
 
 class Inbox:
@@ -81,7 +82,8 @@ def test_signed_notice_is_emailed_with_its_pdf(email_notice, owner, smtp):
     [(mail_from, rcpts, raw)] = smtp.messages
     assert mail_from == "notices@jium.example" and rcpts == ["abuse@imgur.example"]
     message = email.message_from_bytes(raw, policy=email.policy.default)
-    assert message["Reply-To"] == "jieun@example.org"
+    # The organisation's reply address, never the person's own contact.
+    assert message["Reply-To"] == ORG_REPLY and "jieun@example.org" not in raw.decode("utf-8", "replace")
     assert "TAKE IT DOWN" in message["Subject"]
     body = message.get_body(preferencelist=("plain",)).get_content()
     assert "https://i.imgur.com/AbCdEf.jpg" in body and "/s/ Alice Admin" in body
@@ -112,7 +114,7 @@ def test_staff_cannot_sign_for_the_person_without_authorisation(matched_case, ow
     signed = notice_sign(
         notice=n, actor=owner.user, signer_name="Alice", authorisation_method="phone call, recorded"
     )
-    assert "authorisation given by phone call, recorded" in signed.body
+    assert "(how it was given: phone call, recorded)" in signed.body
 
 
 def test_redrafting_updates_drafts_and_skips_urls_already_sent(matched_case, owner):

@@ -40,6 +40,7 @@ def urls_for(n: Notice) -> dict[str, tuple[str, str]]:
         "notice_helper": ("get", reverse("notice_helper", args=[c, i])),
         "notice_submitted": ("post", reverse("notice_submitted", args=[c, i])),
         "notice_pdf": ("get", reverse("notice_pdf", args=[c, i])),
+        "notice_name_choice": ("post", reverse("notice_name_choice", args=[c, i])),
         "evidence_pdf": ("get", reverse("case_evidence", args=[c, "pdf"])),
         "evidence_zip": ("get", reverse("case_evidence", args=[c, "zip"])),
     }
@@ -52,6 +53,7 @@ STAFF_ONLY = {
     "notice_send",
     "notice_helper",
     "notice_submitted",
+    "notice_name_choice",
     "evidence_pdf",
     "evidence_zip",
 }

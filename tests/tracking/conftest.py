@@ -126,6 +126,9 @@ def send_notice(world: LocalWorld, owner, regime: str = "take-it-down") -> Notic
     case.authorised_on = case.created_at.date()
     case.authorisation_method = "signed letter"
     case.save()
+    # Platforms reply to the organisation's address (a notice without one cannot be signed).
+    case.organization.notice_sender_email = "replies@alpha-support.example"
+    case.organization.save(update_fields=["notice_sender_email"])
     drafts = notice_drafts_for_case(case=case, actor=owner.user, regime=regime, with_pdf=False)
     notice = next(n for n in drafts if n.channel_address == ABUSE_EMAIL)
     notice_sign(notice=notice, actor=owner.user, signer_name="Alice Caseworker", signer_role="caseworker")

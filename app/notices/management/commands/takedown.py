@@ -126,7 +126,10 @@ class Command(BaseCommand):
             self.stdout.write(f"[{n}/{len(lines)}] {state:<10} {line[:100]}")
             self.stdout.flush()
 
-        notice_drafts_for_case(case=case, actor=None, regime=options["regime"], lang=lang)
+        # --contact-email is the address platforms reply to, in every notice of this run.
+        notice_drafts_for_case(
+            case=case, actor=None, regime=options["regime"], lang=lang, contact_email=email
+        )
         summary = self._write(case, lines, by_key, out)
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,0 +1,98 @@
+"""Issue 11.4 (and 11.3 for DC Inside): letters say what they mean, once, in plain words."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from app.fetching.extract import page_title
+from app.fetching.models import FetchRecord
+from app.notices.drafting import recipient_for, url_evidence
+from app.notices.services import notice_drafts_for_case, notice_edit, notice_sign
+from app.platforms.models import ChannelKind, Platform
+
+
+@pytest.mark.parametrize(
+    ("lang", "authorisation"),
+    [
+        ("en", "(authorisation dated 2026-11-20; how it was given: Recorded phone call)"),
+        ("ko", "(위임일: 2026-11-20, 위임 방법: Recorded phone call)"),
+    ],
+)
+def test_authorisation_and_person_lines_do_not_contradict_or_repeat(matched_case, owner, lang, authorisation):
+    case = matched_case(
+        "https://www.reddit.com/r/x/comments/abc/",
+        authorised_on=date(2026, 11, 20), authorisation_method="Recorded phone call",
+    )  # fmt: skip
+    [n] = notice_drafts_for_case(
+        case=case, actor=owner.user, regime="take-it-down", lang=lang, with_pdf=False
+    )
+    n = notice_edit(notice=n, actor=owner.user, lang=lang)
+    signed = notice_sign(notice=n, actor=owner.user, signer_name="Alice Admin")
+    assert authorisation in signed.body
+    assert "written authorisation" not in signed.body and "given by Recorded" not in signed.body
+    assert "Person depicted: the person depicted" not in signed.body
+
+
+@pytest.mark.parametrize(
+    ("lang", "asks", "never"),
+    [
+        ("en", "from your search results", ["delete or block", "Please remove the depiction"]),
+        ("ko", "검색 결과에서 삭제", ["삭제 또는 접속차단", "접속을 차단"]),
+    ],
+)
+def test_search_engine_gets_its_own_delisting_letter(matched_case, owner, lang, asks, never):
+    case = matched_case("https://www.google.com/search?q=someone", authorised_on=date(2026, 11, 20))
+    [n] = notice_drafts_for_case(case=case, actor=owner.user, regime="kr", lang=lang, with_pdf=False)
+    n = notice_edit(notice=n, actor=owner.user, lang=lang)
+    assert n.platform.slug == "google-search"
+    text = n.subject + "\n" + n.body
+    assert asks in text
+    for phrase in never:
+        assert phrase not in text
+
+
+@pytest.mark.parametrize(("lang", "label"), [("en", "Page title: "), ("ko", "게시물 제목: ")])
+def test_page_titles_are_picked_up(matched_case, owner, lang, label):
+    case = matched_case("https://www.reddit.com/r/x/comments/abc/", authorised_on=date(2026, 11, 20))
+    FetchRecord.objects.filter(reported_url__case=case).update(page_title=b"")
+    record = FetchRecord.objects.get(reported_url__case=case)
+    record.page_title = "A post about a holiday"
+    record.save(update_fields=["page_title"])
+    [n] = notice_drafts_for_case(case=case, actor=owner.user, regime="kr", lang=lang, with_pdf=False)
+    n = notice_edit(notice=n, actor=owner.user, lang=lang)
+    assert f"{label}A post about a holiday" in n.body
+    assert "확인되지 않음" not in n.body and "not known (identified by URL)" not in n.body
+
+
+def test_title_extraction_prefers_og_title():
+    html = (
+        b"<html><head><title>Forum | A post</title><meta property='og:title' content='A post'></head></html>"
+    )
+    assert page_title(html) == "A post"
+    assert page_title(b"<title>\n  Only   a title </title><p>x</p>") == "Only a title"
+    assert page_title(b"<p>no title</p>") == ""
+
+
+@pytest.mark.parametrize(("lang", "plain"), [("en", "Same photo (Certain;"), ("ko", "같은 사진 — 확실함")])
+def test_letters_say_in_plain_words_how_the_copy_was_identified(matched_case, owner, lang, plain):
+    case = matched_case("https://www.reddit.com/r/x/comments/abc/", authorised_on=date(2026, 11, 20))
+    [n] = notice_drafts_for_case(
+        case=case, actor=owner.user, regime="take-it-down", lang=lang, with_pdf=False
+    )
+    n = notice_edit(notice=n, actor=owner.user, lang=lang)
+    assert plain in n.body
+    for internal in ("distance", "거리", "pdq", "orb-", "similarity"):
+        assert internal not in n.body
+
+
+def test_dc_inside_notices_name_its_real_channel_not_an_empty_email(matched_case):
+    dc = Platform.objects.get(slug="dcinside")
+    assert dc.channels.exists()
+    case = matched_case("https://gall.dcinside.com/board/view/?id=x&no=1")
+    recipient, platform = recipient_for(
+        url_evidence(case.urls.get()), case=case, regime_override="auto", preferred_lang="ko", policy=None
+    )
+    assert platform == dc
+    assert recipient.channel_address and recipient.channel_kind != ChannelKind.EMAIL
