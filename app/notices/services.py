@@ -495,7 +495,10 @@ def notice_record_submitted(
     Tracking starts exactly as for an email Jium sent: the deadline counts from ``submitted_at``
     (an aware date and time; now when not given).
     """
-    notice = Notice.objects.select_for_update().get(pk=notice.pk)
+    # Locked and re-read so two people recording at once cannot both start tracking; the caller's
+    # object is updated in place (the API answers with it).
+    Notice.objects.select_for_update().filter(pk=notice.pk).first()
+    notice.refresh_from_db()
     if notice.state != NoticeState.SIGNED or not notice.is_signed:
         raise NoticeError(_("A notice is submitted only after it has been reviewed and signed."))
     channel = channel or (notice.channel_kind if notice.channel_kind in SUBMISSION_CHANNELS else "other")
@@ -507,8 +510,6 @@ def notice_record_submitted(
         at = timezone.make_aware(at)
     if at > now + _FUTURE_SLACK:
         raise NoticeError(_("The date and time of submission cannot be in the future."))
-    if notice.signed_at and at < notice.signed_at - _FUTURE_SLACK:
-        raise NoticeError(_("The date and time of submission cannot be before the notice was signed."))
     notice.state = NoticeState.SUBMITTED
     notice.submitted_at = at
     notice.submitted_channel = channel
