@@ -285,13 +285,20 @@ def reported_url_scan(*, reported_url_id: int) -> ReportedUrl | None:
         return ReportedUrl.objects.filter(pk=reported_url_id).first()
 
 
-def reference_add_image(*, case: Case, actor: User | None, data: bytes, filename: str = "") -> Reference:
-    """Hash one reference image; keep the original (encrypted) only when the case opted in."""
+def reference_add_image(
+    *, case: Case, actor: User | None, data: bytes, filename: str = "", operator_local: bool = False
+) -> Reference:
+    """Hash one reference image; keep the original (encrypted) only when the case opted in.
+
+    ``operator_local``: the bytes are a file already on the operator's own machine (the ``takedown``
+    command), not something sent to Jium. Only then may a minor's case be fingerprinted from them,
+    in memory; the image itself is never stored for a minor.
+    """
     from app.fetching.messages import fetch_error_text
     from app.matching.decode import DecodeError, decode_media
     from app.matching.fingerprint import HASH_VERSIONS, fingerprint_reference
 
-    if case.is_minor:
+    if case.is_minor and not operator_local:
         # Asking for, or receiving, a minor's image would be handling abuse material.
         raise CaseInputError(
             _(

@@ -1,7 +1,9 @@
 """Platform behaviour in numbers, and the server-side SVG charts that show them (no JavaScript).
 
 Aggregates only: the rows carry counts and durations per platform and regime, never a case,
-a URL or a person. Percentiles use the nearest-rank method (p90 of 10 values is the 9th),
+a URL or a person. Notices of minors' cases are counted (``minors``) like any other; a site
+outside the platform directory is not named for them (it could point to the young person: a
+school's forum), they count under "Other sites". Percentiles use the nearest-rank method (p90 of 10 values is the 9th),
 the median the usual midpoint average.
 """
 
@@ -14,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from django.utils.html import escape
+from django.utils.translation import gettext as _
 
 from app.accounts.models import Organization
 
@@ -34,6 +37,8 @@ class StatRow:
     removed: int = 0
     removed_within_deadline: int = 0
     refused: int = 0
+    # How many of the notices were sent in a minor's case (a count only).
+    minors: int = 0
     hours: list[float] = field(default_factory=list, repr=False)
 
     @property
@@ -68,14 +73,20 @@ class Stats:
 
 EXPORT_FIELDS = (
     "platform", "regime", "sent", "removed", "removed_within_deadline", "share_removed_within_deadline",
-    "median_hours_to_removal", "p90_hours_to_removal", "refused",
+    "median_hours_to_removal", "p90_hours_to_removal", "refused", "minors",
 )  # fmt: skip
 
 
 def _add(
-    row: StatRow, status: str, sent_at: datetime, deadline_at: datetime | None, removed_at: datetime | None
+    row: StatRow,
+    status: str,
+    sent_at: datetime,
+    deadline_at: datetime | None,
+    removed_at: datetime | None,
+    minor: bool = False,
 ) -> None:
     row.sent += 1
+    row.minors += int(minor)
     if status == "refused":
         row.refused += 1
     if status == "removed" and removed_at is not None:
@@ -95,25 +106,47 @@ def stats_compute(
         qs = qs.filter(sent_at__gte=since)
     if until is not None:
         qs = qs.filter(sent_at__lt=until)
-    rows = qs.values_list("platform_name", "regime", "status", "sent_at", "deadline_at", "removed_at")
-    return stats_from_rows(rows)
+    rows = qs.values_list(
+        "platform_name",
+        "regime",
+        "status",
+        "sent_at",
+        "deadline_at",
+        "removed_at",
+        "platform_key",
+        "case__age_group",
+    )
+    other = _("Other sites")
+    return stats_from_rows(
+        (
+            # Directory platforms have a slug; RDAP contacts and bare hosts have "abuse:"/"host:" keys.
+            other if age != "adult" and ":" in key else platform,
+            regime,
+            status,
+            sent_at,
+            deadline_at,
+            removed_at,
+            age != "adult",
+        )
+        for platform, regime, status, sent_at, deadline_at, removed_at, key, age in rows
+    )
 
 
 def stats_from_rows(
-    rows: Iterable[tuple[str, str, str, datetime, datetime | None, datetime | None]],
+    rows: Iterable[tuple[str, str, str, datetime, datetime | None, datetime | None, bool]],
 ) -> Stats:
     platforms: dict[str, StatRow] = {}
     regimes: dict[str, StatRow] = {}
     pairs: dict[tuple[str, str], StatRow] = {}
     total = StatRow(platform="", regime="")
-    for platform, regime, status, sent_at, deadline_at, removed_at in rows:
+    for platform, regime, status, sent_at, deadline_at, removed_at, minor in rows:
         for row in (
             platforms.setdefault(platform, StatRow(platform=platform, regime="")),
             regimes.setdefault(regime, StatRow(platform="", regime=regime)),
             pairs.setdefault((platform, regime), StatRow(platform=platform, regime=regime)),
             total,
         ):
-            _add(row, status, sent_at, deadline_at, removed_at)
+            _add(row, status, sent_at, deadline_at, removed_at, minor)
     return Stats(
         by_platform=sorted(platforms.values(), key=lambda r: (-r.sent, r.platform)),
         by_regime=sorted(regimes.values(), key=lambda r: (-r.sent, r.regime)),

@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from app.cases.services import case_create
+from app.tracking.models import NoticeTracking
 from app.tracking.stats import Bar, bar_chart_svg, nearest_rank, stats_compute
 from tests.tracking.helpers import seed_notice
 
@@ -115,6 +116,7 @@ def test_exports_hold_aggregates_only(client, seeded, owner):
             "median_hours_to_removal",
             "p90_hours_to_removal",
             "refused",
+            "minors",
         }
     )
     assert client.get(reverse("tracking_stats_export", args=["xml"])).status_code == 404
@@ -139,3 +141,27 @@ def test_csv_export_cells_cannot_run_as_formulas(client, case, owner):
     for row in parsed:
         assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row.values())
         assert row["sent"] == "1"  # numbers stay numbers
+
+
+def test_minors_cases_are_counted_without_their_sites_or_urls(client, case, owner):
+    from app.cases.services import case_set_age_group
+
+    adult = case_create(organization=case.organization, actor=owner.user, alias="Adult", jurisdiction="US")
+    seed_notice(adult, platform="Alpha Video", regime="take-it-down", status="removed", hours_to_removal=3)
+    # An overdue notice of a minor's case to a small site outside the directory.
+    case_set_age_group(case=case, actor=owner.user, age_group="minor")
+    minor = seed_notice(case, platform="schoolboard.example", regime="kr-minor", status="no_response", n=1)
+    NoticeTracking.objects.filter(pk=minor.pk).update(platform_key="abuse:abuse@schoolboard.example")
+    seed_notice(
+        case, platform="Alpha Video", regime="take-it-down-minor", status="removed", hours_to_removal=5, n=2
+    )
+    client.force_login(owner.user)
+    text = client.get(reverse("tracking_stats_export", args=["csv"])).content.decode()
+    rows = {(r["platform"], r["regime"]): r for r in csv.DictReader(io.StringIO(text))}
+    assert rows[("Other sites", "kr-minor")]["minors"] == "1"
+    assert rows[("Alpha Video", "take-it-down-minor")]["minors"] == "1"
+    assert rows[("Alpha Video", "take-it-down")]["minors"] == "0"
+    for leak in ("schoolboard", "/post/", case.alias):
+        assert leak not in text
+    data = json.loads(client.get(reverse("tracking_stats_export", args=["json"])).content)
+    assert data["total"]["minors"] == 2 and "schoolboard" not in json.dumps(data)

@@ -2,7 +2,12 @@
 
     python manage.py takedown --references DIR --urls FILE --out DIR --victim-name NAME
         --contact-email EMAIL [--jurisdiction KR|US|EU|UK] [--lang ko|en]
-        [--regime auto|take-it-down|dsa|dmca|kr|uk|platform]
+        [--regime auto|take-it-down|dsa|dmca|kr|uk|platform] [--minor]
+
+``--minor``: the person depicted is (or was) under 18 (19 in Korea), or nobody is sure. The case
+then follows the minor rules: no image is stored (the references are fingerprinted in memory),
+notices use the child-protection wording and withhold the name, and summary.json gains
+``"routing"``: where to report in the person's country (hotline directory data).
 
 Runs in-process through the same services the Celery pipeline uses, on default settings
 (SQLite, no worker). Notices are drafted, never sent: a person reviews and signs them in the web
@@ -71,6 +76,11 @@ class Command(BaseCommand):
         parser.add_argument("--jurisdiction", choices=["KR", "US", "EU", "UK"], default=None)
         parser.add_argument("--lang", choices=["ko", "en"], default=None)
         parser.add_argument("--regime", choices=REGIME_CHOICES, default="auto")
+        parser.add_argument(
+            "--minor",
+            action="store_true",
+            help="the person was under 18 (19 in Korea) or nobody is sure: no media stored, child-protection wording",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         database_migrate_if_needed()
@@ -101,13 +111,13 @@ class Command(BaseCommand):
         if not images:
             raise CommandError(_("No images found in %(path)s") % {"path": refs_dir})
         blobs = [(p, p.read_bytes()) for p in images]
-        case = self._case(organization, name, email, jurisdiction, lang, blobs)
+        case = self._case(organization, name, email, jurisdiction, lang, blobs, minor=options["minor"])
         self.stdout.write(_("Case %(id)d (%(alias)s)") % {"id": case.pk, "alias": case.alias})
 
         references = 0
         for path, data in blobs:
             try:
-                reference_add_image(case=case, actor=None, data=data, filename=path.name)
+                reference_add_image(case=case, actor=None, data=data, filename=path.name, operator_local=True)
                 references += 1
             except CaseInputError as exc:
                 self.stderr.write(f"{path.name}: {exc}")
@@ -177,19 +187,24 @@ class Command(BaseCommand):
         jurisdiction: str,
         lang: str,
         blobs: list[tuple[Path, bytes]],
+        *,
+        minor: bool = False,
     ) -> Case:
         # Stable across runs, and says nothing about the person without the images themselves.
         digest = hashlib.sha256()
         digest.update(" ".join(name.casefold().split()).encode("utf-8"))
         for sha in sorted(hashlib.sha256(data).hexdigest() for _p, data in blobs):
             digest.update(sha.encode("ascii"))
+        if minor:
+            # A minor's run is its own case: an earlier adult run's case is never silently re-used.
+            digest.update(b"minor")
         alias = f"takedown-{digest.hexdigest()[:12]}"
         existing = Case.objects.select_for_update().filter(organization=organization, alias=alias).first()
         if existing is not None:
             return existing
         return case_create(
             organization=organization, actor=None, alias=alias, jurisdiction=jurisdiction, language=lang,
-            real_name=name, contact=email,
+            real_name=name, contact=email, age_group="minor" if minor else "adult",
         )  # fmt: skip
 
     @staticmethod
@@ -275,7 +290,14 @@ class Command(BaseCommand):
                 )
             row["notice"] = url_notice.get(reported.pk)
             urls_out.append(row)
-        summary = {"case": case.pk, "urls": urls_out, "notices": notices_out}
+        summary: dict[str, Any] = {"case": case.pk, "urls": urls_out, "notices": notices_out}
+        if case.is_minor:
+            from app.cases.selectors import hotlines_for_case
+
+            summary["routing"] = [
+                {"name": h.name(case.language), "url_or_phone": h.url_or_phone, "country": h.country}
+                for h in hotlines_for_case(case=case)
+            ]
         _write_atomic(out / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2).encode("utf-8"))
         return summary
 
