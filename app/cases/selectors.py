@@ -114,17 +114,29 @@ class MatchSummary:
     count: int
 
 
+def _file_key(url_id: int, reference_id: int, sha256: str, media_url: str) -> tuple[int, int, str]:
+    """One image file on one link, matched to one reference: re-checks fetch it again, it stays one."""
+    return (url_id, reference_id, sha256 or media_url)
+
+
 def reported_url_match_summaries(*, url_ids: list[int]) -> dict[int, MatchSummary]:
-    """The closest match of each listed URL (and how many), for one page of the URL table."""
+    """The closest match of each listed URL and how many different files matched, for the URL table."""
     from app.matching.models import Match
 
     best: dict[int, MatchSummary] = {}
+    seen: set[tuple[int, int, str]] = set()
     rows = (
         Match.objects.filter(reported_url_id__in=url_ids)
         .order_by("reported_url_id", "distance", "id")
-        .values_list("reported_url_id", "method", "distance")
+        .values_list(
+            "reported_url_id", "method", "distance", "reference_id", "media_item__sha256", "media_item__url"
+        )
     )
-    for url_id, method, distance in rows:
+    for url_id, method, distance, reference_id, sha256, media_url in rows:
+        key = _file_key(url_id, reference_id, sha256, media_url)
+        if key in seen:
+            continue
+        seen.add(key)
         current = best.get(url_id)
         if current is None:
             best[url_id] = MatchSummary(method=method, distance=distance, count=1)
@@ -191,9 +203,17 @@ def _evidence_for(urls: list[ReportedUrl]) -> list[UrlEvidence]:
             "pk", flat=True
         )
     )
-    for m in found:
+    # The latest record of each file wins (a re-check fetches the same file again): newest first.
+    seen: set[tuple[int, int, str]] = set()
+    for m in sorted(found, key=lambda m: -m.pk):
+        key = _file_key(m.reported_url_id, m.reference_id, m.media_item.sha256, m.media_item.url)
+        if key in seen:
+            continue
+        seen.add(key)
         m.media_item.has_content = m.media_item_id in kept  # type: ignore[attr-defined]
         matches.setdefault(m.reported_url_id, []).append(m)
+    for listed in matches.values():
+        listed.sort(key=lambda m: (m.distance, m.pk))  # type: ignore[attr-defined]
     return [UrlEvidence(reported=u, fetch=fetches.get(u.pk), matches=matches.get(u.pk, [])) for u in urls]
 
 

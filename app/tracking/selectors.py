@@ -143,3 +143,74 @@ def flagged_for(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[UrlTracki
         .select_related("case", "reported_url")
         .order_by("-reappeared_at")
     )
+
+
+# What happened to a link after a request named it, in one word for the case page's table.
+FOLLOW_UP_REMOVED, FOLLOW_UP_REAPPEARED, FOLLOW_UP_OVERDUE, FOLLOW_UP_WAITING = (
+    "removed",
+    "reappeared",
+    "overdue",
+    "waiting",
+)
+
+
+def url_follow_up_states(*, url_ids: list[int], now: datetime | None = None) -> dict[int, str]:
+    """For each listed link under follow-up: removed, reappeared (back online), overdue or waiting.
+
+    A link is overdue when it is still online and a request naming it is past its deadline.
+    Links no request has named yet are left out.
+    """
+    now = now or timezone.now()
+    trackings = dict(
+        UrlTracking.objects.filter(reported_url_id__in=url_ids).values_list("reported_url_id", "status")
+    )
+    overdue = set(
+        NoticeTracking.objects.filter(
+            notice__items__reported_url_id__in=list(trackings), deadline_at__lte=now
+        )
+        .exclude(status=NoticeStatus.REMOVED)
+        .values_list("notice__items__reported_url_id", flat=True)
+    )
+    states: dict[int, str] = {}
+    for url_id, status in trackings.items():
+        if status == UrlStatus.REMOVED:
+            states[url_id] = FOLLOW_UP_REMOVED
+        elif status == UrlStatus.REAPPEARED:
+            states[url_id] = FOLLOW_UP_REAPPEARED
+        elif url_id in overdue:
+            states[url_id] = FOLLOW_UP_OVERDUE
+        else:
+            states[url_id] = FOLLOW_UP_WAITING
+    return states
+
+
+@dataclass
+class CaseFollowUp:
+    removed: int  # links removed
+    total: int  # links named in a request
+    next_deadline: datetime | None  # the earliest deadline still to come
+    overdue: int  # requests past their deadline with content still online
+
+
+def case_follow_up_summaries(*, case_ids: list[int], now: datetime | None = None) -> dict[int, CaseFollowUp]:
+    """Progress and the next deadline of each listed case, for the case list (two queries)."""
+    now = now or timezone.now()
+    found: dict[int, CaseFollowUp] = {}
+    for case_id, status in UrlTracking.objects.filter(case_id__in=case_ids).values_list("case_id", "status"):
+        entry = found.setdefault(case_id, CaseFollowUp(0, 0, None, 0))
+        entry.total += 1
+        entry.removed += status == UrlStatus.REMOVED
+    rows = (
+        NoticeTracking.objects.filter(case_id__in=case_ids, deadline_at__isnull=False)
+        .exclude(status=NoticeStatus.REMOVED)
+        .values_list("case_id", "deadline_at")
+    )
+    for case_id, deadline_at in rows:
+        entry = found.setdefault(case_id, CaseFollowUp(0, 0, None, 0))
+        if deadline_at is None:
+            continue
+        if deadline_at <= now:
+            entry.overdue += 1
+        elif entry.next_deadline is None or deadline_at < entry.next_deadline:
+            entry.next_deadline = deadline_at
+    return found

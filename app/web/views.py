@@ -22,6 +22,7 @@ from app.cases.models import Case, CaseStatus, UrlState
 from app.cases.services import LETTER_MAX_BYTES
 from app.core.redirects import safe_next
 from app.core.uploads import upload_limit
+from app.tracking import selectors as tracking_selectors
 from app.web import thumbs
 from app.web.decorators import admin_required, member_required, staff_required
 from app.web.forms import (
@@ -81,6 +82,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
     if request.membership.role == "victim" and len(page.object_list) == 1:  # type: ignore[attr-defined]
         # The person we help has one case: take them straight to it.
         return redirect("case_detail", case_id=page.object_list[0].pk)
+    follow_ups = tracking_selectors.case_follow_up_summaries(case_ids=[c.pk for c in page.object_list])
+    for case in page.object_list:
+        case.follow_up = follow_ups.get(case.pk)  # type: ignore[attr-defined]
     return render(request, "cases/list.html", {"page": page})
 
 
@@ -224,7 +228,9 @@ def _url_page(request: HttpRequest, case: Case) -> tuple[Any, list[Any], str | N
     codes = case_selectors.reported_url_error_codes(
         url_ids=[u.pk for u in rows if u.state == UrlState.FAILED]
     )
+    follow_ups = tracking_selectors.url_follow_up_states(url_ids=[u.pk for u in rows])
     for u in rows:
+        u.follow_up = follow_ups.get(u.pk)  # type: ignore[attr-defined]
         u.summary = summaries.get(u.pk)  # type: ignore[attr-defined]
         u.error_code = codes.get(u.pk, "")  # type: ignore[attr-defined]
     return page, rows, state
