@@ -73,6 +73,7 @@ def test_quickstart_serves_login_runs_a_scan_and_stops_cleanly(tmp_path):
                     "alias": "Smoke",
                     "jurisdiction": "US",
                     "language": "en",
+                    "age_group": "adult",
                     "csrfmiddlewaretoken": web.cookies["csrftoken"],
                 },
             )
