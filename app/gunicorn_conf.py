@@ -28,9 +28,10 @@ def _build_pdq_indexes() -> None:
 
 
 def post_worker_init(worker: Any) -> threading.Thread:
-    # Each web worker builds its organisations' PDQ indexes from the database as it starts,
-    # in the background so it answers requests at once (a page that needs an index being
-    # built waits for it). gunicorn ignores the return value; tests wait on it.
+    # Each web worker maps its organisations' shared PDQ index files as it starts (the first
+    # process to find one missing builds it from the database), in the background so it
+    # answers requests at once (a page that needs an index being built waits for it).
+    # gunicorn ignores the return value; tests wait on it.
     builder = threading.Thread(target=_build_pdq_indexes, name="pdq-index-build", daemon=True)
     builder.start()
     return builder

@@ -192,6 +192,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
+# The NGO-wide PDQ index files, one per organisation, memory-mapped by every process of the
+# machine (app/matching/services.py). Local disk; not shared between machines.
+PDQ_INDEX_DIR = Path(env_str("JIUM_PDQ_INDEX_DIR", str(DATA_DIR / "pdq-index")))
 
 # Security defaults: safe on a shared device (short sessions, nothing cached).
 SESSION_COOKIE_HTTPONLY = True

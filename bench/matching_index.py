@@ -101,7 +101,7 @@ def main() -> None:
         return ix
 
     measure(
-        "Jium PdqIndex (16x16-bit multi-index hashing)",
+        "Jium PdqIndex (12-chunk multi-index hashing, 21-22 bits, radius 2)",
         build_ours,
         lambda ix, q: {i for i, _ in ix.query(q.tobytes(), args.radius)},
     )

@@ -583,10 +583,23 @@ def fingerprint_intake_submit(*, token: str, document: bytes | str | dict[str, o
     return result
 
 
+def _pdq_index_forget_on_commit(*, organization_id: int, reference_ids: list[int]) -> None:
+    """Erase references from the organisation's shared PDQ index once their deletion commits
+    (before the request that erased them answers): earlier, another process could rebuild the
+    index from rows that are still there."""
+    from app.matching.services import pdq_index_forget
+
+    if reference_ids:
+        transaction.on_commit(
+            lambda: pdq_index_forget(organization_id=organization_id, reference_ids=reference_ids)
+        )
+
+
 def reference_delete(*, reference: Reference, actor: User | None) -> None:
     case = reference.case
     ref_id = reference.pk
     reference.delete()
+    _pdq_index_forget_on_commit(organization_id=case.organization_id, reference_ids=[ref_id])
     audit_record(
         organization=case.organization,
         actor=actor,
@@ -606,7 +619,9 @@ def case_erase(*, case: Case, actor: User | None) -> None:
     case_id = case.pk
     victim_user_id = case.victim_user_id
     AuditEvent.objects.filter(organization=organization, case_id=case_id).delete()
+    reference_ids = list(case.references.values_list("id", flat=True))
     case.delete()  # cascades to references, URLs, evidence, matches, notices
+    _pdq_index_forget_on_commit(organization_id=organization.pk, reference_ids=reference_ids)
     if victim_user_id is not None and not Case.objects.filter(victim_user_id=victim_user_id).exists():
         # The person's own login exists only for this case: it goes with it.
         User.objects.filter(pk=victim_user_id, memberships__role="victim").delete()

@@ -146,6 +146,39 @@ class Fingerprint:
         return cls(pdq=raw, pdq_quality=int(quality))
 
 
+# Bytes at the start of a serialised fingerprint that hold every PDQ hash (header, hash,
+# quality, the 7 rotations/flips and the trimmed hash): the NGO-wide index reads only these.
+PDQ_PREFIX_BYTES = 5 + 33 + 1 + 7 * 32 + 33
+
+
+def pdq_hashes_from_prefix(b: bytes) -> Fingerprint:
+    """The hash-only part of a serialised fingerprint, from its first PDQ_PREFIX_BYTES bytes
+    (or all of them): PDQ, quality, rotations/flips and trimmed hash; no features."""
+    if b[:3] != _MAGIC or len(b) < 38:
+        raise ValueError("not a Jium fingerprint")
+    version, flags = struct.unpack_from("<BB", b, 3)
+    if version != FORMAT_VERSION:
+        raise ValueError(f"unsupported fingerprint version {version}")
+    fp = Fingerprint(pdq=bytes(b[5:37]), pdq_quality=b[37])
+    pos = 38
+    if flags & _FLAG_DIHEDRAL:
+        count = b[pos]
+        pos += 1
+        fp.pdq_dihedral = [bytes(b[pos + 32 * i : pos + 32 * (i + 1)]) for i in range(count)]
+        pos += 32 * count
+    if flags & _FLAG_TRIM:
+        fp.pdq_trim = bytes(b[pos : pos + 32])
+        fp.pdq_trim_quality = b[pos + 32]
+        pos += 33
+    if (
+        pos > len(b)
+        or any(len(h) != 32 for h in fp.pdq_dihedral)
+        or (fp.pdq_trim is not None and len(fp.pdq_trim) != 32)
+    ):
+        raise ValueError("fingerprint prefix too short")
+    return fp
+
+
 def _features_bytes(keypoints: np.ndarray, descriptors: np.ndarray) -> list[bytes]:
     # Quarter-pixel fixed point is far finer than the RANSAC tolerance.
     xy = np.clip(np.round(keypoints * 4), 0, 65535).astype("<u2")

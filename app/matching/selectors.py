@@ -59,13 +59,13 @@ def references_near(
     state = pdq_index_refresh(organization_id=organization_id)
     allowed = None if case_ids is None else {int(c) for c in case_ids}
     best: dict[int, int] = {}
-    for entry_id, distance in state.index.query(pdq, radius):
+    for entry_id, distance in state.query(pdq, radius):
         ref_id = entry_id // VARIANTS
         if ref_id not in best:  # hits come nearest first
             best[ref_id] = distance
     out = []
     for ref_id, distance in best.items():
-        case_id = state.case_of.get(ref_id)
+        case_id = state.case_of(ref_id)
         if case_id is not None and (allowed is None or case_id in allowed):
             out.append((ref_id, case_id, distance))
     return sorted(out, key=lambda t: (t[2], t[0]))

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
@@ -17,8 +18,9 @@ from app.cases.models import Case, Reference, ReportedUrl
 from app.cases.services import case_assign, case_create, reference_add_image, reference_delete
 from app.fetching.models import FetchRecord, MediaItem
 from app.matching.fingerprint import fingerprint_candidate
+from app.matching.index import PdqIndex
 from app.matching.selectors import media_item_other_case_hits, references_near
-from app.matching.services import pdq_index_refresh, pdq_indexes_clear
+from app.matching.services import VARIANTS, pdq_index_path, pdq_index_refresh, pdq_indexes_clear
 
 PHOTOS = Path(__file__).resolve().parents[3] / "shared" / "data" / "photos-dev"
 NAMES = [
@@ -66,7 +68,8 @@ def test_index_built_from_rows_then_kept_fresh(org: Organization, owner: Members
     ref0 = _add(case, 0)
     other = _case(org, owner, "Case Tulip")
     ref1 = _add(other, 1)
-    assert len(pdq_index_refresh(organization_id=org.pk).case_of) == 2  # built from the rows on first use
+    state = pdq_index_refresh(organization_id=org.pk)  # the shared file is built from the rows on first use
+    assert state.file_refs_alive == 2 and state.tail_case_of == {}
 
     hits = references_near(organization_id=org.pk, pdq=_mirror_pdq(0))
     assert [(r, c) for r, c, _ in hits] == [(ref0.pk, case.pk)]
@@ -80,10 +83,34 @@ def test_index_built_from_rows_then_kept_fresh(org: Organization, owner: Members
     ref2 = _add(other, 2)
     assert [r for r, _, _ in references_near(organization_id=org.pk, pdq=probe)] == [ref2.pk]
 
-    # Delete: gone from the next query.
+    assert ref2.pk in state.tail_case_of  # in this process's tail until the file is rebuilt
+
+    # Delete (here without its on-commit erasure: the test's transaction never commits): the
+    # next query sees the count drop and rebuilds the shared file without it.
     reference_delete(reference=ref0, actor=None)
     assert references_near(organization_id=org.pk, pdq=_mirror_pdq(0)) == []
     assert [r for r, _, _ in references_near(organization_id=org.pk, pdq=probe)] == [ref2.pk]
+
+
+def test_erasure_clears_the_shared_file_before_it_returns(
+    org: Organization, case: Case, django_capture_on_commit_callbacks
+) -> None:
+    ref0 = _add(case, 0)
+    _add(case, 1)
+    assert [r for r, _, _ in references_near(organization_id=org.pk, pdq=_mirror_pdq(0))] == [ref0.pk]
+    # Another process's view: its own read-only map of the same file, never refreshed.
+    path = pdq_index_path(organization_id=org.pk)
+    elsewhere = PdqIndex.open(path)
+    entry_ids = [i for i, _ in elsewhere.query(_mirror_pdq(0))]
+    assert entry_ids and {i // VARIANTS for i in entry_ids} == {ref0.pk}
+    with django_capture_on_commit_callbacks(execute=True):
+        reference_delete(reference=ref0, actor=None)
+    assert elsewhere.query(_mirror_pdq(0)) == []  # same pages: gone for every process at once
+    stored = PdqIndex.open(path)  # and the hashes themselves are zeroed in the file
+    rows = np.isin(stored._ids, entry_ids)
+    assert rows.sum() == len(entry_ids) and not stored._codes[rows].any() and not stored._alive[rows].any()
+    assert references_near(organization_id=org.pk, pdq=_mirror_pdq(0)) == []
+    assert pdq_index_refresh(organization_id=org.pk).file_refs_alive == 1
 
 
 def test_organisations_never_see_each_others_references(
@@ -168,5 +195,6 @@ def test_web_workers_build_every_organisations_index_as_they_start(
     builder.join(timeout=60)
     assert not builder.is_alive()
     assert set(_indexes) == {org.id, other_org.id}
-    assert set(_indexes[org.id].case_of) == {mine.id}
-    assert set(_indexes[other_org.id].case_of) == {theirs.id}
+    assert _indexes[org.id].case_of(mine.id) == mine.case_id and _indexes[org.id].case_of(theirs.id) is None
+    assert _indexes[other_org.id].case_of(theirs.id) == theirs.case_id
+    assert _indexes[org.id].file_refs_alive == _indexes[other_org.id].file_refs_alive == 1

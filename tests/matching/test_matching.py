@@ -372,6 +372,30 @@ def test_pdq_index_radius_query_add_remove() -> None:
     assert len(ix) == 20_000 and ix.nbytes < 16 * 65537 * 4 + 20_000 * 100
 
 
+def test_pdq_index_file_shared_by_maps(tmp_path: Path) -> None:
+    rng = np.random.default_rng(6)
+    codes = rng.integers(0, 256, (5_000, 32), dtype=np.uint8)
+    ids = np.arange(5_000, dtype=np.int64) * 16
+    ix = PdqIndex()
+    ix.add(ids, codes)
+    path = tmp_path / "org.pdqx"
+    ix.save(path, meta={"watermark": 7}, extra={"cases": np.arange(5_000)})
+    reader, other = PdqIndex.open(path), PdqIndex.open(path)  # two processes' maps, in effect
+    assert reader.meta["watermark"] == 7 and reader.extra["cases"][42] == 42
+    assert reader.query(codes[42].tobytes())[0] == (42 * 16, 0)
+    writer = PdqIndex.open(path, writable=True)
+    assert writer.remove(np.array([42 * 16])) == 1
+    writer.sync()
+    # The readers never reopened the file: the removal is in the pages they share.
+    assert all(i != 42 * 16 for i, _ in other.query(codes[42].tobytes(), 31))
+    assert not PdqIndex.open(path)._codes[42].any()  # the hash itself is gone from the file
+    # A rebuilt file replaces the old one atomically; an open map keeps reading the old one.
+    ix.add(np.array([99_999]), codes[7:8])
+    ix.save(path)
+    assert [i for i, _ in PdqIndex.open(path).query(codes[7].tobytes())] == [7 * 16, 99_999]
+    assert [i for i, _ in reader.query(codes[7].tobytes())] == [7 * 16]
+
+
 # ----------------------------------------------------------------------------- CLI
 
 
