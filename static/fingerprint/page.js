@@ -129,7 +129,8 @@
           },
           function (err) {
             li.className = "problem";
-            li.textContent = (keep ? file.name : fmt(T.image, { n: "?" })) + " — " + errorText(err.code);
+            // Not numbered: only fingerprints that were made get a number (and a place in the file).
+            li.textContent = (keep ? file.name + " — " : "") + errorText(err.code);
           }
         ).then(function () {
           results.appendChild(li);

@@ -77,6 +77,8 @@ def test_intake_link_sends_fingerprints_only(live_server, case, owner, tmp_path,
         context.set_offline(False)
         page.click("#fp-send")
         page.wait_for_selector("#fp-sent:has-text('added to the case')")
+        if os.environ.get("JIUM_SCREENSHOTS"):
+            _screenshots(browser, live_server.url, [str(photo), str(heic)])
         browser.close()
 
     sent = requests[loaded:]
@@ -99,6 +101,20 @@ def test_intake_link_sends_fingerprints_only(live_server, case, owner, tmp_path,
     from django.test import Client
 
     assert Client().get(reverse("fingerprint_intake", args=[token])).status_code == 410
+
+
+def _screenshots(browser, base: str, files: list[str]) -> None:
+    """What a person sees, in Korean and English, on a phone and on a computer (stand-alone page)."""
+    for lang, width in (("ko", 390), ("en", 1280), ("ko", 1280)):
+        context = browser.new_context(viewport={"width": width, "height": 900}, locale=lang)
+        context.add_cookies([{"name": "django_language", "value": lang, "url": base}])
+        page = context.new_page()
+        page.goto(base + reverse("fingerprint"))
+        page.wait_for_selector("#fp-status.ready", timeout=60_000)
+        page.set_input_files("#fp-files", files)
+        page.wait_for_selector("#fp-results li:nth-child(2)", timeout=60_000)
+        page.screenshot(path=str(SHOTS / f"fingerprint-{lang}-{width}.png"), full_page=True)
+        context.close()
 
 
 def test_standalone_page_needs_no_account_and_sets_its_own_policy(client, db):
