@@ -256,6 +256,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "tracking-dispatch-due-rechecks": {"task": "tracking.dispatch_due_rechecks", "schedule": 60.0},
     "tracking-dispatch-due-watches": {"task": "tracking.dispatch_due_watches", "schedule": 300.0},
     "tracking-sweep": {"task": "tracking.sweep", "schedule": 300.0},
+    # Face stage: faces of group photos waiting for a pick are kept at most a day.
+    "faces-expire-pending": {"task": "faces.expire_pending", "schedule": 3600.0},
 }
 
 # Fetching (see app/lib/http.py). Private networks can only be reached when listed here.

@@ -199,7 +199,10 @@ def face_photos_add(*, case: Case, actor: User | None, photos: list[tuple[str, b
         if len(faces) > 1 and case_is_minor(case):
             # Picking would mean keeping crops of the photo for a while: no media for a minor.
             result.errors.append(
-                (name, _("This photo shows several people. In a child's case, use photos of the child alone."))
+                (
+                    name,
+                    _("This photo shows several people. In a child's case, use photos of the child alone."),
+                )
             )
             continue
         if len(faces) == 1:
@@ -277,10 +280,10 @@ def face_pending_discard(*, pending: PendingFaces, actor: User | None) -> None:
 
 
 def face_pending_expire(*, older_than_hours: int = PENDING_HOURS) -> int:
-    count, _detail = PendingFaces.objects.filter(
-        created_at__lt=timezone.now() - timedelta(hours=older_than_hours)
-    ).delete()
-    return count
+    """Delete group photos' faces nobody picked from in time; how many photos."""
+    stale = PendingFaces.objects.filter(created_at__lt=timezone.now() - timedelta(hours=older_than_hours))
+    _total, per_model = stale.delete()
+    return per_model.get(PendingFaces._meta.label, 0)
 
 
 def face_embedding_delete(*, face: FaceEmbedding, actor: User | None) -> None:

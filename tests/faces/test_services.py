@@ -73,6 +73,18 @@ def test_intake_one_encrypted_embedding_per_face_photos_discarded(case, owner) -
     assert pending.crop_rows.count() == 2
     with pytest.raises(FaceInputError):
         face_pending_pick(pending=pending, actor=owner.user, indices=[7])
+    # Left unpicked for a day, a group photo's faces expire (hourly beat task).
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from app.faces.services import face_pending_expire
+
+    assert face_pending_expire() == 0
+    PendingFaces.objects.filter(pk=pending.pk).update(created_at=timezone.now() - timedelta(hours=25))
+    assert face_pending_expire() == 1 and not FacePendingCrop.objects.exists()
+    face_photos_add(case=case, actor=owner.user, photos=[("two.jpg", two_faces())])
+    pending = PendingFaces.objects.get()
     assert face_pending_pick(pending=pending, actor=owner.user, indices=[0]) == 1
     assert FaceEmbedding.objects.count() == 2
     assert not PendingFaces.objects.exists() and not FacePendingCrop.objects.exists()

@@ -65,6 +65,9 @@ def test_teammate_checks_a_possible_deepfake_blurred_first(client, case, teammat
     client.post(reverse("face_match_decide", args=[case.pk, face_match.pk]), {"decision": "confirm"})
     face_match.refresh_from_db()
     assert face_match.state == FaceMatchState.CONFIRMED and face_match.decided_by == teammate.user
+    # Confirmed, the address is among the case's matches, ready for a notice.
+    results = client.get(reverse("case_results", args=[case.pk]))
+    assert results.status_code == 200 and "x.com" in results.content.decode()
 
 
 def test_consent_form_then_photos_then_withdraw(client, case, owner) -> None:  # type: ignore[no-untyped-def]
