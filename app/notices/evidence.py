@@ -43,6 +43,36 @@ def routing_data(*, case: Case) -> list[dict[str, Any]]:
     ]
 
 
+def _confirmed_face_matches(reported: Any) -> list[dict[str, Any]]:
+    """Face matches a caseworker confirmed (possible deepfakes are evidence only once confirmed)."""
+    from app.faces.models import FaceMatch, FaceMatchState
+
+    rows = (
+        FaceMatch.objects.filter(reported_url=reported, state=FaceMatchState.CONFIRMED)
+        .select_related("media_item", "decided_by")
+        .defer("face_crop", "media_item__content", "media_item__fingerprint")
+        .order_by("id")
+    )
+    return [
+        {
+            "media_url": m.media_item.url,
+            "media_sha256": m.media_item.sha256,
+            "media_kind": m.media_item.kind,
+            "reference_id": None,
+            "method": "face",
+            "distance": m.distance,
+            "details": {
+                **m.details,
+                "face_id": m.face_id,
+                "confirmed_by": m.decided_by.username if m.decided_by else None,
+                "confirmed_at": _iso(m.decided_at),
+            },
+            "found_at": _iso(m.created_at),
+        }
+        for m in rows
+    ]
+
+
 def evidence_data(*, case: Case) -> dict[str, Any]:
     urls = []
     for reported in case.urls.order_by("id"):
@@ -76,6 +106,7 @@ def evidence_data(*, case: Case) -> dict[str, Any]:
             }
             for m in Match.objects.filter(reported_url=reported).select_related("media_item").order_by("id")
         ]
+        matches += _confirmed_face_matches(reported)
         chain = fetches[-1]["redirect_chain"] if fetches else []
         platform = resolve_url(
             reported.normalized_url, redirect_chain=chain or None, follow_short_links=False

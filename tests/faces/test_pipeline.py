@@ -116,8 +116,11 @@ def test_face_match_goes_into_a_notice_only_once_confirmed(
     case.jurisdiction, case.language = jurisdiction, lang
     case.real_name, case.contact = "Kim", "kim@example.org"
     case.save()
+    from app.notices.evidence import evidence_data
+
     match = _face_only_url(case, url)
     assert notice_drafts_for_case(case=case, actor=owner.user, with_pdf=False) == []
+    assert not [m for u in evidence_data(case=case)["urls"] for m in u["matches"]]
 
     face_match_decide(face_match=match, actor=owner.user, confirm=True)
     drafts = notice_drafts_for_case(case=case, actor=owner.user, with_pdf=False)
@@ -125,6 +128,8 @@ def test_face_match_goes_into_a_notice_only_once_confirmed(
     body = drafts[0].body
     assert match.media_item.url in body
     assert forgery_text(drafts[0].regime, drafts[0].lang) in body and words in body
+    (kept,) = [m for u in evidence_data(case=case)["urls"] for m in u["matches"]]
+    assert kept["method"] == "face" and kept["details"]["confirmed_by"] == owner.user.username
 
     face_match_decide(face_match=match, actor=owner.user, confirm=False)  # changed their mind
     assert ReportedUrl.objects.get(pk=match.reported_url_id).state == UrlState.NO_MATCH
