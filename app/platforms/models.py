@@ -167,6 +167,11 @@ class Hotline(models.Model):
         first = self.url_or_phone.split(" ")[0]
         return first if first.startswith(("https://", "http://")) else ""
 
+    @property
+    def phone(self) -> str:
+        """What follows the web address, when the contact gives both ("https://... 02-735-8994")."""
+        return self.url_or_phone[len(self.url) :].strip() if self.url else self.url_or_phone
+
 
 class RdapCache(models.Model):
     """An RDAP answer about a domain or an IP address, so a case of 500 URLs asks once per host."""
