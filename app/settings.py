@@ -263,6 +263,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 # Fetching (see app/lib/http.py). Private networks can only be reached when listed here.
 FETCH_ALLOWED_PRIVATE_NETWORKS = env_list("FETCH_ALLOWED_PRIVATE_NETWORKS")
 FETCH_PROXY = env_str("FETCH_PROXY") or None
+# Where abuse contacts of unknown hosts are looked up (app/platforms/rdap.py); a mirror can stand in.
+RDAP_BASE_URL = env_str("RDAP_BASE_URL", "https://rdap.org")
 FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 50 * 1024 * 1024)
 FETCH_CONNECT_TIMEOUT = env_float("FETCH_CONNECT_TIMEOUT", 10.0)
 FETCH_TOTAL_TIMEOUT = env_float("FETCH_TOTAL_TIMEOUT", 25.0)
