@@ -158,7 +158,25 @@ class JsonParser(Parser):
             raise ApiError(400, "invalid_json", _("The request body is nested too deeply.")) from None
         if not isinstance(payload, dict):
             raise ApiError(400, "invalid_json", _("The request body must be a JSON object."))
+        if _has_nul(payload):
+            # PostgreSQL text cannot hold NUL, and no address, name or hash needs one (found by fuzzing).
+            raise ApiError(400, "invalid", _("Text cannot contain NUL characters."))
         return payload
+
+
+def _has_nul(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def body_too_large(limit: int = MAX_BODY_BYTES) -> ApiError:

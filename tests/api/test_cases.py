@@ -177,3 +177,13 @@ def test_detail(api_for, case, owner):
     assert body["progress"]["total"] == 1 and body["progress"]["pending"] == 1
     event = AuditEvent.objects.get(action="api.case.view")
     assert (event.case_id, event.actor) == (case.pk, owner.user)
+
+
+def test_nul_characters_are_refused_not_a_server_error(api_for, case, owner):
+    """Found by the fuzzer: PostgreSQL text cannot hold NUL; the API says so instead of failing."""
+    api = api_for(owner)
+    response = api.call("put", f"/api/v1/cases/{case.pk}/whitelist/", {"values": ["a\u0000b"]})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+    assert api.post("/api/v1/cases/", {"alias": "x\u0000", "jurisdiction": "KR"}).status_code == 400
+    assert not case.whitelist.exists()

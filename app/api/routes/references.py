@@ -113,7 +113,7 @@ def reference_upload(
     before = set(case.references.values_list("pk", flat=True))
     results: list[dict[str, Any]] = []
     for upload in images:
-        name = (upload.name or "")[:200]
+        name = (upload.name or "").replace("\x00", "")[:200]
         if upload.size is not None and upload.size > settings.REFERENCE_MAX_BYTES:
             results.append(
                 {
