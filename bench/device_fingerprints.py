@@ -231,16 +231,21 @@ def accuracy(photos_dir: Path, device: dict[str, Fingerprint], names: list[str])
     browser = Matcher([(i, device[photos[i][0]]) for i in ref_ids])
     rng = random.Random(1)
     transforms = {**TRANSFORMS, **MIRRORED}
-    recall: dict[str, dict[str, list[int]]] = {
-        "server": defaultdict(lambda: [0, 0]),
-        "browser": defaultdict(lambda: [0, 0]),
-    }
-    false: dict[str, list[str]] = {"server": [], "browser": []}
+    # The "hash only" level: the same browser-made fingerprints without their shape features.
+    hash_only = Matcher(
+        [
+            (i, Fingerprint(fp.pdq, fp.pdq_quality, fp.pdq_dihedral, fp.pdq_trim, fp.pdq_trim_quality))
+            for i, fp in ((i, device[photos[i][0]]) for i in ref_ids)
+        ]
+    )
+    labels = ("server", "browser", "hash_only")
+    recall: dict[str, dict[str, list[int]]] = {k: defaultdict(lambda: [0, 0]) for k in labels}
+    false: dict[str, list[str]] = {k: [] for k in labels}
     refs = set(ref_ids)
 
     def run(src: int, tname: str, img: Image.Image) -> None:
         fp = fingerprint_candidate(img)
-        for label, matcher in (("server", server), ("browser", browser)):
+        for label, matcher in (("server", server), ("browser", browser), ("hash_only", hash_only)):
             res = matcher.match(fp)
             if src in refs:
                 recall[label][tname][1] += 1
@@ -256,17 +261,20 @@ def accuracy(photos_dir: Path, device: dict[str, Fingerprint], names: list[str])
             others = [photos[j][1] for j in rng.sample(pool, 3)]
             run(i, tname, transforms[tname](photos[i][1], others))
     print()
-    print("| transformation | server-made references | browser-made references |")
-    print("|---|---:|---:|")
-    totals = {}
-    for label in ("server", "browser"):
-        totals[label] = [sum(v[0] for v in recall[label].values()), sum(v[1] for v in recall[label].values())]
+    print("| transformation | server-made references | browser-made references | browser-made, hash only |")
+    print("|---|---:|---:|---:|")
+    totals = {
+        k: [sum(v[0] for v in recall[k].values()), sum(v[1] for v in recall[k].values())] for k in labels
+    }
     for tname in names:
-        s, b = recall["server"][tname], recall["browser"][tname]
-        print(f"| {tname} | {s[0] / s[1]:.3f} ({s[0]}/{s[1]}) | {b[0] / b[1]:.3f} ({b[0]}/{b[1]}) |")
-    s, b = totals["server"], totals["browser"]
-    print(f"| **all** | **{s[0] / s[1]:.3f}** ({s[0]}/{s[1]}) | **{b[0] / b[1]:.3f}** ({b[0]}/{b[1]}) |")
-    print(f"false matches: server-made {len(false['server'])}, browser-made {len(false['browser'])}")
+        cells = [f"{r[0] / r[1]:.3f} ({r[0]}/{r[1]})" for r in (recall[k][tname] for k in labels)]
+        print(f"| {tname} | " + " | ".join(cells) + " |")
+    cells = [f"**{t[0] / t[1]:.3f}** ({t[0]}/{t[1]})" for t in (totals[k] for k in labels)]
+    print("| **all** | " + " | ".join(cells) + " |")
+    print(
+        f"false matches: server-made {len(false['server'])}, browser-made {len(false['browser'])}, "
+        f"browser-made hash only {len(false['hash_only'])}"
+    )
     for f in false["browser"]:
         print("  FALSE (browser-made):", f)
 

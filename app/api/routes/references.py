@@ -264,3 +264,80 @@ def reference_hashes_export(
         f'attachment; filename="case-{case.pk}-hashes.{"txt" if format == "pdq" else format}"'
     )
     return no_store(response)
+
+
+# ---- fingerprint documents made on the person's device (issue 14) ------------------------------
+
+
+class FingerprintsImported(Schema):
+    created: list[ReferenceOut]
+    upgraded: int = Field(description="References that had a hash only and now have shape features too.")
+    already_present: int
+    skipped: list[str] = Field(description="One short reason per fingerprint that could not be used.")
+
+
+@router.post(
+    "cases/{int:case_id}/references/fingerprints/",
+    response={200: FingerprintsImported, **ERRORS},
+    summary="Import a fingerprint file made on the person's device",
+    openapi_extra={
+        "requestBody": {
+            "description": "The document the /fingerprint/ page downloads or sends "
+            '({"format": "jium-fingerprints", "version": 1, "fingerprints": [...]}), as the JSON body, or '
+            "as a multipart file field named document (up to 16 MB).",
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"document": {"type": "string", "format": "binary"}},
+                    }
+                },
+            },
+        }
+    },
+)
+def reference_fingerprints_import(request: HttpRequest, case_id: int = CaseId) -> dict[str, Any]:
+    """Fingerprints made in the person's browser (PDQ, and shape features when they chose them): stored
+    encrypted like server-made ones, never in hash exports, erased with the case. No image is involved."""
+    from django.core.exceptions import RequestDataTooBig
+
+    from app.matching.document import MAX_DOCUMENT_BYTES
+
+    case = get_case(request, case_id)
+    too_large = _("The fingerprint file is too large.")
+    try:
+        multipart = request.content_type == "multipart/form-data"
+        upload = request.FILES.get("document") if multipart else None
+        if multipart and upload is None:
+            missing = _("Send one fingerprint file of at most 16 MB.")
+            raise ApiError(400, "invalid", str(missing), fields={"document": [str(missing)]})
+        if upload is not None:
+            if upload.size is not None and upload.size > MAX_DOCUMENT_BYTES:
+                raise ApiError(400, "too_large", str(too_large), fields={"document": [str(too_large)]})
+            document: bytes = upload.read()
+        else:
+            document = request.body
+    except RequestDataTooBig:
+        raise ApiError(400, "too_large", str(too_large), fields={"document": [str(too_large)]}) from None
+    try:
+        result = case_services.reference_fingerprints_import(
+            case=case, actor=context(request).user, document=document, via="api"
+        )
+    except case_services.CaseInputError as exc:
+        raise ApiError(400, "invalid", str(exc), fields={"document": [str(exc)]}) from exc
+    audit(
+        context(request),
+        "api.case.references_fingerprints",
+        case,
+        created=len(result.created),
+        skipped=len(result.skipped),
+    )
+    for reference in result.created:
+        reference.has_original = False  # type: ignore[attr-defined]
+    return {
+        "created": [reference_out(r) for r in result.created],
+        "upgraded": len(result.upgraded),
+        "already_present": result.duplicates,
+        "skipped": result.skipped,
+    }
