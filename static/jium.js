@@ -91,3 +91,10 @@
     if (dz) setupDropzone(dz);
   });
 })();
+
+// Controls that submit their form as soon as they change (the language menu). A listener here,
+// not an inline onchange: the Content-Security-Policy allows no inline script.
+document.addEventListener("change", function (e) {
+  var el = e.target;
+  if (el && el.hasAttribute && el.hasAttribute("data-submit-on-change") && el.form) el.form.submit();
+});
