@@ -85,7 +85,27 @@
     });
   }
 
+  // Slow forms (drafting notices, saving one, checking links now) carry data-busy: on submit the
+  // button is disabled and the form says, in the page's language, that the work is under way.
+  function busyOnSubmit(form) {
+    form.addEventListener("submit", function () {
+      var button = form.querySelector("button[type=submit], button:not([type])");
+      if (button) { button.disabled = true; button.setAttribute("aria-busy", "true"); }
+      var note = form.querySelector(".busy-note");
+      if (!note) {
+        note = document.createElement("span");
+        note.className = "busy-note";
+        note.setAttribute("role", "status");
+        form.appendChild(note);
+      }
+      note.textContent = form.dataset.busy;
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-busy]").forEach(function (form) {
+      if (form.id !== "reference-form") busyOnSubmit(form);
+    });
     setTimeout(poll, 1500);
     var dz = document.getElementById("reference-form");
     if (dz) setupDropzone(dz);

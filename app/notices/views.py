@@ -10,9 +10,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from app.accounts.services import audit_record
+from app.cases.models import UrlState
 from app.cases.selectors import case_get_for
 from app.notices import services
 from app.notices.evidence import evidence_pdf, evidence_zip
@@ -44,6 +46,8 @@ def case_notices(request: HttpRequest, case_id: int) -> HttpResponse:
         {
             "case": case,
             "notices": notice_list(case=case),
+            # The empty table says what to do when there is already something to draft.
+            "matched": case.urls.filter(state=UrlState.MATCHED).count(),
             "draft_form": DraftForm(initial={"lang": case.language}),
         },
     )
@@ -61,9 +65,18 @@ def case_notices_draft(request: HttpRequest, case_id: int) -> HttpResponse:
             regime=form.cleaned_data["regime"],
             lang=form.cleaned_data["lang"],
         )
-        messages.success(
-            request, _("%(n)d notices drafted. Review each one before signing.") % {"n": len(drafts)}
-        )
+        if drafts:
+            messages.success(
+                request,
+                ngettext(
+                    "%(n)d notice drafted. Review it before signing.",
+                    "%(n)d notices drafted. Review each one before signing.",
+                    len(drafts),
+                )
+                % {"n": len(drafts)},
+            )
+        else:
+            messages.warning(request, _("No notice was drafted: no link shows a match that still needs one."))
     return redirect("case_notices", case_id=case.pk)
 
 
@@ -138,9 +151,13 @@ def notice_edit(request: HttpRequest, case_id: int, notice_id: int) -> HttpRespo
             for error in errors:
                 messages.error(request, str(error))
     else:
+        was_signed = notice.signed_at is not None
         try:
             services.notice_edit(notice=notice, actor=_actor(request), **form.cleaned_data)
-            messages.success(request, _("Saved. The notice must be signed again."))
+            # "Sign again" only makes sense to someone who signed it before.
+            messages.success(
+                request, _("Saved. The notice must be signed again.") if was_signed else _("Saved.")
+            )
         except services.NoticeError as exc:
             messages.error(request, str(exc))
     return redirect("notice_detail", case_id=case_id, notice_id=notice.pk)

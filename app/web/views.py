@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -299,11 +299,33 @@ def case_urls_add(request: HttpRequest, case_id: int) -> HttpResponse:
     result = case_services.reported_urls_add(
         case=case, actor=_actor(request), urls=form.cleaned_data["lines"]
     )
-    messages.success(
-        request,
-        _("%(added)d addresses added and queued for checking. %(dupes)d were already on this case.")
-        % {"added": len(result.added), "dupes": result.duplicates},
-    )
+    added = len(result.added)
+    if added:
+        messages.success(
+            request,
+            ngettext(
+                "%(added)d link added. Jium is checking it now.",
+                "%(added)d links added. Jium is checking them now.",
+                added,
+            )
+            % {"added": added},
+        )
+    if result.duplicates:
+        messages.info(
+            request,
+            ngettext(
+                "%(dupes)d link was already on this case.",
+                "%(dupes)d links were already on this case.",
+                result.duplicates,
+            )
+            % {"dupes": result.duplicates},
+        )
+    if not added and not result.duplicates:
+        # Nothing happened: a warning, not a success, and what to do instead.
+        messages.warning(
+            request,
+            _("No link was added. Paste web addresses that start with http:// or https://, one per line."),
+        )
     whitelisted = sum(1 for u in result.added if u.state == UrlState.WHITELISTED)
     if whitelisted:
         messages.info(
@@ -320,7 +342,13 @@ def case_urls_add(request: HttpRequest, case_id: int) -> HttpResponse:
 def case_urls_retry(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_selectors.case_get_for(user=request.user, case_id=case_id)
     n = case_services.reported_urls_requeue(case=case, actor=_actor(request), only_failed=True)
-    messages.success(request, _("%(n)d links will be checked again.") % {"n": n})
+    if n:
+        messages.success(
+            request,
+            ngettext("%(n)d link will be checked again.", "%(n)d links will be checked again.", n) % {"n": n},
+        )
+    else:
+        messages.info(request, _("No link needed checking again."))
     return redirect("case_detail", case_id=case.pk)
 
 

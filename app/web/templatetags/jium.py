@@ -104,7 +104,7 @@ def detail_items(details: Any) -> list[tuple[str, Any]]:
         elif isinstance(value, list | dict):
             text = str(value)
             value = text if len(text) <= 80 else text[:77] + "…"
-        if key == "method":  # already shown as the match's method, in words
+        if key in ("method", "pdq_distance"):  # already shown: the method in words, the difference once
             continue
         items.append((str(DETAIL_LABELS.get(key, str(key).replace("_", " "))), value))
     return items
