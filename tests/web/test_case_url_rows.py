@@ -4,7 +4,7 @@ from app.cases.services import reported_urls_add
 from tests.web.helpers import assert_not_found_for_outsider, make_evidence, status_for
 
 
-def test_rows_show_state_method_and_distance(client, case, owner, teammate, victim):
+def test_rows_show_state_and_what_was_found(client, case, owner, teammate, victim):
     make_evidence(case)
     reported_urls_add(case=case, actor=owner.user, urls=["https://waiting.example/x"])
     url = reverse("case_url_rows", args=[case.pk])
@@ -14,8 +14,9 @@ def test_rows_show_state_method_and_distance(client, case, owner, teammate, vict
     body = client.get(url).content.decode()
     assert 'data-state="matched"' in body
     assert 'data-state="queued"' in body
-    assert "Same picture, edited or photographed" in body
-    assert "distance 31.5" in body
+    # The conclusion in plain words; the matcher's figures are on the link's own page (issue 11.9).
+    assert "Same photo, cropped or edited" in body
+    assert "distance 31.5" not in body
     assert "<html" not in body  # a fragment, not a page
     assert 'data-state="queued"' not in client.get(url + "?state=matched").content.decode()
 
