@@ -56,6 +56,8 @@ SECRETS_MISSING = [
 SECRET_KEY = _secret_key or _django_secret()
 # First key encrypts; every key decrypts (rotation: python manage.py encryption_key_rotate).
 ENCRYPTION_KEYS = _encryption_keys or [generate_key()]
+# The Django admin sees every organisation: off unless asked for, and then two-step login only.
+JIUM_ADMIN_ENABLED = env_bool("JIUM_ADMIN_ENABLED", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
