@@ -148,6 +148,44 @@ def _collage(img: Image.Image, others: list[Image.Image]) -> Image.Image:
     return canvas
 
 
+def _undress(img: Image.Image, others: list[Image.Image], *, rerender: bool = True) -> Image.Image:
+    """Stand-in for an "undress" edit: a soft-edged region over the lower centre (40-60 % of
+    the picture) replaced by other content, then the whole picture re-rendered the way an
+    inpainting model's round trip changes it (slight resize, light blur, noise, a small colour
+    shift, JPEG). Face, hair and background above and beside the region stay. The new content
+    comes from a distractor photo, smoothed as generated content is, so an edited distractor
+    must still match nothing."""
+    import cv2
+
+    w, h = img.size
+    # Deterministic per photo, without a shared generator (the order of runs must not matter).
+    rng = np.random.default_rng(int(np.asarray(img.resize((8, 8))).sum()) + w * 7 + h)
+    area = rng.uniform(0.40, 0.60)
+    fw = rng.uniform(0.70, 0.90)
+    fh = min(area / fw, 0.85)
+    fw = area / fh
+    x0 = round(w * (1 - fw) / 2 + rng.uniform(-0.04, 0.04) * w)
+    x1, y0 = x0 + round(w * fw), h - round(h * fh)
+    mask = np.zeros((h, w), np.float32)
+    mask[y0:, max(x0, 0) : min(x1, w)] = 1.0
+    soft = max(3.0, 0.03 * max(w, h))
+    mask = cv2.GaussianBlur(mask, (0, 0), soft)[:, :, None]
+    fill = ImageOps.fit(others[0], (w, h), Image.Resampling.BILINEAR).filter(ImageFilter.GaussianBlur(2.0))
+    fill_a = np.asarray(fill, np.float32) * np.array([1.08, 0.98, 0.92], np.float32)  # warmer, smoother
+    out = np.asarray(img, np.float32) * (1 - mask) + fill_a * mask
+    if rerender:
+        scale = rng.uniform(0.85, 0.95)
+        small = cv2.resize(out, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        small = cv2.GaussianBlur(small, (0, 0), 0.8)
+        small += rng.normal(0, 3.0, small.shape).astype(np.float32)
+        small = small * rng.uniform(0.96, 1.04, 3).astype(np.float32) + rng.uniform(-6, 6, 3).astype(
+            np.float32
+        )
+        out = small
+    edited = Image.fromarray(np.clip(out, 0, 255).astype(np.uint8))
+    return _reencode(edited, "JPEG", quality=85) if rerender else edited
+
+
 Transform = Callable[[Image.Image, list[Image.Image]], Image.Image]
 
 TRANSFORMS: dict[str, Transform] = {
@@ -178,7 +216,11 @@ TRANSFORMS: dict[str, Transform] = {
     "webp": lambda im, _: _reencode(im, "WEBP", quality=75),
     "png": lambda im, _: _reencode(im, "PNG"),
     "grayscale": lambda im, _: ImageOps.grayscale(im).convert("RGB"),
+    "undress_edit": _undress,
 }
+
+# The same edit without the re-render (``--only undress_edit_plain``): which part costs recall.
+EXTRA: dict[str, Transform] = {"undress_edit_plain": lambda im, others: _undress(im, others, rerender=False)}
 
 
 # Reposts are often mirrored on top of another edit; the hashes' flipped variants only catch a
@@ -237,7 +279,7 @@ def main() -> None:
         f"(fingerprinted in {time.perf_counter() - t0:.1f} s)"
     )
     rng = random.Random(1)
-    transforms = {**TRANSFORMS, **MIRRORED}
+    transforms = {**TRANSFORMS, **MIRRORED, **EXTRA}
     names = list(MIRRORED if args.mirrored else TRANSFORMS) if not args.only else args.only.split(",")
     recall: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     methods: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))

@@ -47,6 +47,12 @@ MAX_INLIER_HAMMING = 40.0  # mean descriptor distance of the inliers: copies are
 # descriptor distance of 33-35; copies with that few inliers are closer, or have many more.
 WEAK_INLIERS = 30
 WEAK_MAX_HAMMING = 32.0
+# Stage-2 prefilter (see Matcher._prefilter): every PREFILTER_STEP-th candidate descriptor is
+# searched first; fewer than PREFILTER_VOTES ratio-tested matches to every view ends the match.
+PREFILTER = True
+PREFILTER_STEP = 3
+PREFILTER_VOTES = 3
+PREFILTER_MIN_DESCRIPTORS = 300
 
 
 @dataclass
@@ -193,11 +199,13 @@ class Matcher:
 
     # ------------------------------------------------------------------ stage 2
 
-    def _tentative(self, candidate: Fingerprint) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Ratio-tested matches grouped by reference: {ref: (cand idx, ref feature idx, dist)}."""
+    def _search(self, descriptors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self._index.search(np.ascontiguousarray(descriptors), min(KNN, self._index.ntotal))
+
+    def _ratio_ok(self, dist: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Which query rows pass the distance cap and the ratio test (row by row, independent)."""
         n = self._index.ntotal
-        k = min(KNN, n)
-        dist, idx = self._index.search(np.ascontiguousarray(candidate.descriptors), k)
+        k = idx.shape[1]
         view = self._feat_owner[idx]  # (q, k)
         ref = self._feat_ref[idx]
         xy = self._feat_xy[idx]  # (q, k, 2)
@@ -217,7 +225,41 @@ class Matcher:
         ).astype(np.float32)
         if n <= 1:
             d2[:] = 256
-        ok = (d1 <= MAX_DESCRIPTOR_DISTANCE) & (d1 < RATIO * np.maximum(d2, 1))
+        return (d1 <= MAX_DESCRIPTOR_DISTANCE) & (d1 < RATIO * np.maximum(d2, 1))
+
+    def _prefilter(self, candidate: Fingerprint) -> tuple[np.ndarray, np.ndarray] | None:
+        """Search a sample of the candidate's descriptors first; None when no reference view
+        gets PREFILTER_VOTES ratio-tested matches from it (then no view could reach
+        MIN_INLIERS from all of them, short of a very unlucky sample), else the neighbours of
+        every descriptor, the sample's reused. Most fetched images match nothing, and the
+        descriptor search is the largest part of a match; this skips 2/3 of it for them."""
+        desc = candidate.descriptors
+        if len(desc) < PREFILTER_MIN_DESCRIPTORS:
+            return self._search(desc)
+        sample = np.zeros(len(desc), bool)
+        sample[::PREFILTER_STEP] = True
+        d_s, i_s = self._search(desc[sample])
+        ok = self._ratio_ok(d_s, i_s)
+        votes = np.bincount(self._feat_owner[i_s[ok, 0]], minlength=1)
+        if votes.max(initial=0) < PREFILTER_VOTES:
+            return None
+        d_r, i_r = self._search(desc[~sample])
+        dist = np.empty((len(desc), d_s.shape[1]), d_s.dtype)
+        idx = np.empty((len(desc), i_s.shape[1]), i_s.dtype)
+        dist[sample], idx[sample] = d_s, i_s
+        dist[~sample], idx[~sample] = d_r, i_r
+        return dist, idx
+
+    def _tentative(
+        self, candidate: Fingerprint, *, prefilter: bool = False
+    ) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Ratio-tested matches grouped by reference: {ref: (cand idx, ref feature idx, dist)}."""
+        found = self._prefilter(candidate) if prefilter else self._search(candidate.descriptors)
+        if found is None:
+            return {}
+        dist, idx = found
+        d1 = dist[:, 0].astype(np.float32)
+        ok = self._ratio_ok(dist, idx)
         q_idx = np.flatnonzero(ok)
         f_idx = idx[q_idx, 0]
         dd = d1[q_idx]
@@ -304,13 +346,16 @@ class Matcher:
             and v["spread"] >= 0.1
         )
 
-    def verify_all(self, candidate: Fingerprint) -> list[tuple[int, dict[str, Any]]]:
+    def verify_all(
+        self, candidate: Fingerprint, *, prefilter: bool = False
+    ) -> list[tuple[int, dict[str, Any]]]:
         """Geometric verification against every reference (either view) with enough tentative
-        matches: (reference index, details); details say "mirrored" for the mirror view."""
+        matches: (reference index, details); details say "mirrored" for the mirror view.
+        ``prefilter``: skip the rest when a sample of the descriptors finds no likely view."""
         if not candidate.has_features or self._index.ntotal == 0:
             return []
         out = []
-        for view, (q_idx, f_idx, dd) in self._tentative(candidate).items():
+        for view, (q_idx, f_idx, dd) in self._tentative(candidate, prefilter=prefilter).items():
             v = self._verify(view, candidate, q_idx, f_idx, dd)
             if v is not None:
                 if view >= self._views:
@@ -319,7 +364,7 @@ class Matcher:
         return out
 
     def match_features(self, candidate: Fingerprint) -> MatchResult | None:
-        accepted = [(r, v) for r, v in self.verify_all(candidate) if self._accept(v)]
+        accepted = [(r, v) for r, v in self.verify_all(candidate, prefilter=PREFILTER) if self._accept(v)]
         if not accepted:
             return None
         ref, v = max(accepted, key=lambda rv: (rv[1]["inliers"], rv[1]["inlier_ratio"]))

@@ -402,25 +402,43 @@ def _feature_gray(pixels: np.ndarray, side: int) -> np.ndarray:
     return gray
 
 
-_orb_cache: dict[int, cv2.ORB] = {}
+FAST_THRESHOLD = 12
+# Candidates only: a soft picture (an inpainting model's re-render, a blurred or upscaled
+# repost) yields few corners at FAST_THRESHOLD, sometimes under 300 of the 2,000 wanted; such
+# a candidate is detected again at this lower threshold. References keep FAST_THRESHOLD.
+LOW_FAST_THRESHOLD = 6
+LOW_KEYPOINT_FRACTION = 0.5
+
+_orb_cache: dict[tuple[int, int], cv2.ORB] = {}
 
 
-def _orb(n: int) -> cv2.ORB:
-    if n not in _orb_cache:
-        _orb_cache[n] = cv2.ORB_create(  # type: ignore[attr-defined]
-            nfeatures=n * 3, scaleFactor=1.2, nlevels=8, edgeThreshold=19, patchSize=31, fastThreshold=12
+def _orb(n: int, threshold: int = FAST_THRESHOLD) -> cv2.ORB:
+    if (n, threshold) not in _orb_cache:
+        _orb_cache[n, threshold] = cv2.ORB_create(  # type: ignore[attr-defined]
+            nfeatures=n * 3,
+            scaleFactor=1.2,
+            nlevels=8,
+            edgeThreshold=19,
+            patchSize=31,
+            fastThreshold=threshold,
         )
-    return _orb_cache[n]
+    return _orb_cache[n, threshold]
 
 
 def orb_features(
-    img: Image.Image | np.ndarray, n: int, side: int = FEATURE_SIDE
+    img: Image.Image | np.ndarray, n: int, side: int = FEATURE_SIDE, *, adaptive: bool = False
 ) -> tuple[tuple[int, int], np.ndarray, np.ndarray]:
-    """Up to n ORB keypoints spread over a grid: (feature image size, xy n x 2, descriptors n x 32)."""
+    """Up to n ORB keypoints spread over a grid: (feature image size, xy n x 2, descriptors n x 32).
+
+    ``adaptive``: when fewer than half of n corners pass FAST_THRESHOLD, detect again at
+    LOW_FAST_THRESHOLD (candidates only)."""
     gray = _feature_gray(_pixels(img), side)
     h, w = gray.shape
     orb = _orb(n)
     kps = orb.detect(gray, None)
+    if adaptive and len(kps) < n * LOW_KEYPOINT_FRACTION and LOW_FAST_THRESHOLD < FAST_THRESHOLD:
+        orb = _orb(n, LOW_FAST_THRESHOLD)
+        kps = orb.detect(gray, None)
     if not kps:
         return (w, h), np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
     if len(kps) > n:
@@ -482,7 +500,7 @@ def fingerprint_candidate(img: Image.Image) -> Fingerprint:
     pixels = _pixels(img)
     fp = _hashes(pixels, dihedral=False)
     fp.feature_size, fp.keypoints, fp.descriptors = orb_features(
-        pixels, CANDIDATE_FEATURES, CANDIDATE_FEATURE_SIDE
+        pixels, CANDIDATE_FEATURES, CANDIDATE_FEATURE_SIDE, adaptive=True
     )
     return fp
 

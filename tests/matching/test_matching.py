@@ -18,17 +18,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 from django.conf import settings
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
 from app.matching.decode import DecodeError, decode_media, sniff_media_kind
 from app.matching.engine import Matcher, match_image
 from app.matching.fingerprint import (
     HASH_VERSIONS,
+    REFERENCE_FEATURES,
     Fingerprint,
     fingerprint_candidate,
     fingerprint_hash_only,
     fingerprint_hash_only_bytes,
     fingerprint_reference,
+    orb_features,
     pdq_hash,
     trim_box,
 )
@@ -344,6 +346,39 @@ def test_hash_only_references_match_by_pdq() -> None:
     )
     assert res is not None and res.method == "pdq" and res.distance <= 31
     assert m.match(fingerprint_candidate(_photo(STRANGER_NAMES[1]))) is None
+
+
+def test_soft_candidates_get_a_second_lower_fast_threshold(matcher: Matcher) -> None:
+    # A blurred crop of a small photo (as an inpainting round trip or an upscaled repost leaves
+    # it) has few corners at the references' FAST threshold: the candidate detects again lower.
+    img = _photo(REF_NAMES[1])
+    w, h = img.size
+    soft = img.crop((int(w * 0.12), int(h * 0.05), int(w * 0.92), int(h * 0.9))).filter(
+        ImageFilter.GaussianBlur(1.6)
+    )
+    fp = fingerprint_candidate(soft)
+    assert len(fp.descriptors) >= 1000  # 232 at the references' threshold alone
+    res = matcher.match(fp)
+    assert res is not None and res.reference_key == REF_NAMES[1] and res.details["inliers"] >= 80
+    # References are extracted as before: the lower threshold is for candidates only.
+    ref = fingerprint_reference(img)
+    _, _, desc = orb_features(img, REFERENCE_FEATURES)
+    assert np.array_equal(ref.descriptors, desc)
+
+
+def test_feature_prefilter_changes_no_verification(matcher: Matcher) -> None:
+    # The prefilter searches a third of the candidate's descriptors first and stops when no
+    # reference view gets 3 ratio-tested matches from them; whatever it lets through is
+    # verified exactly as without it (the sample's neighbours are reused, not searched again).
+    img = _photo(REF_NAMES[2])
+    w, h = img.size
+    copy = fingerprint_candidate(img.crop((w // 5, 0, w, h * 4 // 5)).rotate(4))
+    assert matcher.verify_all(copy, prefilter=True) == matcher.verify_all(copy)
+    assert matcher.match(copy) is not None and matcher.match(copy).reference_key == REF_NAMES[2]
+    for name in [*STRANGER_NAMES, "017_gcompris_erase_2750402.jpg"]:
+        stranger = fingerprint_candidate(_photo(name))
+        assert matcher.verify_all(stranger, prefilter=True) == matcher.verify_all(stranger)
+        assert matcher.match(stranger) is None
 
 
 # ----------------------------------------------------------------------------- index
