@@ -203,13 +203,25 @@ def notice_helper(request: HttpRequest, case_id: int, notice_id: int) -> HttpRes
         if notice.platform
         else None
     )
+    fields = services.submit_helper_fields(notice=notice) if notice.is_signed else []
+    real_name = notice.case.real_name
+    if real_name and any(real_name in str(value) for _label, value in fields):
+        # The helper shows the person's real name to copy into the platform's form: logged.
+        audit_record(
+            organization=notice.case.organization,
+            actor=_actor(request),
+            action="notice.identity_view",
+            case_id=notice.case_id,
+            object_type="notice",
+            object_id=notice.pk,
+        )
     return render(
         request,
         "notices/helper.html",
         {
             "case": notice.case,
             "notice": notice,
-            "fields": services.submit_helper_fields(notice=notice) if notice.is_signed else [],
+            "fields": fields,
             # The helper speaks the reader's language, whatever language the notice is in.
             "instructions": channel.instructions(request.LANGUAGE_CODE) if channel else "",
             "submitted_form": _submitted_form(notice),

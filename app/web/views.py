@@ -153,6 +153,14 @@ def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
             case_services.case_remove_authorisation_letter(case=case, actor=_actor(request))
         messages.success(request, _("Changes saved."))
         return redirect("case_detail", case_id=case.pk)
+    if case.real_name or case.contact:
+        # The form shows the person's decrypted name and contact details: who saw them is logged.
+        audit_record(
+            organization=case.organization,
+            actor=_actor(request),
+            action="case.identity_view",
+            case_id=case.pk,
+        )
     return render(request, "cases/edit.html", {"case": case, "form": form})
 
 
@@ -474,6 +482,15 @@ def media_full(request: HttpRequest, case_id: int, media_id: int) -> HttpRespons
     image = thumbs.revealed_image(bytes(item.content))  # type: ignore[attr-defined]
     if image is None:
         raise Http404("Cannot be shown")
+    # The reveal is logged when confirmed; each time the sharp image is actually served is logged too.
+    audit_record(
+        organization=case.organization,
+        actor=_actor(request),
+        action="evidence.view_full",
+        case_id=case.pk,
+        object_type="media_item",
+        object_id=media_id,
+    )
     return _image_response(image)
 
 

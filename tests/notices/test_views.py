@@ -228,3 +228,16 @@ def test_submit_helper_links_only_web_and_mail_addresses(client, notice, owner, 
     for good in ("https://www.reddit.com/report", "mailto:abuse@example.org"):
         Notice.objects.filter(pk=notice.pk).update(channel_address=good)
         assert f'href="{good}"' in client.get(url).content.decode()
+
+
+def test_the_real_name_in_the_submit_helper_is_logged(client, matched_case, owner, teammate):
+    case = matched_case("https://www.reddit.com/r/x/comments/abc/", authorised_on=date(2026, 11, 20), authorisation_method="form")  # fmt: skip
+    [n] = notice_drafts_for_case(case=case, actor=owner.user, lang="ko", regime="kr", with_pdf=False)
+    notice_sign(notice=n, actor=owner.user, signer_name="Alice Admin")
+    client.force_login(teammate.user)
+    page = client.get(reverse("notice_helper", args=[case.pk, n.pk])).content.decode()
+    from app.accounts.models import AuditEvent
+
+    shown = "김지은" in page
+    events = AuditEvent.objects.filter(action="notice.identity_view", object_id=n.pk, actor=teammate.user)
+    assert shown and events.count() == 1

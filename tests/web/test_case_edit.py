@@ -90,3 +90,13 @@ def test_csrf_is_enforced(case, owner):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(owner.user)
     assert strict.post(reverse("case_edit", args=[case.pk]), _form(case, alias="Changed")).status_code == 403
+
+
+def test_seeing_the_name_and_contact_on_the_edit_page_is_logged(client, case, teammate):
+    case.real_name, case.contact = "김지은", "010-0000-0000"
+    case.save()
+    client.force_login(teammate.user)
+    page = client.get(reverse("case_edit", args=[case.pk])).content.decode()
+    assert "김지은" in page
+    event = AuditEvent.objects.get(action="case.identity_view")
+    assert (event.actor, event.case_id) == (teammate.user, case.pk)

@@ -91,3 +91,13 @@ def test_reveal_and_hide_never_send_the_browser_offsite(client, case, owner):
     # A path on this site is still honoured.
     back = reverse("case_results", args=[case.pk])
     assert f'href="{back}"' in client.get(reveal, {"next": back}).content.decode()
+
+
+def test_each_load_of_the_full_image_is_logged(client, case, teammate):
+    _reported, media, _match = _kept(case)
+    client.force_login(teammate.user)
+    client.post(reverse("media_reveal", args=[case.pk, media.pk]))
+    full = reverse("media_full", args=[case.pk, media.pk])
+    assert client.get(full).status_code == 200 and client.get(full).status_code == 200
+    events = AuditEvent.objects.filter(action="evidence.view_full")
+    assert events.count() == 2 and {(e.actor, e.object_id) for e in events} == {(teammate.user, media.pk)}
