@@ -204,7 +204,7 @@ def notice_helper(request: HttpRequest, case_id: int, notice_id: int) -> HttpRes
         else None
     )
     fields = services.submit_helper_fields(notice=notice) if notice.is_signed else []
-    real_name = notice.case.real_name
+    real_name = str(notice.case.real_name or "")
     if real_name and any(real_name in str(value) for _label, value in fields):
         # The helper shows the person's real name to copy into the platform's form: logged.
         audit_record(
