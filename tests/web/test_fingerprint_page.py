@@ -96,7 +96,17 @@ def test_intake_link_sends_fingerprints_only(live_server, case, owner, tmp_path,
     assert ref.source == ReferenceSource.DEVICE and ref.label == "Image 1"
     server = fingerprint_reference(decode_media(data).frames[0])
     assert _bits(bytes.fromhex(ref.pdq_hex), server.pdq) <= 10
-    assert len(items[0].fingerprint.descriptors) > 500
+    # The browser's ORB features are the server's (static/fingerprint/core.js mirrors
+    # fingerprint.py): the same keypoints chosen, in both views; a change on one side shows here.
+    made = items[0].fingerprint
+    assert made.feature_size == server.feature_size and len(made.descriptors) > 500
+    for mine, theirs in (
+        (made.keypoints, server.keypoints),
+        (made.mirror_keypoints, server.mirror_keypoints),
+    ):
+        at = {tuple(xy) for xy in np.round(mine * 4).astype(int)}
+        shared = sum(tuple(xy) in at for xy in np.round(theirs * 4).astype(int))
+        assert shared >= 0.95 * len(theirs)
     # Single use: the link is gone now.
     from django.test import Client
 
