@@ -674,6 +674,7 @@ def notice_escalate(*, tracking_id: int, actor: User | None = None) -> list[Esca
         "regime_citation": regime.text("citation", lang) if regime else "",
         "org_name": org.notice_sender_name or org.name, "sent_at": tracking.sent_at,
         "deadline_at": tracking.deadline_at, "refused": tracking.status == NoticeStatus.REFUSED,
+        "minor": tracking.case.is_minor,
     }  # fmt: skip
     targets: list[tuple[str, str, str, Regulator | None, dict[str, object]]] = []
     if tracking.case.is_minor:

@@ -27,9 +27,15 @@ def test_hotline_and_police_drafts_come_first(case, owner, directory):  # type: 
     assert "02-735-8994" in hotline.recipient_address
     assert "https://exampleboard.example/post/0" in hotline.body  # the addresses, never the images
     assert "do not attach, any image" in hotline.body
+    # Every other draft names the material for what it is, not as an adult's intimate image.
+    for draft in drafts[2:]:
+        assert "non-consensual intimate" not in draft.subject + draft.body
+    reminder = next(d for d in drafts if d.kind == EscalationKind.REMINDER)
+    assert reminder.regulator is None
 
 
 def test_adult_case_has_no_hotline_drafts(case, owner, directory):  # type: ignore[no-untyped-def]
     tracking = _overdue(case)
-    notice_escalate(tracking_id=tracking.pk)
+    drafts = notice_escalate(tracking_id=tracking.pk)
     assert not Escalation.objects.filter(kind__in=[EscalationKind.HOTLINE, EscalationKind.POLICE]).exists()
+    assert any("non-consensual intimate" in d.subject for d in drafts)
