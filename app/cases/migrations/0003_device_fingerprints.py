@@ -40,6 +40,9 @@ class Migration(migrations.Migration):
             name='fingerprint_sealed',
             field=app.core.fields.EncryptedBinaryField(blank=True, null=True),
         ),
+        # Nullable while both columns exist, so that going back (re-adding the plain column
+        # before the data is copied back into it) works too.
+        migrations.AlterField(model_name='reference', name='fingerprint', field=models.BinaryField(null=True)),
         migrations.RunPython(seal_fingerprints, unseal_fingerprints),
         migrations.RemoveField(model_name='reference', name='fingerprint'),
         migrations.RenameField(model_name='reference', old_name='fingerprint_sealed', new_name='fingerprint'),
