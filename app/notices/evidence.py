@@ -6,15 +6,21 @@ import hashlib
 import io
 import json
 import zipfile
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from app.cases.models import Case
+from app.cases.models import Case, Jurisdiction, UrlState
+from app.fetching.messages import fetch_error_text
 from app.fetching.models import FetchRecord
+from app.matching.labels import describe_match
 from app.matching.models import Match
-from app.notices.models import Notice
+from app.notices.models import Notice, NoticeState
 from app.notices.pdf import render_pdf
+from app.platforms.models import ChannelKind, Regime
 from app.platforms.resolve import resolve_url
 
 
@@ -90,6 +96,7 @@ def evidence_data(*, case: Case) -> dict[str, Any]:
                 "sha256": f.sha256,
                 "status": f.status,
                 "error": f.error,
+                "error_code": f.error_code,
             }
             for f in FetchRecord.objects.filter(reported_url=reported).order_by("fetched_at", "id")
         ]
@@ -170,53 +177,130 @@ def evidence_data(*, case: Case) -> dict[str, Any]:
     }
 
 
+def _when(value: Any, zone: ZoneInfo, lang: str) -> str:
+    """A moment in the organisation's zone, to the second, with the zone named (police read it)."""
+    if not value:
+        return "-"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if not isinstance(moment, datetime):  # a date (e.g. the authorisation date)
+        return moment.isoformat()
+    local = moment.astimezone(zone)
+    clock = local.strftime("%H:%M:%S")
+    name = f"{local.tzname()}, {zone.key}" if local.tzname() != zone.key else zone.key
+    if lang == "ko":
+        return f"{local.year}. {local.month}. {local.day}. {clock} ({name})"
+    return f"{local.day} {local.strftime('%b')} {local.year}, {clock} ({name})"
+
+
+def _label(choices: Any, value: str) -> str:
+    return str(choices(value).label) if value in choices.values else value
+
+
 def evidence_pdf(*, case: Case, lang: str = "en", data: dict[str, Any] | None = None) -> bytes:
+    """The evidence package as a PDF in one language: every word translated, every time in the
+    organisation's zone with the zone named, no table row split over a page break."""
     data = data or evidence_data(case=case)
+    lang = "ko" if lang == "ko" else "en"
+    with translation.override(lang):
+        context = _evidence_context(case=case, data=data, lang=lang)
+    return render_pdf("notices/pdf/evidence.html", context)
+
+
+def _evidence_context(*, case: Case, data: dict[str, Any], lang: str) -> dict[str, Any]:
+    zone = case.organization.zone
     ko = lang == "ko"
+    reference_n = {r["id"]: n for n, r in enumerate(data["case"]["references"], start=1)}
+    regimes = {r.code: (r.name_ko if ko else r.name_en) for r in Regime.objects.all()}
+    languages = {"ko": _("Korean"), "en": _("English")}
     rows = []
     for u in data["urls"]:
         last = u["fetches"][-1] if u["fetches"] else {}
+        error = u["error"]
+        if error and ko:
+            error = str(fetch_error_text(str(last.get("error_code") or ""))) or str(
+                _("The link could not be checked.")
+            )
+        matches = []
+        for m in u["matches"]:
+            d = describe_match(str(m["method"]), m.get("distance"), m.get("details") or {})
+            matches.append(
+                {
+                    "url": m["media_url"],
+                    "sha256": m["media_sha256"],
+                    "what": str(d.what),
+                    "how_sure": str(d.how_sure),
+                    "reference": _("reference image no. %(n)s")
+                    % {"n": reference_n.get(m["reference_id"], "?")},
+                }
+            )
         rows.append(
             {
                 "id": u["id"], "url": u["url"], "final_url": last.get("final_url", ""),
-                "redirect_chain": last.get("redirect_chain", []), "state": u["state"], "error": u["error"],
-                "fetched_at": last.get("fetched_at"), "http_status": last.get("http_status"),
-                "resolved_ip": last.get("resolved_ip", ""), "page_sha256": last.get("sha256", ""),
-                "matches": u["matches"], "platform": u["platform"],
+                "redirect_chain": last.get("redirect_chain", []), "state": _label(UrlState, u["state"]),
+                "error": error, "fetched_at": _when(last.get("fetched_at"), zone, lang),
+                "http_status": last.get("http_status"), "resolved_ip": last.get("resolved_ip", ""),
+                "page_sha256": last.get("sha256", ""), "matches": matches, "platform": u["platform"],
             }
         )  # fmt: skip
-    c = data["case"]
-    summary = [
-        ("사건 번호" if ko else "Case", f"{c['id']} ({c['alias']})"),
-        ("기관" if ko else "Organisation", c["organization"]),
-        ("관할" if ko else "Jurisdiction", c["jurisdiction"]),
-        ("사건 개시" if ko else "Opened", c["opened_at"]),
-        ("위임" if ko else "Authorisation", f"{c['authorised_on'] or '-'} {c['authorisation_method']}"),
-        ("기준 이미지(해시만 보관)" if ko else "Reference images (hashes only)", str(len(c["references"]))),
-        ("신고 URL" if ko else "Reported URLs", str(len(data["urls"]))),
-        ("작성 일시" if ko else "Generated", data["generated_at"]),
-    ]
-    return render_pdf(
-        "notices/pdf/evidence.html",
+    notices = [
         {
-            "lang": lang,
-            "title": "증거 자료(보관 연속성 기록)" if ko else "Evidence package (chain of custody)",
-            "summary": summary,
-            "urls_heading": "URL별 수집 기록" if ko else "Every URL, as fetched",
-            "url_columns": ["#", "URL", "상태" if ko else "State", "확인 일시" if ko else "Fetched",
-                            "SHA-256", "일치" if ko else "Match (method / distance / reference)", "플랫폼" if ko else "Platform"],
-            "urls": rows,
-            "notices_heading": "요청서" if ko else "Notices",
-            "notice_columns": ["#", "수신" if ko else "Recipient", "근거" if ko else "Regime", "경로" if ko else "Channel",
-                               "상태" if ko else "State", "서명/발송" if ko else "Signed / sent", "PDF SHA-256", "URL"],
-            "notices": data["notices"],
-            "routing_heading": "아동·청소년 사건 신고처" if ko else "Where this young person's case is reported",
-            "routing_columns": ["신고처" if ko else "Hotline", "연락처" if ko else "Address or phone",
-                                "확인일 / 출처" if ko else "Checked on / source", "신고 기록" if ko else "Reported (caseworker's record)"],
-            "routing": [{**r, "display_name": r["name_ko"] if ko else r["name"]} for r in data.get("routing", [])],
-            "footer": "이 문서에는 이미지가 포함되어 있지 않습니다." if ko else "This document contains no images.",
-        },
-    )  # fmt: skip
+            "id": n["id"],
+            "recipient": n["recipient"],
+            "regime": regimes.get(n["regime"], n["regime"]),
+            "lang": languages.get(n["lang"], n["lang"]),
+            "channel": _label(ChannelKind, n["channel"]["kind"]),
+            "address": n["channel"]["address_or_url"],
+            "state": _label(NoticeState, n["state"]),
+            "signed_at": _when(n["signed_at"], zone, lang) if n["signed_at"] else "",
+            "sent_at": _when(n["sent_at"] or n["submitted_at"], zone, lang)
+            if (n["sent_at"] or n["submitted_at"])
+            else "",
+            "pdf_sha256": n["pdf_sha256"],
+            "urls": len(n["urls"]),
+        }
+        for n in data["notices"]
+    ]
+    c = data["case"]
+    authorisation = " · ".join(x for x in (c["authorised_on"] or "", c["authorisation_method"]) if x) or "-"
+    summary = [
+        (_("Case"), f"{c['id']} ({c['alias']})"),
+        (_("Organisation"), c["organization"]),
+        (_("Where the person lives"), _label(Jurisdiction, c["jurisdiction"])),
+        (_("Case opened"), _when(c["opened_at"], zone, lang)),
+        (_("Authorisation"), authorisation),
+        (_("Reference images (fingerprints only)"), str(len(c["references"]))),
+        (_("Reported links"), str(len(data["urls"]))),
+        (_("Generated"), _when(data["generated_at"], zone, lang)),
+        (_("Times are shown in"), zone.key),
+    ]
+    routing = [
+        {
+            **r,
+            "display_name": r["name_ko"] if ko else r["name"],
+            "reported": [{**rep, "at": _when(rep["at"], zone, lang)} for rep in r["reported"]],
+        }
+        for r in data.get("routing", [])
+    ]
+    return {
+        "lang": lang,
+        "title": _("Evidence package (chain of custody)"),
+        "summary": [(str(k), str(v)) for k, v in summary],
+        "urls_heading": _("Every link, as Jium checked it"),
+        "url_columns": ["#", _("Link"), _("Result"), _("Checked"), _("Page fingerprint (SHA-256)"),
+                        _("How the copy was identified"), _("Platform")],
+        "urls": rows,
+        "notices_heading": _("Notices"),
+        "notice_columns": ["#", _("Recipient"), _("Legal basis / language"), _("How it is sent"),
+                           _("State"), _("Signed / sent or submitted"), _("Notice PDF fingerprint (SHA-256)"),
+                           _("Links")],
+        "notices": notices,
+        "routing_heading": _("Where this young person's case is reported"),
+        "routing_columns": [_("Hotline"), _("Address or phone"), _("Checked on / source"),
+                            _("Reported (caseworker's record)")],
+        "routing": routing,
+        "http_label": _("HTTP status"),
+        "footer": _("This document contains no images."),
+    }  # fmt: skip
 
 
 def evidence_zip(*, case: Case, lang: str = "en") -> bytes:

@@ -199,6 +199,8 @@ def overdue(request: HttpRequest) -> HttpResponse:
 
 
 def _charts(stats: Stats) -> list[str]:
+    from app.platforms.names import platform_name, regime_name
+
     platforms = [r for r in stats.by_platform if r.sent]
     share = bar_chart_svg(
         title=_("Share removed within the deadline, per platform"),
@@ -206,7 +208,7 @@ def _charts(stats: Stats) -> list[str]:
         max_value=100,
         bars=[
             Bar(
-                label=r.platform,
+                label=platform_name(r.platform),
                 values=[100 * (r.share_within_deadline or 0)],
                 texts=[
                     _("%(pct)s%% of %(n)s")
@@ -224,7 +226,7 @@ def _charts(stats: Stats) -> list[str]:
         max_value=longest,
         bars=[
             Bar(
-                label=r.platform,
+                label=platform_name(r.platform),
                 values=[r.median_hours, r.p90_hours],
                 texts=[
                     _("%(h)s h") % {"h": round(r.median_hours or 0, 1)},
@@ -241,7 +243,7 @@ def _charts(stats: Stats) -> list[str]:
         max_value=max((r.sent for r in regimes), default=0),
         bars=[
             Bar(
-                label=r.regime,
+                label=regime_name(r.regime),
                 values=[r.sent, r.removed_within_deadline, r.refused],
                 texts=[str(r.sent), str(r.removed_within_deadline), str(r.refused)],
             )

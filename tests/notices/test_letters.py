@@ -96,3 +96,24 @@ def test_dc_inside_notices_name_its_real_channel_not_an_empty_email(matched_case
     )
     assert platform == dc
     assert recipient.channel_address and recipient.channel_kind != ChannelKind.EMAIL
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_submit_helper_speaks_the_readers_language(client, matched_case, owner, lang):
+    from django.urls import reverse
+
+    case = matched_case("https://gall.dcinside.com/board/view/?id=x&no=1", authorised_on=date(2026, 11, 20))
+    [n] = notice_drafts_for_case(case=case, actor=owner.user, lang="ko", with_pdf=False)
+    assert n.lang == "ko" and n.channel_kind == ChannelKind.IN_APP
+    notice_sign(notice=n, actor=owner.user, signer_name="Alice Admin")
+    channel = Platform.objects.get(slug="dcinside").channels.get()
+    client.force_login(owner.user)
+    url = reverse("notice_helper", args=[case.pk, n.pk])
+    client.post(reverse("set_language"), {"language": lang, "next": url})
+    page = client.get(url).content.decode()
+    mine, other = (
+        (channel.instructions_en, channel.instructions_ko)
+        if lang == "en"
+        else (channel.instructions_ko, channel.instructions_en)
+    )
+    assert mine[:25] in page and other[:25] not in page

@@ -57,6 +57,22 @@ def audit_sentence(event: Any) -> str:
 
 
 @register.filter
+def regime_label(code: str) -> str:
+    """A legal basis code ("kr") as its name in the reader's language."""
+    from app.platforms.names import regime_name
+
+    return regime_name(str(code or ""))
+
+
+@register.filter
+def platform_label(name: str) -> str:
+    """A platform's stored name in the reader's language ("Google Search (delisting)" / "구글 검색(…)")."""
+    from app.platforms.names import platform_name
+
+    return platform_name(str(name or ""))
+
+
+@register.filter
 def method_label(method: str) -> str:
     return labels.method_label(method)
 
