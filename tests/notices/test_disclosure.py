@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from app.notices.models import NoticeState
 from app.notices.services import (
@@ -42,7 +43,7 @@ def test_person_contact_never_in_notice_and_signing_blocked_without_reply_addres
     notice = notice_edit(notice=quick_start_notice, actor=owner.user, lang=lang)
     for text in (notice.body, *[v for _l, v in submit_helper_fields(notice=notice)]):
         assert "010-1234-5678" not in text and "jieun@example.org" not in text
-    with pytest.raises(NoticeError, match="reply"):
+    with translation.override("en"), pytest.raises(NoticeError, match="reply"):
         notice_sign(notice=notice, actor=owner.user, signer_name="Alice Admin")
     notice.refresh_from_db()
     assert notice.state == NoticeState.DRAFT
