@@ -35,6 +35,9 @@ PLAIN = {
     "case.references": _("Looked at the list of image fingerprints."),
     "case.references_export": _("Exported the image fingerprints."),
     "reference.delete": _("Deleted an image fingerprint."),
+    "fingerprint_intake.create": _(
+        "Created a single-use link for the person to make fingerprints on their device."
+    ),
     "evidence.list": _("Looked at the matches."),
     "evidence.view": _("Looked at the evidence for a link."),
     "evidence.reveal": _("Revealed a blurred image."),
@@ -106,6 +109,11 @@ COUNTED: dict[str, Callable[[int], str]] = {
         "Imported %(count)d fingerprints made on the person's device.",
         n,
     ),
+    "reference.import_device": lambda n: ngettext(
+        "Imported %(count)d fingerprint made on the person's device.",
+        "Imported %(count)d fingerprints made on the person's device.",
+        n,
+    ),
     "notice.draft": lambda n: ngettext("Drafted %(count)d request.", "Drafted %(count)d requests.", n),
     "tracking.recheck_now": lambda n: ngettext(
         "Asked to check %(count)d link now.", "Asked to check %(count)d links now.", n
@@ -120,6 +128,7 @@ COUNTED: dict[str, Callable[[int], str]] = {
 API_ALIASES = {
     "case.references_upload": "reference.add",
     "case.references_import": "reference.import",
+    "case.references_fingerprints": "reference.import_device",
     "case.reference_delete": "reference.delete",
     "case.urls_retry": "case.urls_requeue",
     "notice.text": "notice.view",

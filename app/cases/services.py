@@ -494,6 +494,7 @@ def reference_fingerprints_import(
             case_id=case.pk,
             detail={
                 "via": via,
+                "count": len(result.created) + len(result.upgraded),
                 "created": len(result.created),
                 "upgraded": len(result.upgraded),
                 "skipped": len(result.skipped),

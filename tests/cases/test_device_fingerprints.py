@@ -46,6 +46,11 @@ def test_import_stores_full_fingerprints_encrypted(case, owner, fingerprints):
         case=case, actor=owner.user, document=_document(*fingerprints, names=["holiday", ""])
     )
     assert len(result.created) == 2 and not result.skipped
+    from app.accounts.audit_text import audit_sentence
+    from app.accounts.models import AuditEvent
+
+    event = AuditEvent.objects.get(action="reference.import_device", case_id=case.pk)
+    assert audit_sentence(event) == "Imported 2 fingerprints made on the person's device."
     refs = list(Reference.objects.filter(case=case).order_by("id"))
     assert [r.label for r in refs] == ["holiday", "Image 2"]
     assert {r.source for r in refs} == {ReferenceSource.DEVICE}

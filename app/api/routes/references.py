@@ -330,6 +330,7 @@ def reference_fingerprints_import(request: HttpRequest, case_id: int = CaseId) -
         context(request),
         "api.case.references_fingerprints",
         case,
+        count=len(result.created) + len(result.upgraded),
         created=len(result.created),
         skipped=len(result.skipped),
     )
