@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from app.core.fields import EncryptedTextField
+
 
 class ApiToken(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
@@ -60,3 +62,67 @@ class ApiJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.state})"
+
+
+WEBHOOK_EVENTS = (
+    "url.matched",
+    "url.failed",
+    "notice.signed",
+    "notice.sent",
+    "url.removed",
+    "url.reappeared",
+    "deadline.passed",
+)
+
+
+class WebhookEndpoint(models.Model):
+    """An address of the organisation's own system that Jium tells about events (Standard Webhooks)."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    url = models.CharField(max_length=2000)
+    events = models.JSONField(default=list)
+    # The signing secret ("whsec_" + base64), encrypted at rest: it lets anyone forge our events.
+    secret = EncryptedTextField()
+    description = models.CharField(max_length=200, blank=True)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"webhook {self.pk} -> {self.url}"
+
+
+class WebhookDeliveryState(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint, with every attempt's outcome: the delivery log."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    message_id = models.CharField(max_length=40, unique=True)
+    event = models.CharField(max_length=40)
+    # Ids and states only (case, URL, notice ids): never names, addresses of the person, or images.
+    payload = models.JSONField(default=dict)
+    state = models.CharField(
+        max_length=10, choices=WebhookDeliveryState.choices, default=WebhookDeliveryState.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_status = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.event} -> endpoint {self.endpoint_id} ({self.state})"

@@ -272,7 +272,7 @@ def reported_url_scan(*, reported_url_id: int) -> ReportedUrl | None:
         reported.scan_attempts += 1
         reported.save(update_fields=["state", "scan_attempts", "updated_at"])
     try:
-        return reported_url_fetch_and_match(reported_url=reported)
+        result: ReportedUrl | None = reported_url_fetch_and_match(reported_url=reported)
     except Exception:
         # Never leave a URL stuck in "checking": record a plain failure and keep the details in the log.
         log.exception("scan of reported URL %s failed", reported_url_id)
@@ -282,7 +282,16 @@ def reported_url_scan(*, reported_url_id: int) -> ReportedUrl | None:
             last_scanned_at=timezone.now(),
             updated_at=timezone.now(),
         )
-        return ReportedUrl.objects.filter(pk=reported_url_id).first()
+        result = ReportedUrl.objects.filter(pk=reported_url_id).first()
+    if result is not None and result.state in (UrlState.MATCHED, UrlState.FAILED):
+        from app.api.webhooks import webhooks_emit
+
+        webhooks_emit(
+            organization_id=reported.case.organization_id,
+            event="url.matched" if result.state == UrlState.MATCHED else "url.failed",
+            data={"case_id": result.case_id, "url_id": result.pk, "url": result.url, "state": result.state},
+        )
+    return result
 
 
 def reference_add_image(

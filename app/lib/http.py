@@ -1104,3 +1104,34 @@ def policy_from_settings(**overrides: Any) -> FetchPolicy:
     }
     values.update(overrides)
     return FetchPolicy(**values)
+
+
+def post(url: str, *, content: bytes, headers: dict[str, str], policy: FetchPolicy) -> int:
+    """POST ``content`` to ``url`` under the same rules as :func:`fetch` (address checks on every
+    connection, allowed private networks, timeouts); redirects are not followed. Returns the status.
+
+    Raises :class:`FetchRefused` for destinations Jium must not contact and :class:`FetchFailed`
+    when the request could not be completed.
+    """
+    deadline = _Deadline(policy.total_timeout)
+    target = _prepare_url(url, policy)
+    try:
+        with (
+            _GuardedTransport(policy=policy, deadline=deadline) as transport,
+            httpx.Client(
+                transport=transport,
+                timeout=httpx.Timeout(deadline.cap(policy.total_timeout), connect=policy.connect_timeout),
+                follow_redirects=False,
+            ) as client,
+        ):
+            response = client.post(
+                target, content=content, headers={"User-Agent": policy.user_agent, **headers}
+            )
+            return response.status_code
+    except FetchError:
+        raise
+    except httpx.HTTPError as exc:
+        cause = exc.__context__
+        if isinstance(cause, FetchRefused):
+            raise cause from None
+        raise FetchFailed(f"{type(exc).__name__}: {exc}"[:300], url=url) from None

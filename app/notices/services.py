@@ -411,7 +411,21 @@ def notice_sign(
         organization=case.organization, actor=actor, action="notice.sign", case_id=case.pk,
         object_type="notice", object_id=notice.pk,
     )  # fmt: skip
+    _webhook(notice, "notice.signed")
     return notice
+
+
+def _webhook(notice: Notice, event: str) -> None:
+    from app.api.webhooks import webhooks_emit
+
+    webhooks_emit(
+        organization_id=notice.case.organization_id,
+        event=event,
+        data={
+            "case_id": notice.case_id, "notice_id": notice.pk, "state": notice.state,
+            "recipient": notice.recipient_name, "deadline_at": notice.deadline_at.isoformat() if notice.deadline_at else None,
+        },
+    )  # fmt: skip
 
 
 def _deadline(notice: Notice, at: datetime) -> datetime | None:
@@ -473,6 +487,7 @@ def notice_send(*, notice: Notice, actor: User | None) -> Notice:
         object_type="notice", object_id=notice.pk, detail={"to": notice.channel_address},
     )  # fmt: skip
     _tracking_start(notice, actor)
+    _webhook(notice, "notice.sent")
     return notice
 
 

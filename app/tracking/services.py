@@ -415,6 +415,18 @@ def _record_check(
         for kind in alerts:
             _alert(case=tracking.case, kind=kind, reported_url=tracking.reported_url)
         _notices_refresh(reported_url_id=tracking.reported_url_id, actor=actor, at=now)
+        if alerts:
+            from app.api.webhooks import webhooks_emit
+
+            webhooks_emit(
+                organization_id=tracking.organization_id,
+                event="url.removed" if tracking.status == UrlStatus.REMOVED else "url.reappeared",
+                data={
+                    "case_id": tracking.case_id,
+                    "url_id": tracking.reported_url_id,
+                    "status": tracking.status,
+                },
+            )
     return check
 
 
@@ -578,6 +590,14 @@ def tracking_sweep(*, now: datetime | None = None, enqueue: bool = True, limit: 
                 )
             NoticeTracking.objects.filter(pk=tracking.pk).update(overdue_notified_at=now)
             _alert(case=tracking.case, kind=AlertKind.OVERDUE, notice=tracking.notice)
+            from app.api.webhooks import webhooks_emit
+
+            webhooks_emit(
+                organization_id=tracking.organization_id,
+                event="deadline.passed",
+                data={"case_id": tracking.case_id, "notice_id": tracking.notice_id,
+                      "deadline_at": tracking.deadline_at.isoformat() if tracking.deadline_at else None},
+            )  # fmt: skip
         if enqueue:
             transaction.on_commit(partial(_enqueue_escalation, tracking.pk))
         else:
