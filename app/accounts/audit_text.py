@@ -30,6 +30,7 @@ PLAIN = {
     "case.letter_upload": _("Added the signed authorisation letter."),
     "case.letter_remove": _("Removed the signed authorisation letter."),
     "case.erase": _("Erased a case completely."),
+    "case.erase_request": _("Asked an admin to erase the case."),
     "case.list": _("Looked at the list of cases."),
     "case.urls": _("Looked at the links of the case."),
     "case.references": _("Looked at the list of image fingerprints."),

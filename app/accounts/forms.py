@@ -48,6 +48,8 @@ class OrganizationSettingsForm(forms.ModelForm):
             "name",
             "caseworkers_see_assigned_only",
             "require_two_factor",
+            "caseworkers_may_erase",
+            "caseworkers_may_create_victim_accounts",
             "notice_sender_name",
             "notice_sender_email",
             "country",

@@ -54,6 +54,12 @@ class Organization(models.Model):
     )
     # Off by default so the quick start stays simple; staff who enrolled are always asked for a code.
     require_two_factor = models.BooleanField(_("staff must use two-step login"), default=False)
+    # Who may do what cannot be undone or opens a case to someone new. Off: only organisation
+    # admins; caseworkers may ask an admin to erase (the request is in the audit log).
+    caseworkers_may_erase = models.BooleanField(_("caseworkers may erase cases"), default=False)
+    caseworkers_may_create_victim_accounts = models.BooleanField(
+        _("caseworkers may set up accounts for the people they help"), default=False
+    )
     # The signature block and sender identity an NGO uses in notices.
     notice_sender_name = models.CharField(_("sender name in notices"), max_length=200, blank=True)
     notice_sender_email = models.EmailField(_("sender email in notices"), blank=True)

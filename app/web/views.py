@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from app.accounts import selectors as account_selectors
 from app.accounts.services import audit_record
 from app.cases import selectors as case_selectors
 from app.cases import services as case_services
@@ -196,6 +197,12 @@ def case_victim_account(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_selectors.case_get_for(user=request.user, case_id=case_id)
     form = VictimAccountForm(request.POST or None)
     created = None
+    allowed = account_selectors.membership_may_create_victim_accounts(membership=request.membership)  # type: ignore[attr-defined]
+    if request.method == "POST" and not allowed:
+        # The organisation lets only its admins open a case to someone new.
+        return render(
+            request, "cases/victim_account.html", {"case": case, "form": form, "allowed": False}, status=403
+        )
     if request.method == "POST" and case.victim_user_id is None and form.is_valid():
         try:
             user, password = case_services.case_victim_account_create(
@@ -208,7 +215,11 @@ def case_victim_account(request: HttpRequest, case_id: int) -> HttpResponse:
         else:
             # Shown once, on this response only; never stored in clear.
             created = {"username": user.username, "password": password}
-    return render(request, "cases/victim_account.html", {"case": case, "form": form, "created": created})
+    return render(
+        request,
+        "cases/victim_account.html",
+        {"case": case, "form": form, "created": created, "allowed": allowed},
+    )
 
 
 @require_POST
@@ -670,10 +681,31 @@ def case_history(request: HttpRequest, case_id: int) -> HttpResponse:
 @staff_required
 def case_erase(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_selectors.case_get_for(user=request.user, case_id=case_id)
+    membership = request.membership  # type: ignore[attr-defined]
+    allowed = account_selectors.membership_may_erase_cases(membership=membership)
     form = EraseForm(request.POST or None, case=case)
+    if request.method == "POST" and not allowed:
+        # Caseworkers whose organisation keeps erasure for admins ask an admin instead.
+        if request.POST.get("request_erasure"):
+            audit_record(
+                organization=case.organization,
+                actor=_actor(request),
+                action="case.erase_request",
+                case_id=case.pk,
+            )
+            messages.success(
+                request, _("Your request to erase this case was sent to your organisation's admins.")
+            )
+            return redirect("case_detail", case_id=case.pk)
+        return render(request, "cases/erase.html", {"case": case, "form": form, "allowed": False}, status=403)
     if request.method == "POST" and form.is_valid():
         case_services.case_erase(case=case, actor=_actor(request))
         request.session.pop(REVEAL_SESSION_KEY, None)
         messages.success(request, _("The case and everything in it has been erased."))
         return redirect("case_list")
-    return render(request, "cases/erase.html", {"case": case, "form": form})
+    requests = account_selectors.case_erasure_requests(organization=case.organization, case_id=case.pk)
+    return render(
+        request,
+        "cases/erase.html",
+        {"case": case, "form": form, "allowed": allowed, "requests": requests[:5] if allowed else []},
+    )

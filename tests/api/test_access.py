@@ -40,6 +40,8 @@ def _path(template: str, case: Case) -> str:
 @pytest.mark.parametrize("who", ["owner", "teammate"])
 def test_staff_of_the_organisation(request, api_for, case, method, template, body, staff_status, who):
     response = api_for(request.getfixturevalue(who)).call(method, _path(template, case), body)
+    if who == "teammate" and template.endswith("/erase/"):
+        staff_status = 403  # by default only admins erase (Organization.caseworkers_may_erase)
     assert response.status_code == staff_status, response.content
     if response.status_code != 204 and "format=" not in template:
         assert response["Content-Type"] == "application/json"
@@ -184,3 +186,13 @@ def test_notice_endpoints_answer_a_teammate(
     assert response.status_code in (200, 202, 204, 400, 409), response.content
     if response.status_code >= 400:
         assert response.json()["error"]["code"] in ("invalid", "conflict")
+
+
+def test_caseworkers_erase_through_the_api_only_when_the_organisation_allows_it(api_for, case, teammate):
+    path = _path("cases/{case}/erase/", case)
+    assert api_for(teammate).call("post", path, {"confirm": "Case Sunflower"}).status_code == 403
+    assert Case.objects.filter(pk=case.pk).exists()
+    case.organization.caseworkers_may_erase = True
+    case.organization.save()
+    assert api_for(teammate).call("post", path, {"confirm": "Case Sunflower"}).status_code == 204
+    assert not Case.objects.filter(pk=case.pk).exists()

@@ -81,6 +81,8 @@ def test_erasure_leaves_nothing_in_database_or_media(client, case, owner, teamma
     case.real_name = "Kim Min-ji"
     case.save()
     case.assigned_to.add(teammate.user)
+    case.organization.caseworkers_may_erase = True  # this organisation lets caseworkers erase
+    case.organization.save()
     make_evidence(case, url="https://pics.example/p/1", index=0)
     make_evidence(case, url="https://pics.example/p/2", index=1)
     whitelist_set(case=case, actor=owner.user, values=["instagram.com/sunflower.own"])
@@ -109,3 +111,22 @@ def test_erasure_leaves_nothing_in_database_or_media(client, case, owner, teamma
     ]
     media_root = settings.MEDIA_ROOT
     assert not media_root.exists() or not any(media_root.rglob("*"))
+
+
+def test_by_default_only_admins_erase_and_caseworkers_ask_them(client, case, owner, teammate):
+    from app.accounts.models import AuditEvent
+    from app.cases.models import Case
+
+    url = reverse("case_erase", args=[case.pk])
+    client.force_login(teammate.user)
+    assert "Ask an admin" in client.get(url).content.decode()
+    assert client.post(url, {"confirm": "Case Sunflower"}).status_code == 403
+    assert Case.objects.filter(pk=case.pk).exists()
+    assert client.post(url, {"request_erasure": "1"}).status_code == 302
+    event = AuditEvent.objects.get(action="case.erase_request")
+    assert (event.actor, event.case_id) == (teammate.user, case.pk)
+    client.force_login(owner.user)
+    page = client.get(url).content.decode()
+    assert f"{teammate.user.username} asked for this case to be erased" in page
+    assert client.post(url, {"confirm": "Case Sunflower"}).status_code == 302
+    assert not Case.objects.filter(pk=case.pk).exists()

@@ -15,6 +15,8 @@ def test_staff_create_account_that_sees_only_this_case(client, org, owner, teamm
     lily = _case_without_victim(org, owner)
     url = reverse("case_victim_account", args=[lily.pk])
     assert status_for(client, owner, url) == 200
+    org.caseworkers_may_create_victim_accounts = True  # this organisation lets caseworkers do it
+    org.save()
     client.force_login(teammate.user)
     response = client.post(url, {"username": "lily"})
     assert response.status_code == 200
@@ -55,3 +57,14 @@ def test_csrf(org, owner):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(owner.user)
     assert strict.post(reverse("case_victim_account", args=[lily.pk]), {"username": "x"}).status_code == 403
+
+
+def test_by_default_only_admins_create_accounts(client, org, owner, teammate):
+    lily = _case_without_victim(org, owner)
+    url = reverse("case_victim_account", args=[lily.pk])
+    client.force_login(teammate.user)
+    assert "Ask an admin" in client.get(url).content.decode()
+    assert client.post(url, {"username": "lily"}).status_code == 403
+    assert not User.objects.filter(username="lily").exists()
+    client.force_login(owner.user)
+    assert client.post(url, {"username": "lily"}).context["created"]["username"] == "lily"

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field, StrictBool, StrictStr
 
+from app.accounts import selectors as account_selectors
 from app.accounts.models import Role
 from app.api.http import ApiError, PageMeta, context, paginate
 from app.api.routes import ERRORS, MAX_ID, Body, audit
@@ -271,6 +272,9 @@ class EraseIn(Body):
 def case_erase(request: HttpRequest, payload: EraseIn, case_id: int = CaseId) -> Status[Any]:
     """Everything about the case is deleted; only the fact that an erasure happened is kept."""
     case = get_case(request, case_id)
+    if not account_selectors.membership_may_erase_cases(membership=context(request).membership):
+        message = _("In this organisation only admins erase cases.")
+        raise ApiError(403, "forbidden", message)
     if payload.confirm.strip() != case.alias:
         message = _("That is not the case alias.")
         raise ApiError(400, "invalid", message, fields={"confirm": [message]})
