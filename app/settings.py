@@ -7,6 +7,7 @@ SQLite file under ``JIUM_DATA_DIR``, so nothing but Python is needed. Production
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,10 @@ from app.lib.crypto import generate_key
 from app.lib.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Everything a Jium process creates (the SQLite database and its journal, key files, the broker
+# file, media) is readable by its own user only: a world-readable database would hand the case
+# data to every local account. Set JIUM_UMASK=027 if a web server in the group must read files.
+os.umask(int(env_str("JIUM_UMASK", "077"), 8))
 DATA_DIR = Path(env_str("JIUM_DATA_DIR", str(BASE_DIR / "data"))).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -25,8 +30,10 @@ def _secret_from_data_dir(filename: str, make: object) -> str:
     """A generated secret kept beside the quick-start database, so restarts keep sessions and data readable."""
     path = DATA_DIR / filename
     if not path.exists():
-        path.write_text(make(), encoding="utf-8")  # type: ignore[operator]
-        path.chmod(0o600)
+        # Created 0600 in one step: never readable by others, not even between write and chmod.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(make())  # type: ignore[operator]
     return path.read_text(encoding="utf-8").strip()
 
 

@@ -140,6 +140,30 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
 
 
 @admin_required
+def organization_tokens(request: HttpRequest) -> HttpResponse:
+    """The organisation's API tokens (never the tokens themselves): who has one, when used, revoke."""
+    from app.api.selectors import api_token_list
+
+    organization = request.membership.organization  # type: ignore[attr-defined]
+    tokens = api_token_list(organization=organization).order_by("revoked_at", "-created_at")
+    return render(request, "accounts/tokens.html", {"tokens": tokens})
+
+
+@require_POST
+@admin_required
+def organization_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    from app.api.selectors import api_token_list
+    from app.api.services import api_token_revoke
+
+    token = api_token_list(organization=request.membership.organization).filter(pk=token_id).first()  # type: ignore[attr-defined]
+    if token is None:
+        raise Http404("No such token")
+    api_token_revoke(token=token, actor=_actor(request))
+    messages.success(request, _("The token was revoked. Programs using it can no longer reach Jium."))
+    return redirect("organization_tokens")
+
+
+@admin_required
 def organization_audit(request: HttpRequest) -> HttpResponse:
     events = account_selectors.audit_event_list(organization=request.membership.organization)  # type: ignore[attr-defined]
     page = Paginator(events, 100).get_page(request.GET.get("page"))

@@ -8,14 +8,20 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db.models import OuterRef, QuerySet, Subquery
 
+from app.accounts.models import Organization
 from app.api.models import ApiToken
 from app.cases.models import ReportedUrl
 
 
-def api_token_list(*, user: User | None = None) -> QuerySet[ApiToken]:
+def api_token_list(
+    *, user: User | None = None, organization: Organization | None = None
+) -> QuerySet[ApiToken]:
     qs = ApiToken.objects.select_related("user")
     if user is not None:
         qs = qs.filter(user=user)
+    if organization is not None:
+        # Tokens of the organisation's members only: an admin never sees another organisation's.
+        qs = qs.filter(user__memberships__organization=organization).distinct()
     return qs
 
 

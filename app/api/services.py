@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.db import OperationalError
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,10 +36,13 @@ def token_sha256(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-def api_token_create(*, user: User, name: str, actor: User | None = None) -> tuple[ApiToken, str]:
+def api_token_create(
+    *, user: User, name: str, actor: User | None = None, expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
     """A new token for a staff member; the token itself is returned here once and never stored.
 
-    ``actor`` is who made it: None when an operator ran the management command.
+    ``actor`` is who made it: None when an operator ran the management command. ``expires_at``
+    (optional) is when it stops working by itself.
     """
     name = name.strip()
     if not name:
@@ -51,8 +55,10 @@ def api_token_create(*, user: User, name: str, actor: User | None = None) -> tup
     if membership is None or membership.role not in (Role.ADMIN, Role.CASEWORKER):
         raise ApiTokenError(_("Only organisation admins and caseworkers can use the API."))
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ApiTokenError(_("The expiry date must be in the future."))
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=raw[:PREFIX_SHOWN], token_sha256=token_sha256(raw)
+        user=user, name=name, prefix=raw[:PREFIX_SHOWN], token_sha256=token_sha256(raw), expires_at=expires_at
     )
     audit_record(
         organization=membership.organization,
@@ -87,14 +93,16 @@ def api_token_authenticate(*, raw: str) -> ApiToken | None:
     """The live token of an active user that ``raw`` is, with its user loaded; None for anything else."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > MAX_TOKEN_LENGTH:
         return None
+    now = timezone.now()
     token = (
         ApiToken.objects.select_related("user")
         .filter(token_sha256=token_sha256(raw), revoked_at__isnull=True, user__is_active=True)
+        # Every API path authenticates here, so an expired token stops everywhere at once.
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .first()
     )
     if token is None:
         return None
-    now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now

@@ -86,6 +86,12 @@ urlpatterns = [
     ),
     path("org/settings/", account_views.organization_settings, name="organization_settings"),
     path("org/history/", account_views.organization_audit, name="organization_audit"),
+    path("org/tokens/", account_views.organization_tokens, name="organization_tokens"),
+    path(
+        "org/tokens/<int:token_id>/revoke/",
+        account_views.organization_token_revoke,
+        name="organization_token_revoke",
+    ),
     path("account/two-factor/", account_views.two_factor_setup, name="two_factor_setup"),
     path("account/two-factor/verify/", account_views.two_factor_verify, name="two_factor_verify"),
     path("account/two-factor/off/", account_views.two_factor_disable, name="two_factor_disable"),

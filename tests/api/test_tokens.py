@@ -92,3 +92,24 @@ def test_list_and_revoke_commands(client, case, owner, teammate):
     assert Api(client, raw_bob).get("/api/v1/cases/").status_code == 401
     with pytest.raises(CommandError):
         call_command("api_token_revoke")
+
+
+def test_an_expired_token_stops_working_everywhere(client, owner, case):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    token, raw = api_token_create(
+        user=owner.user, name="project", expires_at=timezone.now() + timedelta(days=1)
+    )
+    api = Api(client, raw)
+    assert api.call("get", "/api/v1/cases/").status_code == 200
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert api.call("get", "/api/v1/cases/").status_code == 401
+    assert api.call("get", f"/api/v1/cases/{case.pk}/").status_code == 401
+    with pytest.raises(ApiTokenError):
+        api_token_create(user=owner.user, name="past", expires_at=timezone.now() - timedelta(days=1))
+    out = StringIO()
+    call_command("api_token_create", owner.user.username, "--name", "cli", "--expires-in-days", "30", stdout=out, stderr=StringIO())  # fmt: skip
+    made = ApiToken.objects.get(name="cli")
+    assert made.expires_at is not None and 29 <= (made.expires_at - timezone.now()).days <= 30

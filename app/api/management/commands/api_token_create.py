@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from app.api.services import ApiTokenError, api_token_create
@@ -17,13 +19,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("username")
         parser.add_argument("--name", required=True, help="what the token is for, e.g. 'url-import script'")
+        parser.add_argument(
+            "--expires-in-days", type=int, default=None, help="the token stops working after this many days"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = User.objects.filter(username=options["username"]).first()
         if user is None:
             raise CommandError(_("No user named %(name)s.") % {"name": options["username"]})
         try:
-            token, raw = api_token_create(user=user, name=options["name"])
+            days = options["expires_in_days"]
+            expires_at = timezone.now() + timedelta(days=days) if days is not None else None
+            token, raw = api_token_create(user=user, name=options["name"], expires_at=expires_at)
         except ApiTokenError as exc:
             raise CommandError(str(exc)) from exc
         # The token alone on stdout, so scripts can capture it; the explanation goes to stderr.
