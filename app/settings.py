@@ -170,7 +170,13 @@ QUICK_EXIT_URL = env_str("QUICK_EXIT_URL", "https://www.google.com/search?q=weat
 # Login throttling.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_float("AXES_COOLOFF_HOURS", 0.5)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Two counts (app/core/axes_handler.py): per username and address, and per address over all usernames.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["ip_address"]]
+AXES_IP_FAILURE_LIMIT = env_int("AXES_IP_FAILURE_LIMIT", 20)
+AXES_HANDLER = "app.core.axes_handler.AxesTwoLimitHandler"
+# The client address comes from X-Forwarded-For only when Jium is told how many proxies are in
+# front of it (app/core/client_ip.py); otherwise REMOTE_ADDR.
+AXES_CLIENT_IP_CALLABLE = "app.core.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_VERBOSE = False
@@ -230,6 +236,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SECU
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+# How many proxies (nginx...) stand in front of Jium and append to X-Forwarded-For; 0: none, the
+# header is ignored. Login throttling reads the client's address from it.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if BEHIND_TLS_PROXY else 0)
 # Redirect http to https here too; on by default only when the proxy tells Django which is which.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _HTTPS and BEHIND_TLS_PROXY and not DEBUG)
 
