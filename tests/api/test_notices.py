@@ -74,8 +74,9 @@ def test_draft_sign_submit_track_remove(api_for, imgur_case, teammate, django_ca
     body = submitted.json()
     assert body["state"] == "submitted" and body["submitted_at"] == "2026-11-27T00:00:00Z"
     assert body["deadline_at"]
+    assert (body["submitted_channel"], body["submitted_reference"]) == ("web_form", "TICKET-7")
     event = AuditEvent.objects.get(action="api.notice.submitted")
-    assert event.detail["reference"] == "TICKET-7"
+    assert event.detail["channel"] == "web_form"
 
     tracking = api.get(f"/api/v1/cases/{case.pk}/tracking/").json()
     [tn] = tracking["notices"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from app.api.routes.cases import CaseId, get_case
 from app.api.services import api_job_create
 from app.notices import services as notice_services
 from app.notices.forms import LANG_CHOICES
-from app.notices.models import Notice, RegimeCode
+from app.notices.models import Notice, RegimeCode, SubmissionChannel
 from app.notices.selectors import notice_get_for, notice_list
 
 router = Router(tags=["notices"])
@@ -42,6 +42,10 @@ class NoticeOut(Schema):
     signed_at: datetime | None
     sent_at: datetime | None
     submitted_at: datetime | None
+    submitted_channel: str = Field(
+        description="web_form, in_app, email, post or other, when submitted by hand."
+    )
+    submitted_reference: str = Field(description="The platform's reference or ticket number, if recorded.")
     deadline_at: datetime | None
     send_error: str
     pdf_sha256: str
@@ -68,6 +72,8 @@ def notice_out(n: Notice) -> dict[str, Any]:
         "signed_at": n.signed_at,
         "sent_at": n.sent_at,
         "submitted_at": n.submitted_at,
+        "submitted_channel": n.submitted_channel,
+        "submitted_reference": n.submitted_reference,
         "deadline_at": n.deadline_at,
         "send_error": n.send_error,
         "pdf_sha256": n.pdf_sha256,
@@ -310,8 +316,10 @@ class SubmittedIn(Body):
     submitted_at: datetime | None = Field(
         None, description="When it was submitted (ISO 8601 with zone); now if absent."
     )
-    channel: Literal["web_form", "in_app", "email", "other"] = Field(
-        "web_form", description="How it was submitted."
+    channel: StrictStr | None = Field(
+        None,
+        json_schema_extra={"enum": list(SubmissionChannel.values)},
+        description="How it was submitted; the notice's own channel when not given.",
     )
     reference: StrictStr = Field("", max_length=200, description="The platform's reference or ticket number.")
 
@@ -340,7 +348,13 @@ def notice_submitted(
     if at is not None:
         at = at.astimezone(UTC)  # stored and shown in UTC, whatever zone the caller wrote
     try:
-        notice_services.notice_mark_submitted(notice=notice, actor=context(request).user, submitted_at=at)
+        notice_services.notice_record_submitted(
+            notice=notice,
+            actor=context(request).user,
+            submitted_at=at,
+            channel=payload.channel or "",
+            reference=payload.reference,
+        )
     except notice_services.NoticeError as exc:
         raise _notice_error(exc) from None
     audit(
@@ -348,8 +362,7 @@ def notice_submitted(
         "api.notice.submitted",
         notice.case,
         notice=notice.pk,
-        channel=payload.channel,
-        reference=payload.reference.strip(),
+        channel=notice.submitted_channel,
     )
     return notice_out(notice)
 
