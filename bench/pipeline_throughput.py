@@ -130,6 +130,69 @@ def service_page(reported_url_id: int) -> None:
 # ---- pipeline ----------------------------------------------------------------------------------
 
 
+class PeakMemory:
+    """Polls the Celery worker's process tree; peak RSS of each process (MB)."""
+
+    def __init__(self, pid: int) -> None:
+        import threading
+
+        self.pid = pid
+        self.peak: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            try:
+                root = psutil.Process(self.pid)
+                for p in [root, *root.children(recursive=True)]:
+                    rss = p.memory_info().rss / 1e6
+                    self.peak[p.pid] = max(self.peak.get(p.pid, 0.0), rss)
+            except psutil.Error:
+                pass
+            self._stop.wait(0.2)
+
+    def stop(self) -> dict[int, float]:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        return self.peak
+
+
+def added_to_checked(case_alias_prefix: str) -> list[float]:
+    """Seconds from "added" (row created) to "checked" (last scan) of every URL of these cases."""
+    from app.cases.models import ReportedUrl
+
+    rows = ReportedUrl.objects.filter(case__alias__startswith=case_alias_prefix).values_list(
+        "created_at", "last_scanned_at"
+    )
+    return sorted((done - added).total_seconds() for added, done in rows if done is not None)
+
+
+def queries_per_url(case, urls: list[str]) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+    """The pipeline's service for each URL in this process, counting its database queries
+    (the Celery task is a thin wrapper that calls the same service)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from app.cases.models import ReportedUrl
+    from app.cases.services import reported_url_scan, url_key
+    from app.lib.urls import normalize_url
+
+    counts = []
+    for u in urls:
+        normalized = normalize_url(u)
+        row = ReportedUrl.objects.create(
+            case=case, url=normalized, normalized_url=normalized, url_key=url_key(normalized), host=SITE
+        )
+        with CaptureQueriesContext(connection) as ctx:
+            reported_url_scan(reported_url_id=row.pk)
+        counts.append(len(ctx.captured_queries))
+    return sum(counts) / max(len(counts), 1), max(counts, default=0)
+
+
 def wait_final(case, count: int, timeout: float) -> float:  # type: ignore[no-untyped-def]
     from app.cases.models import ReportedUrl, UrlState
 
@@ -179,6 +242,13 @@ def main() -> int:
         os.environ["DATABASE_URL"] = args.postgres.rsplit("/", 1)[0] + f"/{db_name}"
     if args.broker:
         os.environ["CELERY_BROKER_URL"] = args.broker
+    if args.postgres:
+        # Outside the quick start the web and workers refuse to start without configured
+        # secrets, and the bench process and its worker must share the encryption key.
+        from cryptography.fernet import Fernet
+
+        os.environ.setdefault("SECRET_KEY", uuid.uuid4().hex * 2)
+        os.environ.setdefault("JIUM_ENCRYPTION_KEYS", Fernet.generate_key().decode())
 
     import django
 
@@ -237,6 +307,7 @@ def main() -> int:
             + (["--prefetch-multiplier", str(args.prefetch_multiplier)] if args.prefetch_multiplier else []),
             cwd=REPO, env=os.environ.copy(), stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
+        memory = PeakMemory(worker.pid)
         reported_urls_add(case=warm_case, actor=None, urls=[f"{base}/post/{w}" for w in warm])
         wait_final(warm_case, len(warm), timeout=300)
         connections.close_all()
@@ -292,6 +363,15 @@ def main() -> int:
                     line += f"  service-in-pool {service_round:6.1f} s"
                 print(line, flush=True)
 
+        peaks = memory.stop()
+        latency = added_to_checked("round ")
+        q_case = case_create(organization=org, actor=None, alias="queries", jurisdiction="KR")
+        for ref in Reference.objects.filter(case=case).order_by("id"):
+            Reference.objects.create(
+                case=q_case, label=ref.label, source=ref.source, pdq_hex=ref.pdq_hex,
+                pdq_quality=ref.pdq_quality, fingerprint=ref.fingerprint, hash_versions=ref.hash_versions,
+            )  # fmt: skip
+        q_mean, q_max = queries_per_url(q_case, [f"{base}/post/{2_000_000 + k}" for k in range(20)])
         matches = Match.objects.filter(reported_url__case__alias__startswith="round ").count()
         print(f"bare loop:  {bare:7.1f} s  ({args.urls / bare:5.1f} URLs/s, {bare_matches} matching images)")
         print(
@@ -301,6 +381,18 @@ def main() -> int:
             print(f"service in a plain pool (no Celery): {service:7.1f} s  ratio {service / bare:.3f}")
         ratio = pipeline / bare
         print(f"ratio pipeline / bare: {ratio:.3f}  (target <= 1.25)")
+        if latency:
+            p50 = latency[len(latency) // 2]
+            p95 = latency[min(len(latency) - 1, int(0.95 * len(latency)))]
+            print(f"added -> checked: median {p50:.1f} s, p95 {p95:.1f} s over {len(latency)} URLs "
+                  f"(each round's URLs are added at once, so this includes queueing)")  # fmt: skip
+        children = sorted(v for pid, v in peaks.items() if pid != worker.pid)
+        print(f"peak RSS: worker main {peaks.get(worker.pid, 0):.0f} MB; pool processes "
+              + ", ".join(f"{v:.0f}" for v in children) + " MB")  # fmt: skip
+        print(
+            f"database queries per URL ({args.images} photos): mean {q_mean:.1f}, max {q_max} (20 URLs, 2 with a match)"
+        )
+        print("load average: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
         if matches != bare_matches:
             print(f"WARNING: {matches} matches in the pipeline, {bare_matches} in the bare loop")
         return 0
