@@ -259,15 +259,17 @@ def _tz(lang: str) -> ZoneInfo:
     return ZoneInfo(getattr(settings, "LANGUAGE_TIME_ZONES", {}).get(lang, "UTC"))
 
 
-def format_time(value: datetime | None, lang: str) -> str:
+def format_time(value: datetime | None, lang: str, zone: ZoneInfo | None = None) -> str:
+    """A time in the letter, with its zone named: the organisation's zone when known, so the same
+    notice in Korean and in English gives the same clock."""
     if value is None:
         return "-"
-    local = value.astimezone(_tz(lang))
+    local = value.astimezone(zone or _tz(lang))
     return local.strftime("%Y-%m-%d %H:%M %Z")
 
 
-def format_date(value: datetime, lang: str) -> str:
-    local = value.astimezone(_tz(lang))
+def format_date(value: datetime, lang: str, zone: ZoneInfo | None = None) -> str:
+    local = value.astimezone(zone or _tz(lang))
     if lang == "ko":
         return f"{local.year}년 {local.month}월 {local.day}일"
     return local.strftime("%-d %B %Y")
@@ -293,6 +295,7 @@ class LetterInput:
     signed_at: datetime | None
     now: datetime
     delisting: bool = False
+    zone: ZoneInfo | None = None  # the organisation's time zone
     titles: dict[int, str] = field(default_factory=dict)
 
 
@@ -321,7 +324,7 @@ def _render_letter(data: LetterInput, lang: str) -> tuple[str, str]:
                 "n": n,
                 "url": ev.url,
                 "final_url": ev.final_url,
-                "fetched_at": format_time(ev.fetched_at, lang),
+                "fetched_at": format_time(ev.fetched_at, lang, data.zone),
                 "http_status": ev.http_status,
                 "page_sha256": ev.page_sha256,
                 "title": data.titles.get(ev.reported_url.pk, ""),
@@ -342,7 +345,7 @@ def _render_letter(data: LetterInput, lang: str) -> tuple[str, str]:
         "lang": lang,
         "recipient_name": data.recipient_name,
         "channel_address": data.channel_address if "@" in data.channel_address else "",
-        "today": format_date(data.now, lang),
+        "today": format_date(data.now, lang, data.zone),
         "citation": data.regime.text("citation", lang),
         "ground": data.regime.text("ground", lang),
         "escalation": data.regime.text("escalation", lang),
@@ -360,7 +363,7 @@ def _render_letter(data: LetterInput, lang: str) -> tuple[str, str]:
         "signed": bool(data.signed_at and data.signer_name),
         "signer_name": data.signer_name,
         "signer_role": data.signer_role,
-        "signed_at": format_time(data.signed_at, lang),
+        "signed_at": format_time(data.signed_at, lang, data.zone),
         "delisting": data.delisting,
         "forgery_text": forgery_text(data.regime.code, lang) if has_forgery else "",
     }

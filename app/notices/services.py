@@ -158,6 +158,7 @@ def _letter_input(notice: Notice, items: list[UrlEvidence]) -> LetterInput:
         now=notice.signed_at or timezone.now(),
         delisting=is_delisting(notice.platform),
         titles=titles,
+        zone=org.zone,
     )
 
 

@@ -117,3 +117,14 @@ def test_submit_helper_speaks_the_readers_language(client, matched_case, owner, 
         else (channel.instructions_ko, channel.instructions_en)
     )
     assert mine[:25] in page and other[:25] not in page
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_letter_times_are_in_the_organisations_zone_in_both_languages(matched_case, owner, lang):
+    case = matched_case("https://www.reddit.com/r/x/comments/abc/", authorised_on=date(2026, 11, 20))
+    assert case.organization.time_zone == "Asia/Seoul"
+    [n] = notice_drafts_for_case(
+        case=case, actor=owner.user, regime="take-it-down", lang=lang, with_pdf=False
+    )
+    n = notice_edit(notice=n, actor=owner.user, lang=lang)
+    assert "2026-11-26 17:00 KST" in n.body and "UTC" not in n.body  # checked 08:00 UTC
