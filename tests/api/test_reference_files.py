@@ -61,3 +61,41 @@ def test_export_formats(api_for, case, owner):
     # The export reads back in.
     reimported = api.post(path, {"hashes": api.get(path).content.decode().split()}).json()
     assert reimported["already_present"] == 2
+
+
+def test_hash_list_exchange_formats(api_for, case, owner, outsider):
+    """HMA text and CSV, StopNCII signals in; the same out for the organisation, PDQ only."""
+    from app.cases.services import case_create
+
+    api = api_for(owner)
+    a, b, c = "a" * 64, "0123456789abcdef" * 4, "f" * 48 + "0" * 16
+    path = f"/api/v1/cases/{case.pk}/references/hashlist/"
+    text = api.post(path, {"format": "pdq", "content": f"{a}\n{b.upper()}\n12345\n"}).json()
+    assert [h["pdq_hex"] for h in text["created"]] == [a, b] and len(text["skipped"]) == 1
+    csv = api.post(path, {"format": "csv", "content": f"hash,quality\n{c},80\n{a},100\n"}).json()
+    assert ([h["pdq_hex"] for h in csv["created"]], csv["already_present"]) == ([c], 1)
+    assert Reference.objects.get(case=case, pdq_hex=c).pdq_quality == 80
+    signals = [
+        {"signalType": "ImagePDQ", "hashValue": a},
+        {"signalType": "VideoMD5", "hashValue": "d41d8cd98f00b204e9800998ecf8427e"},
+    ]
+    stop = api.post(path, {"format": "stopncii", "signals": signals}).json()
+    assert stop["created"] == [] and stop["already_present"] == 1
+    assert stop["skipped"] == ["1: VideoMD5 is not a signal type Jium matches"]
+    assert api.post(path, {"format": "pdq", "content": ""}).status_code == 400
+    assert {r.source for r in Reference.objects.filter(case=case)} == {"hash_import"}
+
+    theirs = case_create(
+        organization=outsider.organization, actor=outsider.user, alias="T", jurisdiction="UK"
+    )
+    api_for(outsider).post(
+        f"/api/v1/cases/{theirs.pk}/references/hashlist/", {"format": "pdq", "content": "e" * 64}
+    )
+    exported = api.get("/api/v1/hashes/", {"format": "stopncii"}).json()
+    assert exported == {
+        "signals": [
+            {"signalType": "ImagePDQ", "hashValue": h, "quality": q}
+            for h, q in sorted([(b, 100), (a, 100), (c, 80)])
+        ]
+    }  # never another organisation's hashes
+    assert api.get("/api/v1/hashes/").content.decode().split() == sorted([a, b, c])

@@ -17,7 +17,7 @@ from ninja import File, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field, StrictStr
 
-from app.api.http import ApiError, context, no_store
+from app.api.http import MAX_BODY_BYTES, ApiError, context, no_store
 from app.api.routes import ERRORS, MAX_ID, Body, audit
 from app.api.routes.cases import CaseId, get_case
 from app.cases import services as case_services
@@ -241,7 +241,7 @@ def reference_hashes_import(request: HttpRequest, payload: HashesIn, case_id: in
 def reference_hashes_export(
     request: HttpRequest,
     case_id: int = CaseId,
-    format: Literal["pdq", "csv", "json"] = Query("pdq"),
+    format: Literal["pdq", "csv", "json", "stopncii"] = Query("pdq"),
 ) -> HttpResponse:
     """PDQ hashes only, never keypoint features or images: ``pdq`` is one hex hash per line (the
     Hasher-Matcher-Actioner / python-threatexchange text format), ``csv`` is ``pdq_hex,quality``, ``json``
@@ -249,6 +249,11 @@ def reference_hashes_export(
     case = get_case(request, case_id)
     rows = list(Reference.objects.filter(case=case).order_by("id").values_list("pdq_hex", "pdq_quality"))
     audit(context(request), "api.case.references_export", case, format=format, count=len(rows))
+    return hash_list_response(rows, format, f"case-{case.pk}-hashes")
+
+
+def hash_list_response(rows: list[tuple[str, int]], format: str, stem: str) -> HttpResponse:
+    """PDQ hashes in an exchange format; the same rows, whichever format (no features, no images)."""
     if format == "pdq":
         response = HttpResponse("".join(f"{h}\n" for h, _q in rows), content_type="text/plain; charset=utf-8")
     elif format == "csv":
@@ -257,13 +262,143 @@ def reference_hashes_export(
         writer.writerow(["pdq_hex", "quality"])
         writer.writerows(rows)
         response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    elif format == "stopncii":
+        signals = [{"signalType": "ImagePDQ", "hashValue": h, "quality": q} for h, q in rows]
+        response = HttpResponse(json.dumps({"signals": signals}), content_type="application/json")
     else:
         payload = {"hashes": [{"pdq": h, "quality": q} for h, q in rows]}
         response = HttpResponse(json.dumps(payload), content_type="application/json")
-    response["Content-Disposition"] = (
-        f'attachment; filename="case-{case.pk}-hashes.{"txt" if format == "pdq" else format}"'
-    )
+    extension = {"pdq": "txt", "stopncii": "json"}.get(format, format)
+    response["Content-Disposition"] = f'attachment; filename="{stem}.{extension}"'
     return no_store(response)
+
+
+EXPORT_FORMATS = ("pdq", "csv", "json", "stopncii")
+
+
+@router.get(
+    "hashes/",
+    response={200: None, **ERRORS},
+    summary="Export the organisation's hashes",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "Every PDQ hash of the cases you may see, in the chosen format.",
+                "content": {
+                    "text/plain": {"schema": {"type": "string"}},
+                    "text/csv": {"schema": {"type": "string"}},
+                    "application/json": {"schema": {"type": "object"}},
+                },
+            }
+        }
+    },
+)
+def organisation_hashes_export(
+    request: HttpRequest,
+    format: Literal["pdq", "csv", "json", "stopncii"] = Query("pdq"),
+) -> HttpResponse:
+    """For sharing with a hash-matching partner (Hasher-Matcher-Actioner, StopNCII-style signals):
+    each distinct PDQ hash once, with its best quality. Never keypoint features or images."""
+    from django.db.models import Max
+
+    from app.cases.selectors import case_list_for
+
+    api = context(request)
+    rows = list(
+        Reference.objects.filter(case__in=case_list_for(user=api.user))
+        .values("pdq_hex")
+        .annotate(quality=Max("pdq_quality"))
+        .order_by("pdq_hex")
+        .values_list("pdq_hex", "quality")
+    )
+    audit(api, "api.hashes.export", None, format=format, count=len(rows))
+    return hash_list_response(rows, format, "jium-hashes")
+
+
+class Signal(Body):
+    signalType: StrictStr = Field(
+        description="ImagePDQ (imported) or VideoMD5 (not matched by Jium: reported as skipped)."
+    )
+    hashValue: StrictStr = Field(max_length=200)
+    quality: int | None = Field(None, ge=0, le=100)
+
+
+class HashListIn(Body):
+    format: Literal["pdq", "csv", "stopncii"] = Field(
+        description="pdq: one hex hash per line; csv: hash,quality rows (a header is allowed); "
+        "stopncii: signals with signalType and hashValue."
+    )
+    content: StrictStr | None = Field(
+        None, max_length=MAX_BODY_BYTES, description="The list, for pdq and csv."
+    )
+    signals: list[Signal] | None = Field(None, max_length=MAX_HASHES, description="For stopncii.")
+
+
+class HashListImported(Schema):
+    created: list[CreatedHash]
+    already_present: int
+    skipped: list[str]
+
+
+@router.post(
+    "cases/{int:case_id}/references/hashlist/",
+    response={200: HashListImported, **ERRORS},
+    summary="Import a hash list (HMA / StopNCII formats)",
+)
+def reference_hashlist_import(
+    request: HttpRequest, payload: HashListIn, case_id: int = CaseId
+) -> dict[str, Any]:
+    """Hash lists from the matching ecosystem become references of the case that match and are erased
+    like hashes made in Jium. Video MD5 signals are listed under ``skipped``: Jium matches video by
+    its frames' PDQ hashes, not by file MD5."""
+    case = get_case(request, case_id)
+    skipped: list[str] = []
+    if payload.format == "stopncii":
+        items = []
+        for index, signal in enumerate(payload.signals or []):
+            if signal.signalType != "ImagePDQ":
+                skipped.append(f"{index}: {signal.signalType[:40]} is not a signal type Jium matches")
+            elif not PDQ_HEX.fullmatch(signal.hashValue.strip().lower()):
+                skipped.append(f"{index}: {NOT_A_PDQ_HASH}")
+            else:
+                items.append(
+                    {
+                        "pdq": signal.hashValue.strip().lower(),
+                        "quality": signal.quality if signal.quality is not None else 100,
+                    }
+                )
+        text = json.dumps(items)
+    else:
+        text = payload.content or ""
+    if not text.strip() or text.strip() == "[]":
+        message = _("No PDQ hashes were found in this file.")
+        raise ApiError(
+            400,
+            "invalid",
+            message,
+            fields={"content" if payload.format != "stopncii" else "signals": [message]},
+        )
+    try:
+        created, errors = case_services.reference_import_hashes(
+            case=case, actor=context(request).user, text=text
+        )
+    except case_services.CaseInputError as exc:
+        raise ApiError(400, "invalid", str(exc)) from None
+    skipped += [f"{NOT_A_PDQ_HASH}: {e[:80]}" for e in errors]
+    distinct = {h.lower() for h in re.findall(r"\b[0-9a-fA-F]{64}\b", text)}
+    audit(
+        context(request),
+        "api.case.hashlist_import",
+        case,
+        format=payload.format,
+        created=len(created),
+        skipped=len(skipped),
+    )
+    return {
+        "created": [{"id": r.pk, "pdq_hex": r.pdq_hex} for r in created],
+        "already_present": max(0, len(distinct) - len(created)),
+        "skipped": skipped,
+    }
 
 
 # ---- fingerprint documents made on the person's device (issue 14) ------------------------------
