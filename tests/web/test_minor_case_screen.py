@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from app.cases.services import case_set_age_group
-from app.platforms.services import platforms_sync
 from tests.web.browser import chromium_page, close_connections, keep_screenshot, log_in
 from tests.web.helpers import make_evidence
 
@@ -13,8 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
-def test_minor_case_page(live_server, case, owner, victim, lang):  # type: ignore[no-untyped-def]
-    platforms_sync()
+def test_minor_case_page(live_server, case, owner, victim, directory, lang):  # type: ignore[no-untyped-def]
     case.keep_evidence = True
     case.save()
     make_evidence(case)
