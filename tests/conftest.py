@@ -28,6 +28,23 @@ PDQ_REFERENCE = SHARED / "data" / "pdq-reference"
 PASSWORD = "correct horse battery staple"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that commits puts the migrated rows back the same way (serialized rollback).
+
+    A committing test without it is flushed afterwards with post_migrate re-run, which recreates
+    content types under new ids; a serialized test after it then fails to restore its own rows
+    (duplicate content types). Which test ran before which must not matter.
+    """
+    for item in items:
+        names = getattr(item, "fixturenames", None)
+        if names is None or "django_db_serialized_rollback" in names:
+            continue
+        marker = item.get_closest_marker("django_db")
+        commits = "transactional_db" in names or "live_server" in names
+        if commits or (marker is not None and marker.kwargs.get("transaction")):
+            names.append("django_db_serialized_rollback")
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings):  # type: ignore[no-untyped-def]
     settings.AXES_ENABLED = False
