@@ -50,7 +50,10 @@ def test_import_stores_full_fingerprints_encrypted(case, owner, fingerprints):
     from app.accounts.models import AuditEvent
 
     event = AuditEvent.objects.get(action="reference.import_device", case_id=case.pk)
-    assert audit_sentence(event) == "Imported 2 fingerprints made on the person's device."
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert audit_sentence(event) == "Imported 2 fingerprints made on the person's device."
     refs = list(Reference.objects.filter(case=case).order_by("id"))
     assert [r.label for r in refs] == ["holiday", "Image 2"]
     assert {r.source for r in refs} == {ReferenceSource.DEVICE}
