@@ -11,6 +11,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, cast
 
+from csp.decorators import csp_update
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -28,27 +29,22 @@ from app.matching.document import MAX_DOCUMENT_BYTES
 from app.web.decorators import member_required, staff_required
 
 # This page runs OpenCV's WebAssembly build in a worker: 'wasm-unsafe-eval' lets it compile
-# WebAssembly (not JavaScript eval). Everything else only from this site; no inline scripts.
-# connect-src 'self': the page can talk to nobody but Jium, and only when the person sends.
-FINGERPRINT_CSP = (
-    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; "
-    "connect-src 'self'; img-src 'self' blob: data:; style-src 'self'; object-src 'none'; "
-    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-)
+# WebAssembly (not JavaScript eval), on this page only, on top of the site-wide policy
+# (settings.CONTENT_SECURITY_POLICY: script-src 'self', connect-src 'self', no inline script).
+_csp_wasm = csp_update({"script-src": ["'wasm-unsafe-eval'"]})
 
 
 def fingerprint_csp(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Per-view Content-Security-Policy for the fingerprint page (a site-wide policy, when one is
-    set by middleware, is left as it is)."""
+    """The site's Content-Security-Policy plus 'wasm-unsafe-eval', and never cached."""
 
+    @_csp_wasm
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = view(request, *args, **kwargs)
-        response.headers.setdefault("Content-Security-Policy", FINGERPRINT_CSP)
         response.headers.setdefault("Cache-Control", "no-store")
         return response
 
-    return wrapper
+    return cast(Callable[..., HttpResponse], wrapper)
 
 
 def _page(request: HttpRequest, *, mode: str, submit_url: str = "", case: Case | None = None) -> HttpResponse:

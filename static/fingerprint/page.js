@@ -78,9 +78,6 @@
   });
 
   // ------------------------------------------------------------------ the page itself
-  // This page's policy forbids inline handlers, so the language menu is wired here.
-  var language = document.querySelector("#language-form select");
-  if (language) language.addEventListener("change", function () { language.form.submit(); });
   var status = $("fp-status"), input = $("fp-files"), results = $("fp-results");
   var progress = $("fp-progress"), working = $("fp-working");
   var send = $("fp-send"), download = $("fp-download"), sent = $("fp-sent");

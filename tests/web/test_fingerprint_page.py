@@ -131,7 +131,8 @@ def test_standalone_page_needs_no_account_and_sets_its_own_policy(client, db):
     response = client.get(reverse("fingerprint"))
     assert response.status_code == 200
     csp = response.headers["Content-Security-Policy"]
-    assert "script-src 'self' 'wasm-unsafe-eval'" in csp and "unsafe-inline" not in csp
+    assert "script-src 'self' 'wasm-unsafe-eval'" in csp and "connect-src 'self'" in csp
+    assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
     config = json.loads(
         response.content.decode()
         .split('id="fingerprint-config" type="application/json">')[1]
