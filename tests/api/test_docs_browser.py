@@ -9,7 +9,9 @@ from tests.web.browser import chromium_page, close_connections, keep_screenshot,
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("lang", "width"), [("en", 1280), ("ko", 390)])
-def test_swagger_docs_render_with_the_csp(live_server, owner, lang, width):
+def test_swagger_docs_render_with_the_csp(live_server, django_db_serialized_rollback, owner, lang, width):
+    # Serialized rollback: this test's flush then leaves no re-created content types behind for the
+    # worker tests that restore the serialized database after it (a plain flush breaks them).
     with chromium_page(live_server.url, lang=lang, width=width) as page:
         blocked: list[str] = []
         page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
