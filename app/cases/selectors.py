@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Q, QuerySet
@@ -145,6 +146,19 @@ def reported_url_match_summaries(*, url_ids: list[int]) -> dict[int, MatchSummar
                 method=current.method, distance=current.distance, count=current.count + 1
             )
     return best
+
+
+def reported_url_matches_per_file(*, reported_url: ReportedUrl) -> list[Any]:
+    """The link's matches, one per file and reference (the latest finding), oldest first.
+
+    A re-check fetches the same file again and records a new match; a letter names the file once.
+    """
+    from app.matching.models import Match
+
+    latest: dict[tuple[int, int, str], Any] = {}
+    for m in Match.objects.filter(reported_url=reported_url).select_related("media_item").order_by("id"):
+        latest[_file_key(m.reported_url_id, m.reference_id, m.media_item.sha256, m.media_item.url)] = m
+    return sorted(latest.values(), key=lambda m: m.pk)
 
 
 def reported_url_error_codes(*, url_ids: list[int]) -> dict[int, str]:

@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from app.cases.models import Case, ReportedUrl
+from app.cases.selectors import reported_url_matches_per_file
 from app.fetching.models import FetchRecord
 from app.lib.http import FetchPolicy
 from app.matching.labels import describe_match
@@ -97,8 +98,6 @@ class UrlEvidence:
 
 
 def url_evidence(reported_url: ReportedUrl) -> UrlEvidence:
-    from app.matching.models import Match
-
     record = (
         FetchRecord.objects.filter(reported_url=reported_url, purpose="scan")
         .order_by("-fetched_at", "-id")
@@ -113,7 +112,7 @@ def url_evidence(reported_url: ReportedUrl) -> UrlEvidence:
         evidence.http_status = record.http_status
         evidence.page_sha256 = record.sha256
         evidence.page_title = str(record.page_title or "")
-    for match in Match.objects.filter(reported_url=reported_url).select_related("media_item").order_by("id"):
+    for match in reported_url_matches_per_file(reported_url=reported_url):
         evidence.matches.append(
             {
                 "media_url": match.media_item.url,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -128,3 +128,40 @@ def test_letter_times_are_in_the_organisations_zone_in_both_languages(matched_ca
     )
     n = notice_edit(notice=n, actor=owner.user, lang=lang)
     assert "2026-11-26 17:00 KST" in n.body and "UTC" not in n.body  # checked 08:00 UTC
+
+
+def test_a_file_found_again_by_a_re_check_is_named_once(matched_case, owner):
+    """A re-check fetches the same image again and records a second match; the letter lists it once."""
+    from app.cases.models import ReportedUrl
+    from app.fetching.models import MediaItem
+    from app.matching.models import Match
+
+    case = matched_case("https://www.reddit.com/r/x/comments/abc/", authorised_on=date(2026, 11, 20))
+    reported = ReportedUrl.objects.get(case=case)
+    first = Match.objects.get(reported_url=reported)
+    again = FetchRecord.objects.create(
+        reported_url=reported,
+        requested_url=reported.normalized_url,
+        redirect_chain=[reported.normalized_url],
+        final_url=reported.normalized_url,
+        http_status=200,
+        fetched_at=datetime(2026, 11, 27, 8, 0, tzinfo=UTC),
+        size=1234,
+        status="ok",
+        purpose="scan",
+    )
+    media = MediaItem.objects.create(
+        fetch=again, url=first.media_item.url, kind="image", mime="image/jpeg", sha256=first.media_item.sha256
+    )
+    Match.objects.create(
+        reported_url=reported,
+        media_item=media,
+        reference=first.reference,
+        method="pdq",
+        distance=4.0,
+        details={},
+    )
+    [n] = notice_drafts_for_case(
+        case=case, actor=owner.user, regime="take-it-down", lang="en", with_pdf=False
+    )
+    assert n.body.count(first.media_item.sha256) == 1
