@@ -1,0 +1,339 @@
+"""Reference images and fingerprints: uploads, hash imports, on-device fingerprint documents and intake links."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from app.accounts.services import audit_record
+from app.cases.models import (
+    Case,
+    FingerprintIntake,
+    Reference,
+    ReferenceSource,
+)
+from app.cases.services.cases import CaseInputError, _pdq_index_forget_on_commit
+
+log = logging.getLogger(__name__)
+
+
+def reference_add_image(
+    *, case: Case, actor: User | None, data: bytes, filename: str = "", operator_local: bool = False
+) -> Reference:
+    """Hash one reference image; keep the original (encrypted) only when the case opted in.
+
+    ``operator_local``: the bytes are a file already on the operator's own machine (the ``takedown``
+    command), not something sent to Jium. Only then may a minor's case be fingerprinted from them,
+    in memory; the image itself is never stored for a minor.
+    """
+    from app.fetching.messages import fetch_error_text
+    from app.matching.decode import DecodeError, decode_media
+    from app.matching.fingerprint import HASH_VERSIONS, fingerprint_reference
+
+    if case.is_minor and not operator_local:
+        # Asking for, or receiving, a minor's image would be handling abuse material.
+        raise CaseInputError(
+            _(
+                "This case is about a young person: no images can be added. Use fingerprints made on their own device, or links only."
+            )
+        )
+    if not data:
+        raise CaseInputError(_("The file is empty."))
+    if len(data) > settings.REFERENCE_MAX_BYTES:
+        raise CaseInputError(_("The file is too large."))
+    try:
+        media = decode_media(data, max_pixels=settings.FETCH_MAX_PIXELS, max_frames=1)
+    except DecodeError as exc:
+        # The reason in the reader's language (decoding itself is framework-free English).
+        raise CaseInputError(
+            fetch_error_text(exc.code, fallback=_("This file could not be read as an image."))
+        ) from exc
+    if not media.frames:
+        raise CaseInputError(_("This file could not be read as an image."))
+    fingerprint = fingerprint_reference(media.frames[0])
+    pdq_hex = fingerprint.pdq.hex()
+    existing = Reference.objects.filter(case=case, pdq_hex=pdq_hex).first()
+    if existing is not None:
+        return existing
+    reference = Reference.objects.create(
+        case=case,
+        label=filename[:200],
+        source=ReferenceSource.UPLOAD,
+        pdq_hex=pdq_hex,
+        pdq_quality=fingerprint.pdq_quality,
+        fingerprint=fingerprint.to_bytes(),
+        hash_versions=dict(HASH_VERSIONS),
+        sha256=hashlib.sha256(data).hexdigest(),
+        width=media.width,
+        height=media.height,
+        original=data if case.keep_originals and case.may_keep_media else None,
+    )
+    audit_record(
+        organization=case.organization,
+        actor=actor,
+        action="reference.add",
+        case_id=case.pk,
+        object_type="reference",
+        object_id=reference.pk,
+    )
+    return reference
+
+
+def reference_import_hashes(
+    *, case: Case, actor: User | None, text: str
+) -> tuple[list[Reference], list[str]]:
+    """Import PDQ hashes computed on the person's own device (CSV or JSON of 64-hex strings)."""
+    import json
+    import re
+
+    from app.matching.fingerprint import HASH_VERSIONS, Fingerprint
+
+    candidates: list[tuple[str, int]] = []
+    stripped = text.strip()
+    errors: list[str] = []
+    if stripped.startswith("[") or stripped.startswith("{"):
+        try:
+            payload = json.loads(stripped)
+        except json.JSONDecodeError:
+            raise CaseInputError(_("The file is not valid JSON.")) from None
+        items = (
+            payload
+            if isinstance(payload, list)
+            else payload.get("hashes", [])
+            if isinstance(payload, dict)
+            else []
+        )
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, str):
+                candidates.append((item, 100))
+            elif isinstance(item, dict):
+                value = item.get("pdq") or item.get("hash")
+                quality = item.get("quality", 100)
+                if isinstance(value, str):
+                    candidates.append(
+                        (value, quality if isinstance(quality, int) and 0 <= quality <= 100 else 100)
+                    )
+                else:
+                    errors.append(str(item)[:80])
+    else:
+        for line in stripped.splitlines():
+            cells = [c.strip() for c in re.split(r"[,;\t]", line)]
+            hex_cells = [c for c in cells if re.fullmatch(r"[0-9a-fA-F]{64}", c)]
+            if hex_cells:
+                quality = next((int(c) for c in cells if c.isdigit() and len(c) <= 3), 100)
+                candidates.append((hex_cells[0], quality))
+            elif line.strip() and not re.search(r"[a-zA-Z]{3,}", line):
+                errors.append(line[:80])
+    created: list[Reference] = []
+    for hex_, quality in candidates:
+        hex_ = hex_.strip().lower()
+        if not re.fullmatch(r"[0-9a-f]{64}", hex_):
+            errors.append(hex_[:80])
+            continue
+        fingerprint = Fingerprint.from_pdq_hex(hex_, quality=quality)
+        reference, was_created = Reference.objects.get_or_create(
+            case=case,
+            pdq_hex=hex_,
+            defaults={
+                "source": ReferenceSource.HASH_IMPORT,
+                "pdq_quality": quality,
+                "fingerprint": fingerprint.to_bytes(),
+                "hash_versions": {"pdq": HASH_VERSIONS.get("pdq", "pdq"), "source": "imported"},
+            },
+        )
+        if was_created:
+            created.append(reference)
+    if not candidates and not errors:
+        raise CaseInputError(_("No PDQ hashes were found in this file."))
+    audit_record(
+        organization=case.organization,
+        actor=actor,
+        action="reference.import",
+        case_id=case.pk,
+        detail={"count": len(created)},
+    )
+    return created, errors
+
+
+@dataclass
+class FingerprintImport:
+    created: list[Reference] = field(default_factory=list)
+    upgraded: list[Reference] = field(default_factory=list)  # had a hash only; now has features too
+    duplicates: int = 0
+    skipped: list[str] = field(default_factory=list)  # short reasons, one per unusable fingerprint
+
+
+def reference_fingerprints_import(
+    *, case: Case, actor: User | None, document: bytes | str | dict[str, object], via: str = "web"
+) -> FingerprintImport:
+    """Add the fingerprints of a device-made document (the /fingerprint/ page) to a case.
+
+    Nothing of the images themselves is in it. The full fingerprints are stored encrypted, like
+    server-made ones; ``via`` ("web", "intake", "api") goes into the audit log.
+    """
+    from app.matching.document import DocumentError, parse_document
+    from app.matching.fingerprint import HASH_VERSIONS
+
+    try:
+        items, skipped = parse_document(document)
+    except DocumentError as exc:
+        raise CaseInputError(_document_error_text(exc.code)) from exc
+    result = FingerprintImport(skipped=skipped)
+    with transaction.atomic():
+        for item in items:
+            fp = item.fingerprint
+            versions = {
+                "fingerprint": HASH_VERSIONS["fingerprint"],
+                "source": "device",
+                "level": item.level,
+            }
+            existing = Reference.objects.filter(case=case, pdq_hex=fp.pdq.hex()).first()
+            if existing is not None:
+                old = existing.fingerprint
+                had_features = False
+                if old:
+                    from app.matching.fingerprint import Fingerprint
+
+                    try:
+                        had_features = Fingerprint.from_bytes(bytes(old)).has_features
+                    except ValueError:
+                        had_features = False
+                if fp.has_features and not had_features:
+                    existing.fingerprint = fp.to_bytes()
+                    existing.hash_versions = versions
+                    existing.save(update_fields=["fingerprint", "hash_versions"])
+                    result.upgraded.append(existing)
+                else:
+                    result.duplicates += 1
+                continue
+            result.created.append(
+                Reference.objects.create(
+                    case=case,
+                    label=item.name,
+                    source=ReferenceSource.DEVICE,
+                    pdq_hex=fp.pdq.hex(),
+                    pdq_quality=fp.pdq_quality,
+                    fingerprint=fp.to_bytes(),
+                    hash_versions=versions,
+                    width=item.width,
+                    height=item.height,
+                )
+            )
+        audit_record(
+            organization=case.organization,
+            actor=actor,
+            action="reference.import_device",
+            case_id=case.pk,
+            detail={
+                "via": via,
+                "count": len(result.created) + len(result.upgraded),
+                "created": len(result.created),
+                "upgraded": len(result.upgraded),
+                "skipped": len(result.skipped),
+            },
+        )
+    return result
+
+
+def _document_error_text(code: str) -> str:
+    texts = {
+        "too_large": _("The fingerprint file is too large."),
+        "not_json": _("This is not a fingerprint file from Jium."),
+        "not_document": _("This is not a fingerprint file from Jium."),
+        "version": _("This fingerprint file was made by another version of Jium."),
+        "empty": _("The fingerprint file holds no fingerprints."),
+        "too_many": _("Send at most 100 fingerprints at once."),
+    }
+    return texts.get(code, _("The fingerprint file could not be read."))
+
+
+FINGERPRINT_INTAKE_HOURS = 72
+
+
+def _intake_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def fingerprint_intake_create(
+    *, case: Case, actor: User | None, hours: int = FINGERPRINT_INTAKE_HOURS
+) -> tuple[FingerprintIntake, str]:
+    """A single-use link (``fingerprint_intake`` URL with the returned token) through which the
+    person fingerprints their images on their own device and sends them into this case.
+
+    The token is returned once and only its hash is stored.
+    """
+    import secrets
+
+    token = secrets.token_urlsafe(24)
+    intake = FingerprintIntake.objects.create(
+        case=case,
+        token_hash=_intake_token_hash(token),
+        created_by=actor,
+        expires_at=timezone.now() + timedelta(hours=max(1, min(int(hours), 24 * 14))),
+    )
+    audit_record(
+        organization=case.organization,
+        actor=actor,
+        action="fingerprint_intake.create",
+        case_id=case.pk,
+        object_type="fingerprint_intake",
+        object_id=intake.pk,
+        detail={"hours": hours},
+    )
+    return intake, token
+
+
+def fingerprint_intake_get(*, token: str) -> FingerprintIntake | None:
+    """The intake behind a link if it can still be used (not expired, not used), else None."""
+    if not token or len(token) > 100:
+        return None
+    return (
+        FingerprintIntake.objects.select_related("case", "case__organization")
+        .filter(token_hash=_intake_token_hash(token), used_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+
+
+def fingerprint_intake_submit(*, token: str, document: bytes | str | dict[str, object]) -> FingerprintImport:
+    """Import a device-made document through an intake link, which is then used up."""
+    with transaction.atomic():
+        intake = fingerprint_intake_get(token=token)
+        if intake is not None:
+            intake = (
+                FingerprintIntake.objects.select_for_update()
+                .filter(pk=intake.pk, used_at__isnull=True)
+                .first()
+            )
+        if intake is None:
+            raise CaseInputError(_("This link has expired or was already used. Ask for a new one."))
+        result = reference_fingerprints_import(case=intake.case, actor=None, document=document, via="intake")
+        if not result.created and not result.upgraded and not result.duplicates:
+            # Nothing usable arrived: the link stays valid so the person can try again.
+            raise CaseInputError(_("None of the fingerprints could be read. Nothing was added."))
+        intake.used_at = timezone.now()
+        intake.references_added = len(result.created) + len(result.upgraded)
+        intake.save(update_fields=["used_at", "references_added"])
+    return result
+
+
+def reference_delete(*, reference: Reference, actor: User | None) -> None:
+    case = reference.case
+    ref_id = reference.pk
+    reference.delete()
+    _pdq_index_forget_on_commit(organization_id=case.organization_id, reference_ids=[ref_id])
+    audit_record(
+        organization=case.organization,
+        actor=actor,
+        action="reference.delete",
+        case_id=case.pk,
+        object_type="reference",
+        object_id=ref_id,
+    )
