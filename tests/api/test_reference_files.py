@@ -99,3 +99,36 @@ def test_hash_list_exchange_formats(api_for, case, owner, outsider):
         ]
     }  # never another organisation's hashes
     assert api.get("/api/v1/hashes/").content.decode().split() == sorted([a, b, c])
+
+
+def test_minors_hashes_are_never_exported_for_adult_only_partners(api_for, case, owner):
+    """StopNCII is for adults: a minor's case gives no StopNCII signals, and the NGO-wide list
+    (for sharing with partners) leaves minors' cases out in every format."""
+    from app.cases.models import AgeGroup
+    from app.cases.services import case_create
+
+    api = api_for(owner)
+    adult, young = "a" * 64, "0123456789abcdef" * 4
+    minor = case_create(
+        organization=case.organization, actor=owner.user, alias="Case Daisy", jurisdiction="KR",
+        age_group=AgeGroup.MINOR,
+    )  # fmt: skip
+    api.post(f"/api/v1/cases/{case.pk}/references/hashes/", {"hashes": [adult]})
+    api.post(f"/api/v1/cases/{minor.pk}/references/hashes/", {"hashes": [young]})
+    refused = api.get(f"/api/v1/cases/{minor.pk}/references/hashes/", {"format": "stopncii"})
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "minor_case"
+    korean = api.client.get(
+        f"/api/v1/cases/{minor.pk}/references/hashes/",
+        {"format": "stopncii"},
+        headers={**api._headers(), "Accept-Language": "ko"},
+    )
+    assert (
+        "Take It Down" in korean.json()["error"]["message"]
+        and "StopNCII" in korean.json()["error"]["message"]
+    )
+    assert korean.json()["error"]["message"] != refused.json()["error"]["message"]
+    # The case's own plain list stays available to the caseworker (e.g. for Take It Down's hotline).
+    assert api.get(f"/api/v1/cases/{minor.pk}/references/hashes/").content.decode() == f"{young}\n"
+    for fmt in ("pdq", "csv", "json", "stopncii"):
+        body = api.get("/api/v1/hashes/", {"format": fmt}).content.decode()
+        assert adult in body and young not in body, fmt

@@ -21,7 +21,7 @@ from app.api.http import MAX_BODY_BYTES, ApiError, context, no_store
 from app.api.routes import ERRORS, MAX_ID, Body, audit
 from app.api.routes.cases import CaseId, get_case
 from app.cases import services as case_services
-from app.cases.models import Reference
+from app.cases.models import AgeGroup, Reference
 
 router = Router(tags=["references"])
 
@@ -223,7 +223,7 @@ def reference_hashes_import(request: HttpRequest, payload: HashesIn, case_id: in
 
 @router.get(
     "cases/{int:case_id}/references/hashes/",
-    response={200: None, **ERRORS},
+    response={200: None, **ERRORS, 409: ERRORS[400]},  # 409: StopNCII signals of a minor's case
     summary="Export the case's hashes",
     openapi_extra={
         "responses": {
@@ -247,6 +247,9 @@ def reference_hashes_export(
     Hasher-Matcher-Actioner / python-threatexchange text format), ``csv`` is ``pdq_hex,quality``, ``json``
     is ``{"hashes": [{"pdq", "quality"}]}`` (what the hash import reads)."""
     case = get_case(request, case_id)
+    if format == "stopncii" and case.is_minor:
+        # StopNCII is for adults; a young person's hashes go to NCMEC's Take It Down instead.
+        raise ApiError(409, "minor_case", str(MINOR_NOT_STOPNCII))
     rows = list(Reference.objects.filter(case=case).order_by("id").values_list("pdq_hex", "pdq_quality"))
     audit(context(request), "api.case.references_export", case, format=format, count=len(rows))
     return hash_list_response(rows, format, f"case-{case.pk}-hashes")
@@ -274,6 +277,10 @@ def hash_list_response(rows: list[tuple[str, int]], format: str, stem: str) -> H
 
 
 EXPORT_FORMATS = ("pdq", "csv", "json", "stopncii")
+MINOR_NOT_STOPNCII = gettext_lazy(
+    "A minor's hashes are not exported as StopNCII signals: StopNCII is for adults. "
+    "For a young person, use NCMEC's Take It Down, which hashes on their own device."
+)
 
 
 @router.get(
@@ -298,14 +305,17 @@ def organisation_hashes_export(
     format: Literal["pdq", "csv", "json", "stopncii"] = Query("pdq"),
 ) -> HttpResponse:
     """For sharing with a hash-matching partner (Hasher-Matcher-Actioner, StopNCII-style signals):
-    each distinct PDQ hash once, with its best quality. Never keypoint features or images."""
+    each distinct PDQ hash of an adult's case once, with its best quality. Never keypoint features,
+    images, or a minor's case."""
     from django.db.models import Max
 
     from app.cases.selectors import case_list_for
 
     api = context(request)
+    # Only adults' cases: an NGO-wide list is for sharing with adult-only partners (StopNCII, HMA
+    # banks); a minor's hashes go through the hotlines (Take It Down, NCMEC) instead.
     rows = list(
-        Reference.objects.filter(case__in=case_list_for(user=api.user))
+        Reference.objects.filter(case__in=case_list_for(user=api.user), case__age_group=AgeGroup.ADULT)
         .values("pdq_hex")
         .annotate(quality=Max("pdq_quality"))
         .order_by("pdq_hex")
