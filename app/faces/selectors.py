@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
@@ -11,13 +9,12 @@ from django.http import Http404
 
 from app.cases.models import Case
 from app.faces.models import FaceConsent, FaceEmbedding, FaceMatch, FaceMatchState, PendingFaces
+from app.lib.lru import BuiltCache
 
 if TYPE_CHECKING:
     from app.matching.faces import FaceMatcher
 
-_CACHE_SIZE = 32
-_cache: OrderedDict[tuple[int, tuple[int, ...]], FaceMatcher] = OrderedDict()
-_lock = threading.Lock()
+_matchers: BuiltCache[FaceMatcher] = BuiltCache(32)
 
 
 def face_consent_for(*, case: Case) -> FaceConsent | None:
@@ -34,20 +31,12 @@ def face_matcher_for_case(*, case: Case) -> FaceMatcher | None:
     ids = tuple(FaceEmbedding.objects.filter(case=case).order_by("id").values_list("id", flat=True))
     if not ids:
         return None
-    key = (case.pk, ids)
-    with _lock:
-        cached = _cache.get(key)
-        if cached is not None:
-            _cache.move_to_end(key)
-            return cached
-    matcher = FaceMatcher(
-        [(f.pk, embedding_from_bytes(bytes(f.embedding))) for f in FaceEmbedding.objects.filter(id__in=ids)]
-    )
-    with _lock:
-        _cache[key] = matcher
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return matcher
+
+    def build() -> FaceMatcher:
+        faces = FaceEmbedding.objects.filter(id__in=ids)
+        return FaceMatcher([(f.pk, embedding_from_bytes(bytes(f.embedding))) for f in faces])
+
+    return _matchers.get_or_build((case.pk, ids), build)
 
 
 def face_list(*, case: Case) -> QuerySet[FaceEmbedding]:

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from app.cases.models import Case, Reference
 from app.fetching.models import MediaItem
+from app.lib.lru import BuiltCache
 from app.matching.engine import Matcher
 from app.matching.fingerprint import PDQ_MIN_QUALITY, Fingerprint
 
-_CACHE_SIZE = 32
-_cache: OrderedDict[tuple[int, tuple[int, ...]], Matcher] = OrderedDict()
-_lock = threading.Lock()
+_matchers: BuiltCache[Matcher] = BuiltCache(32)
 
 
 def case_matcher(*, case: Case) -> Matcher | None:
@@ -23,24 +20,17 @@ def case_matcher(*, case: Case) -> Matcher | None:
     ids = tuple(Reference.objects.filter(case=case).order_by("id").values_list("id", flat=True))
     if not ids:
         return None
-    key = (case.pk, ids)
-    with _lock:
-        cached = _cache.get(key)
-        if cached is not None:
-            _cache.move_to_end(key)
-            return cached
-    references = [
-        (ref_id, Fingerprint.from_bytes(bytes(blob)))
-        for ref_id, blob in Reference.objects.filter(id__in=ids)
-        .order_by("id")
-        .values_list("id", "fingerprint")
-    ]
-    matcher = Matcher(references)
-    with _lock:
-        _cache[key] = matcher
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return matcher
+
+    def build() -> Matcher:
+        references = [
+            (ref_id, Fingerprint.from_bytes(bytes(blob)))
+            for ref_id, blob in Reference.objects.filter(id__in=ids)
+            .order_by("id")
+            .values_list("id", "fingerprint")
+        ]
+        return Matcher(references)
+
+    return _matchers.get_or_build((case.pk, ids), build)
 
 
 def references_near(
