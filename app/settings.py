@@ -308,6 +308,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "tracking-sweep": {"task": "tracking.sweep", "schedule": 300.0},
     # Face stage: faces of group photos waiting for a pick are kept at most a day.
     "faces-expire-pending": {"task": "faces.expire_pending", "schedule": 3600.0},
+    # Webhooks: an old signing secret is erased once its overlap after a rotation has ended.
+    "webhooks-expire-old-secrets": {"task": "api.expire_webhook_secrets", "schedule": 3600.0},
 }
 
 # Fetching (see app/lib/http.py). Private networks can only be reached when listed here.
@@ -327,6 +329,9 @@ FETCH_MAX_MEDIA_PER_PAGE = env_int("FETCH_MAX_MEDIA_PER_PAGE", 200)
 FETCH_MAX_PIXELS = env_int("FETCH_MAX_PIXELS", 40_000_000)
 FETCH_PER_HOST_CONCURRENCY = env_int("FETCH_PER_HOST_CONCURRENCY", 4)
 FETCH_RETRIES = env_int("FETCH_RETRIES", 2)
+# After a webhook secret is rotated, deliveries are signed with the old one too for this long
+# (docs/api.md), so the receiving system can switch without refusing anything.
+WEBHOOK_SECRET_OVERLAP_HOURS = env_int("WEBHOOK_SECRET_OVERLAP_HOURS", 24)
 
 # Uploads of reference images.
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("UPLOAD_MAX_FILES", 200)

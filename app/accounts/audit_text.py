@@ -86,6 +86,13 @@ PLAIN = {
     "platform.channels": _("Changed how a platform is contacted."),
     "token.create": _("Created an API key."),
     "token.revoke": _("Revoked an API key."),
+    "webhook.create": _("Added a webhook."),
+    "webhook.update": _("Changed a webhook's settings."),
+    "webhook.delete": _("Removed a webhook."),
+    "webhook.rotate": _("Replaced a webhook's signing secret."),
+    "webhook.ping": _("Sent a test message to a webhook."),
+    "webhook.view": _("Looked at a webhook's delivery log."),
+    "webhook.list": _("Looked at the list of webhooks."),
     "faces.consent": _("Recorded consent to search by face."),
     "faces.withdraw": _("Recorded that consent to search by face was withdrawn."),
     "faces.view": _("Looked at possible face matches."),
@@ -135,6 +142,7 @@ API_ALIASES = {
     "notice.text": "notice.view",
     "url.evidence": "evidence.view",
     "statistics": "statistics",
+    "webhook.deliveries": "webhook.view",
 }
 
 

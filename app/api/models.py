@@ -87,6 +87,11 @@ class WebhookEndpoint(models.Model):
     events = models.JSONField(default=list)
     # The signing secret ("whsec_" + base64), encrypted at rest: it lets anyone forge our events.
     secret = EncryptedTextField()
+    # After a rotation the old secret keeps signing too (a second signature) until this moment, so the
+    # receiving system can switch secrets without refusing a single delivery. Encrypted like the secret.
+    previous_secret = EncryptedTextField()
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    secret_rotated_at = models.DateTimeField(null=True, blank=True)
     description = models.CharField(max_length=200, blank=True)
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(
@@ -121,6 +126,11 @@ class WebhookDelivery(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_status = models.PositiveIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
+    # Stable code of the last failure (app/lib/http.py codes, "http_status", "disabled"): pages show it
+    # in the reader's language; last_error keeps the English detail.
+    error_code = models.CharField(max_length=40, blank=True)
+    # When the worker tries again (pending deliveries only): the delivery log shows it.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)

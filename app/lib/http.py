@@ -404,6 +404,13 @@ def _prepare_url(url: str, policy: FetchPolicy) -> httpx.URL:
     return parsed.copy_with(fragment=None)
 
 
+def destination_check(url: str, *, policy: FetchPolicy) -> None:
+    """Raise :class:`FetchRefused` for an address Jium would never contact, without any network
+    traffic: for saying so when an address is typed in (a webhook), not only when it is used.
+    Names are not resolved here; the connect-time guard still checks every address they lead to."""
+    _prepare_url(url, policy)
+
+
 # ---------------------------------------------------------------------------------------------
 # Connect-time guard
 
@@ -1134,4 +1141,11 @@ def post(url: str, *, content: bytes, headers: dict[str, str], policy: FetchPoli
         cause = exc.__context__
         if isinstance(cause, FetchRefused):
             raise cause from None
-        raise FetchFailed(f"{type(exc).__name__}: {exc}"[:300], url=url) from None
+        # The codes fetch() uses too, so callers can say what happened in the reader's language.
+        if isinstance(exc, httpx.TimeoutException):
+            code = "timeout"
+        elif isinstance(exc, httpx.ConnectError):
+            code = "connect"
+        else:
+            code = "network"
+        raise FetchFailed(f"{type(exc).__name__}: {exc}"[:300], url=url, code=code, transient=True) from None

@@ -27,6 +27,7 @@ from werkzeug.test import Client
 
 from app.api.models import ApiJob
 from app.api.services import api_token_create
+from app.api.webhooks import webhook_endpoint_create
 from app.cases.models import Reference
 from app.cases.services import case_create, reported_urls_add
 from app.tracking.models import NoticeStatus
@@ -51,6 +52,9 @@ def _objects(case: Any) -> dict[str, int]:
         "reference_id": reference.pk,
         "job_id": job.pk,
         "escalation_id": tracking.pk,
+        "webhook_id": webhook_endpoint_create(
+            organization=case.organization, actor=None, url="https://ngo.example/hook", events=["url.matched"]
+        ).pk,
     }
 
 

@@ -4,17 +4,23 @@ client, retries for a dead endpoint that never hold up the others, and the deliv
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import time_machine
+from django.db import connection
+from django.utils import timezone
 from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
-from app.api.models import WebhookDelivery
-from app.api.webhooks import WebhookRetry, webhook_deliver
+from app.accounts.models import AuditEvent
+from app.api.models import WebhookDelivery, WebhookEndpoint
+from app.api.webhooks import WebhookRetry, webhook_deliver, webhook_secrets_expire, webhooks_emit
 from app.notices.services import notice_drafts_for_case
 from tests.notices.conftest import matched_case  # noqa: F401 -- a fixture
 
@@ -65,7 +71,7 @@ def test_signed_delivery_and_a_dead_endpoint(
     teammate,
     django_capture_on_commit_callbacks,
 ):
-    settings.FETCH_ALLOWED_PRIVATE_NETWORKS = ["127.0.0.1/32"]
+    settings.FETCH_ALLOWED_PRIVATE_NETWORKS = ["127.0.0.0/8"]
     settings.FETCH_RETRIES = 0
     case = matched_case("https://i.imgur.com/AbCdEf.jpg", authorised_on=date(2026, 11, 20))
     admin = api_for(owner)
@@ -80,6 +86,11 @@ def test_signed_delivery_and_a_dead_endpoint(
             "/api/v1/webhooks/", {"url": f"http://127.0.0.1:{_closed_port()}/x", "events": events}
         )
         metadata = admin.post("/api/v1/webhooks/", {"url": "http://169.254.169.254/latest", "events": events})
+        assert metadata.status_code == 400 and metadata.json()["error"]["code"] == "refused_address"
+        assert "private or reserved network" in metadata.json()["error"]["message"]
+        # Allowed when it was registered, no longer allowed when it is delivered (the setting changed).
+        narrowed = admin.post("/api/v1/webhooks/", {"url": "http://127.0.0.2:9/hook", "events": events})
+        assert narrowed.status_code == 201
         other = admin.post("/api/v1/webhooks/", {"url": url, "events": ["url.removed"]})
         assert admin.post("/api/v1/webhooks/", {"url": url, "events": ["case.opened"]}).status_code == 400
         assert (
@@ -95,6 +106,7 @@ def test_signed_delivery_and_a_dead_endpoint(
             )
         assert signed.status_code == 200, signed.content
         assert len(callbacks) == 1  # deliveries are queued once the signature is committed
+        settings.FETCH_ALLOWED_PRIVATE_NETWORKS = ["127.0.0.1/32"]
         deliveries = _deliver_all()
 
     by_endpoint = {d.endpoint_id: d for d in deliveries}
@@ -114,12 +126,17 @@ def test_signed_delivery_and_a_dead_endpoint(
     # The dead endpoint is retried later; it held nothing up.
     dead_delivery = by_endpoint[dead.json()["id"]]
     assert (dead_delivery.state, dead_delivery.attempts) == ("pending", 1) and dead_delivery.last_error
-    # A cloud metadata address is never contacted, and never retried.
-    refused = by_endpoint[metadata.json()["id"]]
-    assert refused.state == "failed" and refused.attempts == 1
+    # ... at a time the delivery log shows: 30 s after the first try, less a little jitter.
+    wait = (dead_delivery.next_attempt_at - dead_delivery.last_attempt_at).total_seconds()
+    assert 24 <= wait <= 30 and dead_delivery.error_code == "connect", (wait, dead_delivery.error_code)
+    # An address Jium may not contact is never contacted, and never retried.
+    refused = by_endpoint[narrowed.json()["id"]]
+    assert (refused.state, refused.attempts, refused.error_code) == ("failed", 1, "private_address")
+    assert refused.next_attempt_at is None
 
     log = admin.get(f"/api/v1/webhooks/{dead.json()['id']}/deliveries/").json()
     assert [(d["event"], d["state"], d["attempts"]) for d in log] == [("notice.signed", "pending", 1)]
+    assert log[0]["next_attempt_at"] is not None
 
 
 def test_webhooks_are_the_organisations_own(api_for, owner, outsider, victim):
@@ -132,3 +149,97 @@ def test_webhooks_are_the_organisations_own(api_for, owner, outsider, victim):
     assert api_for(outsider).call("delete", f"/api/v1/webhooks/{hook}/").status_code == 404
     assert api_for(victim).get("/api/v1/webhooks/").status_code == 403
     assert api_for(owner).call("delete", f"/api/v1/webhooks/{hook}/").status_code == 204
+
+
+def _verifies(secret: str, body: bytes, headers: dict[str, str]) -> bool:
+    try:
+        Webhook(secret).verify(body, headers)
+    except WebhookVerificationError:
+        return False
+    return True
+
+
+def test_rotation_keeps_the_old_secret_signing_for_the_overlap_then_drops_it(
+    api_for, settings, owner, teammate, outsider, victim
+):
+    settings.FETCH_ALLOWED_PRIVATE_NETWORKS = ["127.0.0.1/32"]
+    settings.FETCH_RETRIES = 0
+    admin = api_for(owner)
+    with receiver() as (url, received):
+        created = admin.post("/api/v1/webhooks/", {"url": url, "events": ["url.removed"]}).json()
+        hook, old = created["id"], created["secret"]
+        rotate = f"/api/v1/webhooks/{hook}/rotate-secret/"
+        assert api_for(teammate).post(rotate, {}).status_code == 403
+        assert api_for(victim).post(rotate, {}).status_code == 403
+        assert api_for(outsider).post(rotate, {}).status_code == 404
+        assert WebhookEndpoint.objects.get(pk=hook).secret == old  # nothing changed by them
+
+        before = timezone.now()
+        rotated = admin.post(rotate, {})
+        assert rotated.status_code == 200, rotated.content
+        new = rotated.json()["secret"]
+        assert new.startswith("whsec_") and new != old
+        expires = WebhookEndpoint.objects.get(pk=hook).previous_secret_expires_at
+        assert timedelta(hours=24) <= expires - before <= timedelta(hours=24, minutes=1)  # the documented day
+        listed = admin.get("/api/v1/webhooks/").json()[0]
+        assert listed["secret_rotated_at"] and "secret" not in listed
+        # Both secrets are encrypted at rest.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT secret, previous_secret FROM api_webhookendpoint WHERE id = %s", [hook])
+            stored = b"".join(bytes(v) for v in cursor.fetchone())
+        assert old.encode() not in stored and new.encode() not in stored
+        assert old.removeprefix("whsec_").encode() not in stored
+
+        # During the overlap: a receiver still on the old secret and one already on the new both accept.
+        assert admin.post(f"/api/v1/webhooks/{hook}/test/").status_code == 202
+        [delivery] = _deliver_all()
+        assert delivery.state == "delivered", delivery.last_error
+        headers, body = received[-1]
+        assert len(headers["webhook-signature"].split(" ")) == 2
+        assert _verifies(old, body, headers) and _verifies(new, body, headers)
+        assert json.loads(body)["type"] == "webhook.test"
+
+        # After the overlap only the new secret signs, and the old one is erased.
+        with time_machine.travel(expires + timedelta(minutes=1), tick=True):
+            assert admin.post(f"/api/v1/webhooks/{hook}/test/").status_code == 202
+            _deliver_all()
+            headers, body = received[-1]
+            assert len(headers["webhook-signature"].split(" ")) == 1
+            assert _verifies(new, body, headers) and not _verifies(old, body, headers)
+            assert webhook_secrets_expire() == 1
+        endpoint = WebhookEndpoint.objects.get(pk=hook)
+        assert (endpoint.previous_secret, endpoint.previous_secret_expires_at) == ("", None)
+
+        # A leaked secret: rotate with no overlap, the old one stops at once.
+        leaked = admin.post(rotate, {"overlap_hours": 0}).json()
+        assert leaked["previous_secret_expires_at"] is None
+        admin.post(f"/api/v1/webhooks/{hook}/test/")
+        _deliver_all()
+        headers, body = received[-1]
+        assert _verifies(leaked["secret"], body, headers) and not _verifies(new, body, headers)
+        assert admin.post(rotate, {"overlap_hours": 200}).status_code == 400
+
+    log = admin.get(f"/api/v1/webhooks/{hook}/deliveries/").json()
+    assert [d["event"] for d in log] == ["webhook.test"] * 3
+    assert AuditEvent.objects.filter(action="webhook.rotate", object_id=hook).count() == 2
+
+
+def test_a_turned_off_endpoint_gets_nothing(api_for, settings, owner, teammate):
+    admin = api_for(owner)
+    hook = admin.post(
+        "/api/v1/webhooks/", {"url": "https://ngo.example/hook", "events": ["url.removed"]}
+    ).json()["id"]
+    waiting = webhooks_emit(organization_id=owner.organization_id, event="url.removed", data={"url_id": 1})
+    patch = f"/api/v1/webhooks/{hook}/"
+    assert api_for(teammate).call("patch", patch, {"active": False}).status_code == 403
+    off = admin.call("patch", patch, {"active": False})
+    assert off.status_code == 200 and off.json()["active"] is False
+    assert admin.post(f"/api/v1/webhooks/{hook}/test/").status_code == 409
+    assert webhooks_emit(organization_id=owner.organization_id, event="url.removed", data={}) == []
+    [given_up] = _deliver_all()
+    assert given_up.pk == waiting[0].pk and (given_up.state, given_up.error_code) == ("failed", "disabled")
+    assert given_up.attempts == 0  # nothing was sent
+    assert admin.call("patch", patch, {"events": ["url.matched", "notice.sent"]}).json()["events"] == [
+        "notice.sent",
+        "url.matched",
+    ]
