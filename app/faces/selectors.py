@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from app.cases.models import Case
+from app.cases.models import Case, ReportedUrl
 from app.faces.models import FaceConsent, FaceEmbedding, FaceMatch, FaceMatchState, PendingFaces
 from app.lib.lru import BuiltCache
 
@@ -85,3 +86,38 @@ def face_match_counts(*, case: Case) -> dict[str, int]:
     for state in FaceMatch.objects.filter(reported_url__case=case).values_list("state", flat=True):
         counts[state] += 1
     return counts
+
+
+@dataclass(frozen=True)
+class UrlFaceCounts:
+    """A link's possible deepfakes: waiting for a person, confirmed, rejected."""
+
+    pending: int = 0
+    confirmed: int = 0
+    rejected: int = 0
+
+
+def face_match_counts_by_url(*, url_ids: list[int]) -> dict[int, UrlFaceCounts]:
+    """Face matches of each listed link by state (links without any are left out), for link rows."""
+    rows = (
+        FaceMatch.objects.filter(reported_url_id__in=url_ids)
+        .values("reported_url_id")
+        .annotate(
+            pending=Count("id", filter=Q(state=FaceMatchState.PENDING)),
+            confirmed=Count("id", filter=Q(state=FaceMatchState.CONFIRMED)),
+            rejected=Count("id", filter=Q(state=FaceMatchState.REJECTED)),
+        )
+        .order_by()
+    )
+    return {
+        r["reported_url_id"]: UrlFaceCounts(
+            pending=r["pending"], confirmed=r["confirmed"], rejected=r["rejected"]
+        )
+        for r in rows
+    }
+
+
+def reported_urls_with_faces_to_check(*, case: Case) -> QuerySet[ReportedUrl]:
+    """The case's links with at least one possible deepfake waiting for a person's check."""
+    pending = FaceMatch.objects.filter(reported_url__case=case, state=FaceMatchState.PENDING)
+    return ReportedUrl.objects.filter(case=case, pk__in=pending.values("reported_url_id")).order_by("id")

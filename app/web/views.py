@@ -46,6 +46,8 @@ def _actor(request: HttpRequest) -> User:
 
 
 URLS_PER_PAGE = 100
+# The link filter for links with possible deepfakes (face matches) waiting for a check.
+FACES_TO_CHECK = "faces"
 RESULTS_PER_PAGE = 50
 REVEAL_SESSION_KEY = "revealed_media"
 
@@ -237,12 +239,23 @@ def case_status(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 def _url_page(request: HttpRequest, case: Case) -> tuple[Any, list[Any], str | None]:
+    from app.faces import selectors as face_selectors
+
+    staff = request.membership.is_staff_role  # type: ignore[attr-defined]
     state = request.GET.get("state") or None
-    if state not in UrlState.values:
-        state = None
-    urls = case_selectors.reported_url_list(case=case, state=state)
+    if state == FACES_TO_CHECK and staff:
+        # Possible deepfakes are for staff to check; the person's own account never sees them.
+        urls = face_selectors.reported_urls_with_faces_to_check(case=case)
+    else:
+        if state not in UrlState.values:
+            state = None
+        urls = case_selectors.reported_url_list(case=case, state=state)
     page = Paginator(urls, URLS_PER_PAGE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
+    # Pending face matches are shown to staff only (the template checks); confirmed ones to all.
+    faces = face_selectors.face_match_counts_by_url(url_ids=[u.pk for u in rows])
+    for u in rows:
+        u.faces = faces.get(u.pk)  # type: ignore[attr-defined]
     summaries = case_selectors.reported_url_match_summaries(url_ids=[u.pk for u in rows])
     codes = case_selectors.reported_url_error_codes(
         url_ids=[u.pk for u in rows if u.state == UrlState.FAILED]

@@ -1,4 +1,4 @@
-"""The face-stage card on the case page: on or off, how many faces, how many matches to check."""
+"""The face-stage card on the case page: on or off, how many faces, how many matches (and links) to check."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from app.cases.models import Case
+from app.cases.models import Case, ReportedUrl
 
 register = template.Library()
 
@@ -20,4 +20,13 @@ def face_summary(case: Case) -> dict[str, Any]:
         "enabled": bool(consent and consent.enabled),
         "faces": selectors.face_list(case=case).count(),
         "to_check": selectors.face_match_counts(case=case)["pending"],
+        "urls_to_check": selectors.reported_urls_with_faces_to_check(case=case).count(),
     }
+
+
+@register.simple_tag
+def url_face_counts(reported: ReportedUrl) -> Any:
+    """One link's possible deepfakes by state (None when the face stage found nothing there)."""
+    from app.faces import selectors
+
+    return selectors.face_match_counts_by_url(url_ids=[reported.pk]).get(reported.pk)
