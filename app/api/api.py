@@ -142,7 +142,7 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def _register_routes() -> None:
-    from app.api.routes import cases, notices, references, tracking, urls, webhooks
+    from app.api.routes import cases, faces, notices, references, tracking, urls, webhooks
 
     api.add_router("/", cases.router)
     api.add_router("/", urls.router)
@@ -151,6 +151,7 @@ def _register_routes() -> None:
     api.add_router("/", notices.jobs)
     api.add_router("/", tracking.router)
     api.add_router("/", webhooks.router)
+    api.add_router("/", faces.router)
 
 
 _register_routes()

@@ -31,9 +31,11 @@ from app.api.webhooks import webhook_endpoint_create
 from app.cases.models import Reference
 from app.cases.services import case_create, reported_urls_add
 from app.tracking.models import NoticeStatus
+from tests.faces.helpers import consent
+from tests.faces.test_pipeline import _face_only_url
 from tests.tracking.helpers import seed_notice
 
-# Examples per operation and generation mode: 35 operations x 2 modes x 6 examples: 420 requests, about a minute.
+# Examples per operation and generation mode: 54 operations x 2 modes x 6 examples: 648 requests, about a minute.
 EXAMPLES = 6
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
@@ -44,7 +46,11 @@ def _objects(case: Any) -> dict[str, int]:
     reference = Reference.objects.create(case=case, label="r", pdq_hex="f" * 64, fingerprint=b"")
     job = ApiJob.objects.create(organization=case.organization, case=case, kind="notices.draft")
     reported_urls_add(case=case, actor=None, urls=["https://pics.example/a"], enqueue=False)
+    consent(case)
+    face_match = _face_only_url(case, f"https://x.com/someone/status/{case.pk}")
     return {
+        "face_id": face_match.face_id,
+        "match_id": face_match.pk,
         "case_id": case.pk,
         "notice_id": tracking.notice_id,
         "tracking_id": tracking.pk,
@@ -142,7 +148,7 @@ def test_fuzz_every_operation(fuzz_world, wsgi_app):
             except Exception as exc:  # collect every operation's failure, not only the first
                 problems.append(f"{operation.label} [{mode.value}]: {str(exc)[:2000]}")
     print(f"fuzzed {len(ran)} operations, {sum(statuses.values())} requests, statuses {dict(statuses)}")
-    assert len(ran) >= 35, ran
+    assert len(ran) >= 45, ran
     assert sum(statuses.values()) >= len(ran) * EXAMPLES  # every operation really ran its examples
     assert statuses[200] and statuses[400] and statuses[404]
     assert problems == [], "\n\n".join(problems)
