@@ -118,3 +118,27 @@ document.addEventListener("change", function (e) {
   var el = e.target;
   if (el && el.hasAttribute && el.hasAttribute("data-submit-on-change") && el.form) el.form.submit();
 });
+
+// Copy buttons (a secret shown once, the submit helper's fields): the button copies the [data-copy]
+// field next to it and says so; selecting the text stays possible when the clipboard is refused.
+document.addEventListener("click", function (e) {
+  var button = e.target && e.target.closest ? e.target.closest("[data-copy-button]") : null;
+  if (!button) return;
+  var field = button.parentElement && button.parentElement.querySelector("[data-copy]");
+  if (!field) return;
+  var label = button.dataset.label || button.textContent;
+  button.dataset.label = label;
+  function done() {
+    button.textContent = button.dataset.copied || "✓";
+    setTimeout(function () { button.textContent = label; }, 2000);
+  }
+  field.focus();
+  field.select();
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(field.value).then(done, function () {
+      if (document.execCommand("copy")) done();
+    });
+  } else if (document.execCommand("copy")) {
+    done();
+  }
+});

@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from app.accounts.models import Organization
-from app.api.models import ApiToken
+from app.api.models import ApiToken, WebhookDelivery, WebhookEndpoint
 from app.cases.models import ReportedUrl
 
 
@@ -77,3 +77,21 @@ def reported_url_rows(*, urls: list[ReportedUrl]) -> list[UrlRow]:
             {"reference_id": reference_id, "method": method, "distance": distance}
         )
     return [UrlRow(reported=u, matches=matches.get(u.pk, []), last_fetch=fetches.get(u.pk)) for u in urls]
+
+
+def webhook_endpoint_list(*, organization: Organization) -> QuerySet[WebhookEndpoint]:
+    """The organisation's webhooks, each with its latest delivery's state and time (one query)."""
+    latest = WebhookDelivery.objects.filter(endpoint=OuterRef("pk")).order_by("-id")
+    return WebhookEndpoint.objects.filter(organization=organization).annotate(
+        last_state=Subquery(latest.values("state")[:1]),
+        last_at=Subquery(latest.values("created_at")[:1]),
+    )
+
+
+def webhook_endpoint_get(*, organization: Organization, webhook_id: int) -> WebhookEndpoint | None:
+    return WebhookEndpoint.objects.filter(organization=organization, pk=webhook_id).first()
+
+
+def webhook_delivery_list(*, endpoint: WebhookEndpoint, limit: int = 50) -> list[WebhookDelivery]:
+    """The latest deliveries, newest first: the delivery log."""
+    return list(WebhookDelivery.objects.filter(endpoint=endpoint).order_by("-id")[:limit])

@@ -36,7 +36,7 @@ from app.lib.http import post as http_post
 
 log = logging.getLogger(__name__)
 
-# Attempts before a delivery is given up (about a day and a half of backoff in all, see retry_delay).
+# Attempts before a delivery is given up: with retry_delay, the last comes about an hour after the first.
 MAX_ATTEMPTS = 8
 # The event of a test message an admin sends from the page; never subscribed to, never emitted.
 TEST_EVENT = "webhook.test"

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from app.accounts import views as account_views
-from app.web import faces, fingerprint_views, views
+from app.web import faces, fingerprint_views, views, webhooks_views
 from app.web.decorators import member_required
 
 urlpatterns = [
@@ -92,6 +92,13 @@ urlpatterns = [
         account_views.organization_token_revoke,
         name="organization_token_revoke",
     ),
+    # Webhooks of the organisation (issue 15)
+    path("org/webhooks/", webhooks_views.webhook_list, name="webhook_list"),
+    path("org/webhooks/<int:webhook_id>/", webhooks_views.webhook_detail, name="webhook_detail"),
+    path("org/webhooks/<int:webhook_id>/active/", webhooks_views.webhook_active, name="webhook_active"),
+    path("org/webhooks/<int:webhook_id>/delete/", webhooks_views.webhook_delete, name="webhook_delete"),
+    path("org/webhooks/<int:webhook_id>/rotate/", webhooks_views.webhook_rotate, name="webhook_rotate"),
+    path("org/webhooks/<int:webhook_id>/test/", webhooks_views.webhook_ping, name="webhook_ping"),
     path("account/two-factor/", account_views.two_factor_setup, name="two_factor_setup"),
     path("account/two-factor/verify/", account_views.two_factor_verify, name="two_factor_verify"),
     path("account/two-factor/off/", account_views.two_factor_disable, name="two_factor_disable"),

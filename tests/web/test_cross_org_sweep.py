@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from app.accounts.models import Membership
+from app.api.models import WebhookEndpoint
 from app.api.services import api_token_create
+from app.api.webhooks import webhook_endpoint_create
 from app.faces.models import FaceEmbedding, FaceMatch, PendingFaces
 from app.fetching.models import MediaItem
 from app.tracking.models import Escalation, EscalationKind, UrlTracking, Watch
@@ -48,6 +50,12 @@ def _victims_objects(case, owner) -> dict[str, object]:  # type: ignore[no-untyp
         created_at=datetime.now(UTC),
     )  # fmt: skip
     token, _raw = api_token_create(user=owner.user, name="sweep")
+    webhook = webhook_endpoint_create(
+        organization=case.organization,
+        actor=owner.user,
+        url="https://ngo.example/hook",
+        events=["url.matched"],
+    )
     return {
         "case_id": case.pk,
         "url_id": reported.pk,
@@ -63,6 +71,7 @@ def _victims_objects(case, owner) -> dict[str, object]:  # type: ignore[no-untyp
         "index": 0,
         "membership_id": Membership.objects.get(user=owner.user).pk,
         "token_id": token.pk,
+        "webhook_id": webhook.pk,
         "fmt": "json",
     }
 
@@ -89,6 +98,7 @@ def test_no_web_url_gives_another_organisations_admin_anything(client, case, own
             if response.status_code not in (404, 405) or case.alias in body:
                 leaks.append(f"{method.upper()} {path} -> {response.status_code}")
     assert MediaItem.objects.filter(pk=ids["media_id"]).exists()  # nothing was erased on the way
+    assert WebhookEndpoint.objects.filter(pk=ids["webhook_id"], active=True).exists()
     assert leaks == [], leaks
     assert len(swept) >= 60, len(swept)
     print(f"{len(swept)} object URLs swept, GET and POST")
