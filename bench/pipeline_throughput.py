@@ -360,7 +360,8 @@ def copy_references(source, target) -> None:  # type: ignore[no-untyped-def]
     for ref in Reference.objects.filter(case=source).order_by("id"):
         Reference.objects.create(
             case=target, label=ref.label, source=ref.source, pdq_hex=ref.pdq_hex,
-            pdq_quality=ref.pdq_quality, fingerprint=ref.fingerprint, hash_versions=ref.hash_versions,
+            pdq_quality=ref.pdq_quality, fingerprint=ref.fingerprint, pdq_hashes=ref.pdq_hashes,
+            hash_versions=ref.hash_versions,
         )  # fmt: skip
 
 

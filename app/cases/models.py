@@ -132,8 +132,14 @@ class Reference(models.Model):
     pdq_hex = models.CharField(max_length=64)
     pdq_quality = models.PositiveSmallIntegerField(default=0)
     # The whole fingerprint (Fingerprint.to_bytes), encrypted: its keypoint features could be
-    # partly inverted into a rough picture. Only pdq_hex stays readable, for the hash index.
+    # partly inverted into a rough picture.
     fingerprint = EncryptedBinaryField()
+    # Its PDQ hashes only (as given, 7 rotations/flips, border-trimmed; a hash-only fingerprint,
+    # app.matching.services.reference_index_hashes), in plain: PDQ hashes are what hash-list
+    # partners receive anyway, and the shared PDQ index is rebuilt from this column without
+    # decrypting ~100 KB per reference. Erased with the row. NULL: not filled by its writer
+    # (the index then reads the fingerprint).
+    pdq_hashes = models.BinaryField(null=True, blank=True, editable=False)
     hash_versions = models.JSONField(default=dict)
     sha256 = models.CharField(max_length=64, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)

@@ -16,7 +16,8 @@ path that did not call ``pdq_index_forget``) makes that query rebuild the file.
 
 Organisations never share a file, so a query cannot see another organisation's references.
 Each reference contributes its PDQ hash, its 7 rotations/flips and its border-trimmed hash
-(read from the first bytes of the stored fingerprint), each under entry id
+(read from the plain ``Reference.pdq_hashes`` column, so a rebuild decrypts nothing), each under
+entry id
 ``reference_id * 16 + variant``.
 """
 
@@ -138,6 +139,21 @@ def _entries(reference_id: int, fp: Fingerprint) -> tuple[list[int], list[bytes]
     return ids, hashes
 
 
+def reference_index_hashes(*, fingerprint: bytes | Fingerprint) -> bytes:
+    """What ``Reference.pdq_hashes`` holds for a fingerprint: its PDQ hashes only (as given,
+    rotations/flips, trimmed, with their qualities) as a hash-only fingerprint, ~300 bytes,
+    without the keypoint features that must stay encrypted."""
+    fp = (
+        fingerprint
+        if isinstance(fingerprint, Fingerprint)
+        else pdq_hashes_from_prefix(fingerprint[:PDQ_PREFIX_BYTES])
+    )
+    return Fingerprint(
+        pdq=fp.pdq, pdq_quality=fp.pdq_quality, pdq_dihedral=list(fp.pdq_dihedral),
+        pdq_trim=fp.pdq_trim, pdq_trim_quality=fp.pdq_trim_quality,
+    ).to_bytes()  # fmt: skip
+
+
 def _fingerprint(pdq_hex: str, quality: int, prefix: bytes | memoryview | None) -> Fingerprint:
     if prefix:
         try:
@@ -149,19 +165,23 @@ def _fingerprint(pdq_hex: str, quality: int, prefix: bytes | memoryview | None) 
 
 def _reference_rows(
     organization_id: int, above: int
-) -> Iterator[list[tuple[int, int, str, int, bytes | memoryview]]]:
-    """The organisation's references above an id, in id order and batches. The fingerprint is
-    encrypted at rest as a whole (Fernet), so all of it is read and decrypted, though only its
-    first PDQ_PREFIX_BYTES (the hashes) are parsed."""
+) -> Iterator[list[tuple[int, int, str, int, bytes | memoryview | None]]]:
+    """The organisation's references above an id, in id order and batches, with their plain
+    PDQ hashes column. Only a row whose writer left that column empty has its fingerprint read
+    (it is encrypted as a whole: all ~100 KB of it are read and decrypted for 296 bytes)."""
     last = above
     while True:
         rows = list(
             Reference.objects.filter(case__organization_id=organization_id, id__gt=last)
             .order_by("id")
-            .values_list("id", "case_id", "pdq_hex", "pdq_quality", "fingerprint")[:_LOAD_BATCH]
+            .values_list("id", "case_id", "pdq_hex", "pdq_quality", "pdq_hashes")[:_LOAD_BATCH]
         )
         if not rows:
             return
+        missing = [r[0] for r in rows if r[4] is None]
+        if missing:
+            sealed = dict(Reference.objects.filter(id__in=missing).values_list("id", "fingerprint"))
+            rows = [r if r[4] is not None else (*r[:4], sealed.get(r[0])) for r in rows]
         yield rows
         last = rows[-1][0]
 

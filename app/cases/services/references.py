@@ -37,6 +37,7 @@ def reference_add_image(
     from app.fetching.messages import fetch_error_text
     from app.matching.decode import DecodeError, decode_media
     from app.matching.fingerprint import HASH_VERSIONS, fingerprint_reference
+    from app.matching.services import reference_index_hashes
 
     if case.is_minor and not operator_local:
         # Asking for, or receiving, a minor's image would be handling abuse material.
@@ -70,6 +71,7 @@ def reference_add_image(
         pdq_hex=pdq_hex,
         pdq_quality=fingerprint.pdq_quality,
         fingerprint=fingerprint.to_bytes(),
+        pdq_hashes=reference_index_hashes(fingerprint=fingerprint),
         hash_versions=dict(HASH_VERSIONS),
         sha256=hashlib.sha256(data).hexdigest(),
         width=media.width,
@@ -95,6 +97,7 @@ def reference_import_hashes(
     import re
 
     from app.matching.fingerprint import HASH_VERSIONS, Fingerprint
+    from app.matching.services import reference_index_hashes
 
     candidates: list[tuple[str, int]] = []
     stripped = text.strip()
@@ -146,6 +149,7 @@ def reference_import_hashes(
                 "source": ReferenceSource.HASH_IMPORT,
                 "pdq_quality": quality,
                 "fingerprint": fingerprint.to_bytes(),
+                "pdq_hashes": reference_index_hashes(fingerprint=fingerprint),
                 "hash_versions": {"pdq": HASH_VERSIONS.get("pdq", "pdq"), "source": "imported"},
             },
         )
@@ -181,6 +185,7 @@ def reference_fingerprints_import(
     """
     from app.matching.document import DocumentError, parse_document
     from app.matching.fingerprint import HASH_VERSIONS
+    from app.matching.services import reference_index_hashes
 
     try:
         items, skipped = parse_document(document)
@@ -208,8 +213,9 @@ def reference_fingerprints_import(
                         had_features = False
                 if fp.has_features and not had_features:
                     existing.fingerprint = fp.to_bytes()
+                    existing.pdq_hashes = reference_index_hashes(fingerprint=fp)
                     existing.hash_versions = versions
-                    existing.save(update_fields=["fingerprint", "hash_versions"])
+                    existing.save(update_fields=["fingerprint", "pdq_hashes", "hash_versions"])
                     result.upgraded.append(existing)
                 else:
                     result.duplicates += 1
@@ -222,6 +228,7 @@ def reference_fingerprints_import(
                     pdq_hex=fp.pdq.hex(),
                     pdq_quality=fp.pdq_quality,
                     fingerprint=fp.to_bytes(),
+                    pdq_hashes=reference_index_hashes(fingerprint=fp),
                     hash_versions=versions,
                     width=item.width,
                     height=item.height,
