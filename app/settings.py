@@ -310,6 +310,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "faces-expire-pending": {"task": "faces.expire_pending", "schedule": 3600.0},
     # Webhooks: an old signing secret is erased once its overlap after a rotation has ended.
     "webhooks-expire-old-secrets": {"task": "api.expire_webhook_secrets", "schedule": 3600.0},
+    # Fetch once per organisation and re-check window: expired shared fetches are deleted.
+    "fetching-expire-shared": {"task": "fetching.expire_shared_fetches", "schedule": 600.0},
 }
 
 # Fetching (see app/lib/http.py). Private networks can only be reached when listed here.
@@ -332,6 +334,10 @@ FETCH_RETRIES = env_int("FETCH_RETRIES", 2)
 # After a webhook secret is rotated, deliveries are signed with the old one too for this long
 # (docs/api.md), so the receiving system can switch without refusing anything.
 WEBHOOK_SECRET_OVERLAP_HOURS = env_int("WEBHOOK_SECRET_OVERLAP_HOURS", 24)
+# A reported address is fetched once per organisation in this window; the other cases that report
+# it match the stored candidate features. Default: the shortest re-check interval
+# (app/tracking/schedule.py, 6 h). 0 switches reuse off.
+FETCH_REUSE_WINDOW_HOURS = env_float("FETCH_REUSE_WINDOW_HOURS", 6.0)
 
 # Uploads of reference images.
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("UPLOAD_MAX_FILES", 200)

@@ -7,7 +7,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from app.cases.models import ReportedUrl
+from app.accounts.models import Organization
+from app.cases.models import Case, ReportedUrl
 from app.core.fields import EncryptedBinaryField, EncryptedTextField
 
 
@@ -15,6 +16,34 @@ class FetchStatus(models.TextChoices):
     OK = "ok", _("Fetched")
     REFUSED = "refused", _("Refused (not a public address)")
     ERROR = "error", _("Failed")
+
+
+class SharedFetch(models.Model):
+    """One organisation's latest fetch of one reported address, for the other cases of that
+    organisation that report it within the re-check window (see docs/pipeline.md, "Fetch once").
+
+    ``data`` (encrypted) holds the outcome of the scan as evidence fields and the candidate
+    features of every media item (fingerprints of each image / video frame), never bytes, so a
+    second case matches its own references without a request. Keyed by the organisation and
+    ReportedUrl.url_key: nothing is shared across organisations. Deleted when it expires
+    (``fetching.expire_shared_fetches``), and with the case that fetched it (erasure) or when that
+    case becomes a minor's case.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    url_key = models.CharField(max_length=64)
+    created_by_case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    fetched_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    data = EncryptedBinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "url_key"], name="fetching_shared_fetch_per_url")
+        ]
+
+    def __str__(self) -> str:
+        return f"shared fetch {self.url_key[:12]} of organisation {self.organization_id}"
 
 
 class FetchRecord(models.Model):
@@ -47,6 +76,12 @@ class FetchRecord(models.Model):
     elapsed_ms = models.PositiveIntegerField(null=True, blank=True)
     # The page's bytes, only when the case opted in to keeping evidence copies.
     content = EncryptedBinaryField()
+    # True when no request was made for this record: its evidence fields are those of the shared
+    # fetch another case of the organisation made (fetched_at is when that request was made).
+    reused = models.BooleanField(default=False)
+    shared_fetch = models.ForeignKey(
+        SharedFetch, on_delete=models.SET_NULL, null=True, blank=True, related_name="records"
+    )
 
     class Meta:
         ordering = ["-fetched_at", "-id"]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import hashlib
+import json
+import struct
 import threading
 import time
 from collections.abc import Hashable, Sequence
@@ -32,7 +34,16 @@ if TYPE_CHECKING:
     from app.matching.faces import FaceMatcher, FaceMatchResult
     from app.matching.fingerprint import Fingerprint
 
-__all__ = ["MediaOutcome", "ScanOutcome", "matcher_from_files", "outcome_as_json", "scan_url"]
+__all__ = [
+    "MediaOutcome",
+    "ScanOutcome",
+    "matcher_from_files",
+    "outcome_as_json",
+    "outcome_from_bytes",
+    "outcome_rematch",
+    "outcome_to_bytes",
+    "scan_url",
+]
 
 DEFAULT_TIME_BUDGET = 300.0
 # Links collected from a page beyond the ones fetched, only to tell people how many there were.
@@ -177,19 +188,130 @@ class _Analyser:
             return
         item.kind, item.mime = decoded.kind, decoded.mime
         item.width, item.height = decoded.width, decoded.height
-        best: MatchResult | None = None
-        for index, frame in enumerate(decoded.frames):
-            fingerprint = fingerprint_candidate(frame)
-            item.fingerprints.append(fingerprint)
-            if self.matcher is None:
-                continue
-            result = self.matcher.match(fingerprint)
-            if result is not None and (best is None or _rank(result) < _rank(best)):
-                best, item.match_frame = result, index
-        item.match = best
-        if best is None and self.face_matcher is not None:
+        item.fingerprints.extend(fingerprint_candidate(frame) for frame in decoded.frames)
+        _match_item(item, self.matcher)
+        if item.match is None and self.face_matcher is not None:
             _face_stage(item, decoded.frames, self.face_matcher)
         decoded.frames.clear()
+
+
+def _match_item(item: MediaOutcome, matcher: Matcher | None) -> None:
+    """The best match of any of the item's frames (hash matches first, then smallest distance)."""
+    best: MatchResult | None = None
+    item.match, item.match_frame = None, None
+    if matcher is None:
+        return
+    for index, fingerprint in enumerate(item.fingerprints):
+        result = matcher.match(fingerprint)
+        if result is not None and (best is None or _rank(result) < _rank(best)):
+            best, item.match_frame = result, index
+    item.match = best
+    if best is None:
+        item.match_frame = None
+
+
+def outcome_rematch(outcome: ScanOutcome, matcher: Matcher | None) -> ScanOutcome:
+    """Match the candidate features of an earlier scan (``outcome_from_bytes``) against
+    ``matcher``: the same decision the scan itself takes, without fetching or decoding."""
+    done: dict[str, MediaOutcome] = {}
+    for item in outcome.media:
+        # Identical bytes were analysed once by the scan (same fingerprints): match them once.
+        earlier = done.get(item.sha256) if item.sha256 else None
+        if earlier is not None:
+            item.match, item.match_frame = earlier.match, earlier.match_frame
+            continue
+        _match_item(item, matcher)
+        if item.sha256:
+            done.setdefault(item.sha256, item)
+    return outcome
+
+
+_SNAPSHOT_VERSION = 1
+_RESPONSE_FIELDS = (
+    "requested_url", "redirect_chain", "final_url", "resolved_ip", "http_status", "headers",
+    "sha256", "size", "elapsed", "attempts",
+)  # fmt: skip
+_MEDIA_FIELDS = (
+    "url",
+    "source",
+    "kind",
+    "mime",
+    "sha256",
+    "size",
+    "width",
+    "height",
+    "status",
+    "error",
+    "error_code",
+)
+_OUTCOME_FIELDS = (
+    "url",
+    "status",
+    "error",
+    "error_code",
+    "page_kind",
+    "links_found",
+    "page_title",
+    "truncated",
+    "elapsed",
+)
+
+
+def _response_json(response: FetchResponse | None) -> dict[str, Any] | None:
+    if response is None:
+        return None
+    value = {name: getattr(response, name) for name in _RESPONSE_FIELDS}
+    value["fetched_at"] = response.fetched_at.isoformat()
+    return value
+
+
+def _response_from(value: dict[str, Any] | None) -> FetchResponse | None:
+    if value is None:
+        return None
+    from datetime import datetime
+
+    fields = {name: value[name] for name in _RESPONSE_FIELDS}
+    return FetchResponse(body=b"", fetched_at=datetime.fromisoformat(value["fetched_at"]), **fields)
+
+
+def outcome_to_bytes(outcome: ScanOutcome) -> bytes:
+    """What another case needs to reuse this scan: the evidence fields of the page and of each
+    media item and every frame's candidate fingerprint. No bytes of any page or file, no match
+    (matches belong to the case that scanned), no face-stage result."""
+    blobs: list[bytes] = []
+    media = []
+    for item in outcome.media:
+        entry: dict[str, Any] = {name: getattr(item, name) for name in _MEDIA_FIELDS}
+        entry["fetch"] = _response_json(item.fetch)
+        encoded = [fp.to_bytes() for fp in item.fingerprints]
+        entry["frames"] = [len(b) for b in encoded]
+        blobs.extend(encoded)
+        media.append(entry)
+    head: dict[str, Any] = {name: getattr(outcome, name) for name in _OUTCOME_FIELDS}
+    head.update(v=_SNAPSHOT_VERSION, page=_response_json(outcome.page), media=media)
+    raw = json.dumps(head, separators=(",", ":")).encode()
+    return struct.pack("<I", len(raw)) + raw + b"".join(blobs)
+
+
+def outcome_from_bytes(data: bytes) -> ScanOutcome:
+    """The outcome ``outcome_to_bytes`` stored, with no matches yet (``outcome_rematch``)."""
+    from app.matching.fingerprint import Fingerprint
+
+    (size,) = struct.unpack_from("<I", data)
+    head = json.loads(data[4 : 4 + size])
+    if head.get("v") != _SNAPSHOT_VERSION:
+        raise ValueError("unsupported snapshot version")
+    pos = 4 + size
+    outcome = ScanOutcome(**{name: head[name] for name in _OUTCOME_FIELDS})
+    outcome.page = _response_from(head["page"])
+    for entry in head["media"]:
+        item = MediaOutcome(**{name: entry[name] for name in _MEDIA_FIELDS})
+        item.fetch = _response_from(entry["fetch"])
+        for length in entry["frames"]:
+            item.fingerprints.append(Fingerprint.from_bytes(data[pos : pos + length]))
+            pos += length
+        outcome.media.append(item)
+    return outcome
 
 
 def _face_stage(item: MediaOutcome, frames: Sequence[Any], face_matcher: FaceMatcher) -> None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from app.cases.models import ReportedUrl, UrlState
-from app.fetching.models import FetchRecord, FetchStatus, MediaItem
+from app.fetching.models import FetchRecord, FetchStatus, MediaItem, SharedFetch
 
 if TYPE_CHECKING:
     from app.fetching.scan import MediaOutcome, ScanOutcome
@@ -98,11 +100,22 @@ def _media_item(record: FetchRecord, item: MediaOutcome, *, keep_bytes: bool) ->
 
 
 def fetch_record_create(
-    *, reported_url: ReportedUrl, outcome: ScanOutcome, purpose: str = "scan", keep_bytes: bool = False
+    *,
+    reported_url: ReportedUrl,
+    outcome: ScanOutcome,
+    purpose: str = "scan",
+    keep_bytes: bool = False,
+    shared_fetch: SharedFetch | None = None,
+    reused: bool = False,
 ) -> tuple[FetchRecord, list[MediaItem]]:
-    """Store the evidence of one scan: the page fetch and every media item found on it (in order)."""
+    """Store the evidence of one scan: the page fetch and every media item found on it (in order).
+
+    ``reused``: no request was made, the outcome is ``shared_fetch``'s (another case's fetch).
+    """
     page = outcome.page
     record = FetchRecord.objects.create(
+        reused=reused,
+        shared_fetch=shared_fetch,
         reported_url=reported_url,
         requested_url=outcome.url[:4000],
         redirect_chain=list(page.redirect_chain) if page else [],
@@ -150,8 +163,8 @@ def reported_url_fetch_and_match(*, reported_url: ReportedUrl, purpose: str = "s
     keep = case.keep_evidence and case.may_keep_media
     # None unless the person consented to the face stage and gave face photos: no cost otherwise.
     face_matcher = face_matcher_for_case(case=case)
-    outcome = url_scan(
-        url=reported_url.normalized_url, matcher=matcher, keep_bytes=keep, face_matcher=face_matcher
+    outcome, shared, reused = _scan_or_reuse(
+        reported_url=reported_url, matcher=matcher, keep_bytes=keep, face_matcher=face_matcher
     )
     with transaction.atomic():
         locked = ReportedUrl.objects.select_for_update().filter(pk=reported_url.pk).first()
@@ -171,8 +184,15 @@ def reported_url_fetch_and_match(*, reported_url: ReportedUrl, purpose: str = "s
             keep = bool(fresh and fresh["age_group"] == AgeGroup.ADULT and fresh["keep_evidence"])
         if purpose == "scan":
             FetchRecord.objects.filter(reported_url=locked, purpose="scan").delete()
+        if shared is not None and not SharedFetch.objects.select_for_update().filter(pk=shared.pk).exists():
+            shared = None  # expired or erased meanwhile: the record keeps its own copy of the evidence
         _record, media = fetch_record_create(
-            reported_url=locked, outcome=outcome, purpose=purpose, keep_bytes=keep
+            reported_url=locked,
+            outcome=outcome,
+            purpose=purpose,
+            keep_bytes=keep and not reused,
+            shared_fetch=shared,
+            reused=reused,
         )
         matches = [
             Match(
@@ -198,6 +218,60 @@ def reported_url_fetch_and_match(*, reported_url: ReportedUrl, purpose: str = "s
             locked.last_scanned_at = timezone.now()
             locked.save(update_fields=["state", "error", "last_scanned_at", "updated_at"])
     return locked
+
+
+def _scan_or_reuse(
+    *,
+    reported_url: ReportedUrl,
+    matcher: Matcher | None,
+    keep_bytes: bool,
+    face_matcher: FaceMatcher | None,
+) -> tuple[ScanOutcome, SharedFetch | None, bool]:
+    """Scan the URL, or reuse the organisation's shared fetch of it: (outcome, shared fetch, reused).
+
+    Who may reuse one: a case that keeps no evidence copies (a shared fetch holds no bytes) and
+    runs no face stage (a shared fetch holds no pixels and no face embeddings). Who may store
+    one: an adult's case. A minor's case reuses but never stores: its scan keeps in memory
+    the local features of every file it found, which its own records never hold.
+    """
+    from app.fetching.reuse import (
+        shared_fetch_fresh,
+        shared_fetch_single_flight,
+        shared_fetch_store,
+        shared_fetch_window,
+    )
+    from app.fetching.scan import outcome_from_bytes, outcome_rematch
+
+    case = reported_url.case
+    window = shared_fetch_window()
+    may_reuse = window > timedelta(0) and not keep_bytes and face_matcher is None
+    may_store = window > timedelta(0) and case.may_keep_media
+
+    def scan() -> ScanOutcome:
+        return url_scan(
+            url=reported_url.normalized_url, matcher=matcher, keep_bytes=keep_bytes, face_matcher=face_matcher
+        )
+
+    if not (may_reuse or may_store):
+        return scan(), None, False
+    with shared_fetch_single_flight(organization_id=case.organization_id, url_key=reported_url.url_key):
+        if may_reuse:
+            seen = FetchRecord.objects.filter(reported_url=reported_url).aggregate(last=Max("fetched_at"))
+            entry = shared_fetch_fresh(
+                organization_id=case.organization_id, url_key=reported_url.url_key, newer_than=seen["last"]
+            )
+            if entry is not None:
+                try:
+                    return outcome_rematch(outcome_from_bytes(bytes(entry.data or b"")), matcher), entry, True
+                except ValueError:
+                    log.warning("shared fetch %s unreadable: fetching again", entry.pk)
+        outcome = scan()
+        stored = None
+        if may_store:
+            stored = shared_fetch_store(
+                case=case, url_key=reported_url.url_key, outcome=outcome, window=window
+            )
+        return outcome, stored, False
 
 
 def _plain(details: dict[str, object]) -> dict[str, object]:

@@ -37,8 +37,11 @@ def case_media_purge(*, case: Case) -> MediaPurge:
     """
     from app.faces.services import face_media_purge
     from app.fetching.models import FetchRecord, MediaItem
+    from app.fetching.reuse import shared_fetches_forget_case
 
     face_media_purge(case=case)  # face crops of possible deepfakes and of group photos are media too
+    # Features of every file its scans found, kept for the organisation's other cases.
+    shared_fetches_forget_case(case=case)
     originals = Reference.objects.filter(case=case, original__isnull=False).exclude(original=b"")
     pages = FetchRecord.objects.filter(reported_url__case=case, content__isnull=False).exclude(content=b"")
     media = MediaItem.objects.filter(fetch__reported_url__case=case, content__isnull=False).exclude(
