@@ -97,6 +97,9 @@ def evidence_data(*, case: Case) -> dict[str, Any]:
                 "status": f.status,
                 "error": f.error,
                 "error_code": f.error_code,
+                # No request of its own: another case of the organisation fetched the address
+                # (at fetched_at) and this case's references were matched against that fetch.
+                "reused": f.reused,
             }
             for f in FetchRecord.objects.filter(reported_url=reported).order_by("fetched_at", "id")
         ]

@@ -109,6 +109,10 @@ def test_two_cases_of_one_organisation_fetch_once_and_match_their_own_references
     ref_b = second.references.get()
     assert set(Match.objects.filter(reported_url=a).values_list("reference_id", flat=True)) == {ref_a.pk}
     assert set(Match.objects.filter(reported_url=b).values_list("reference_id", flat=True)) == {ref_b.pk}
+    from app.notices.evidence import evidence_data
+
+    (fetch_b,) = evidence_data(case=second)["urls"][0]["fetches"]
+    assert fetch_b["reused"] is True and fetch_b["sha256"] == ra.sha256
     matched_b = Match.objects.get(reported_url=b).media_item
     assert matched_b.url.endswith(NAMES[1]) and matched_b.fingerprint, "evidence fingerprint of the match"
 
