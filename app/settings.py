@@ -338,6 +338,8 @@ WEBHOOK_SECRET_OVERLAP_HOURS = env_int("WEBHOOK_SECRET_OVERLAP_HOURS", 24)
 # it match the stored candidate features. Default: the shortest re-check interval
 # (app/tracking/schedule.py, 6 h). 0 switches reuse off.
 FETCH_REUSE_WINDOW_HOURS = env_float("FETCH_REUSE_WINDOW_HOURS", 6.0)
+# The first wait before a failed webhook delivery is tried again; it doubles each time, up to an hour.
+WEBHOOK_RETRY_BASE_SECONDS = env_float("WEBHOOK_RETRY_BASE_SECONDS", 30.0)
 
 # Uploads of reference images.
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("UPLOAD_MAX_FILES", 200)

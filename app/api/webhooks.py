@@ -55,9 +55,10 @@ def webhook_secret_new() -> str:
 
 
 def retry_delay(attempts: int) -> float:
-    """Seconds before the next try after ``attempts`` failed ones: 30 s doubling up to an hour, a
-    little jitter so that endpoints that failed together do not all come back at once."""
-    base = min(30 * 2 ** max(attempts - 1, 0), 3600)
+    """Seconds before the next try after ``attempts`` failed ones: 30 s (WEBHOOK_RETRY_BASE_SECONDS)
+    doubling up to an hour, less a little jitter so endpoints that failed together do not all come
+    back at once."""
+    base = min(float(settings.WEBHOOK_RETRY_BASE_SECONDS) * 2 ** max(attempts - 1, 0), 3600.0)
     return float(base * random.uniform(0.8, 1.0))  # spreading load, not a secret
 
 
