@@ -142,3 +142,26 @@ document.addEventListener("click", function (e) {
     done();
   }
 });
+
+// A section marked data-refresh (the webhook delivery log while a message waits to be sent) is
+// fetched again every 2 s and swapped in, until it no longer says it is waiting (at most a minute).
+(function () {
+  function refresh(section, left) {
+    if (left <= 0) return;
+    setTimeout(function () {
+      fetch(window.location.href, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (!html) return;
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById(section.id);
+          if (!fresh) return;
+          section.replaceWith(fresh);
+          if (fresh.hasAttribute("data-refresh")) refresh(fresh, left - 1);
+        })
+        .catch(function () { refresh(section, left - 1); });
+    }, 2000);
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("section[data-refresh][id]").forEach(function (s) { refresh(s, 30); });
+  });
+})();
