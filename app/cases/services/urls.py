@@ -71,24 +71,12 @@ def reported_urls_add(
                 state=UrlState.WHITELISTED if whitelist.covers(normalized) else UrlState.QUEUED,
             )
         )
-    existing = set(
-        ReportedUrl.objects.filter(case=case, url_key__in=[p.url_key for p in pending]).values_list(
-            "url_key", flat=True
-        )
-    )
+    existing = _existing_keys(case=case, keys=[p.url_key for p in pending])
+    fresh = [item for item in pending if item.url_key not in existing]
+    result.duplicates += len(pending) - len(fresh)
     with transaction.atomic():
-        for item in pending:
-            if item.url_key in existing:
-                result.duplicates += 1
-                continue
-            try:
-                with transaction.atomic():
-                    item.save()
-            except IntegrityError:
-                # Another request added the same URL a moment ago.
-                result.duplicates += 1
-                continue
-            result.added.append(item)
+        result.added = _insert_new(fresh)
+        result.duplicates += len(fresh) - len(result.added)
         queued_ids = [u.pk for u in result.added if u.state == UrlState.QUEUED]
         if queued_ids and enqueue:
             transaction.on_commit(lambda: _enqueue_scans(queued_ids))
@@ -107,11 +95,76 @@ def reported_urls_add(
     return result
 
 
+# Rows per INSERT and keys per IN (...): well inside PostgreSQL's 65,535 parameters per statement.
+_BATCH = 1000
+
+
+def _existing_keys(*, case: Case, keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), _BATCH):
+        found.update(
+            ReportedUrl.objects.filter(case=case, url_key__in=keys[start : start + _BATCH]).values_list(
+                "url_key", flat=True
+            )
+        )
+    return found
+
+
+def _insert_new(items: list[ReportedUrl]) -> list[ReportedUrl]:
+    """Insert the rows in a few multi-row INSERTs; the caller holds a transaction.
+
+    One row at a time (a savepoint, an INSERT and a release each) made 1,000 URLs cost 3,000 round
+    trips. If another request added one of the same URLs since the duplicate check, the batch's
+    savepoint is rolled back and only that batch is inserted row by row, so the newcomer is
+    counted as a duplicate exactly as before.
+    """
+    added: list[ReportedUrl] = []
+    for start in range(0, len(items), _BATCH):
+        batch = items[start : start + _BATCH]
+        try:
+            with transaction.atomic():
+                added.extend(ReportedUrl.objects.bulk_create(batch))
+            continue
+        except IntegrityError:
+            for item in batch:
+                item.pk = None
+                item._state.adding = True
+        for item in batch:
+            try:
+                with transaction.atomic():
+                    item.save()
+            except IntegrityError:
+                continue
+            added.append(item)
+    return added
+
+
+# Up to this many scans are queued by the request itself. Each publish costs Celery about a millisecond
+# (a few under load), so a bulk add of thousands hands its ids to fan-out tasks, one per chunk, that
+# queue the same one-task-per-URL scans from a worker: the request answers in time that does not
+# depend on the broker.
+DIRECT_ENQUEUE_MAX = 50
+FANOUT_CHUNK = 500
+
+
 def _enqueue_scans(ids: list[int]) -> None:
+    from app.cases.tasks import enqueue_scans
+
+    if len(ids) <= DIRECT_ENQUEUE_MAX:
+        reported_urls_enqueue_scans(reported_url_ids=ids)
+        return
+    for start in range(0, len(ids), FANOUT_CHUNK):
+        enqueue_scans.delay(ids[start : start + FANOUT_CHUNK])
+
+
+def reported_urls_enqueue_scans(*, reported_url_ids: list[int]) -> int:
+    """Queue one scan task per URL. Run again (a redelivered fan-out task), a URL is queued twice and
+    still scanned and recorded once: the scan skips URLs that are gone or already final."""
     from app.cases.tasks import scan_reported_url
 
-    for pk in ids:
+    for pk in reported_url_ids:
         scan_reported_url.delay(pk)
+    return len(reported_url_ids)
 
 
 def reported_urls_requeue(*, case: Case, actor: User | None, only_failed: bool = True) -> int:
