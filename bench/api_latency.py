@@ -1,4 +1,4 @@
-"""API latency: listing a case's reported URLs (paged) at 1,000 and 10,000 URLs, and adding 100 and
+"""API latency: listing a case's reported URLs (paged) at 1,000 and 10,000 URLs, and adding 100,
 1,000 and 5,000 (the most one call takes) URLs in one call. Prints medians and the growth ratios
 measured in the same run.
 
