@@ -122,6 +122,11 @@ COUNTED: dict[str, Callable[[int], str]] = {
         "Imported %(count)d fingerprints made on the person's device.",
         n,
     ),
+    "hashlist.import": lambda n: ngettext(
+        "Imported %(count)d hash from a shared hash list.",
+        "Imported %(count)d hashes from a shared hash list.",
+        n,
+    ),
     "notice.draft": lambda n: ngettext("Drafted %(count)d request.", "Drafted %(count)d requests.", n),
     "tracking.recheck_now": lambda n: ngettext(
         "Asked to check %(count)d link now.", "Asked to check %(count)d links now.", n
@@ -137,6 +142,8 @@ API_ALIASES = {
     "case.references_upload": "reference.add",
     "case.references_import": "reference.import",
     "case.references_fingerprints": "reference.import_device",
+    "case.hashlist_import": "hashlist.import",
+    "hashes.import": "hashlist.import",
     "case.reference_delete": "reference.delete",
     "case.urls_retry": "case.urls_requeue",
     "notice.text": "notice.view",

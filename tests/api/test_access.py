@@ -24,10 +24,18 @@ CASE_ENDPOINTS = [
     ("get", "cases/{case}/references/", None, 200),
     ("post", "cases/{case}/references/hashes/", {"hashes": [HASH]}, 200),
     ("get", "cases/{case}/references/hashes/?format=csv", None, 200),
+    ("get", "cases/{case}/references/hashes/?format=hma", None, 200),
+    (
+        "post",
+        "cases/{case}/references/hashlist/",
+        {"format": "hma", "content": f'[{{"pdq": "{HASH}"}}]'},
+        200,
+    ),
 ]
 ALL_ENDPOINTS = [
     ("get", "cases/", None, 200),
     ("post", "cases/", {"alias": "Case Iris", "jurisdiction": "US"}, 201),
+    ("post", "hashes/", {"format": "te", "content": f"pdq {HASH}", "name": "Partner list"}, 201),
     *CASE_ENDPOINTS,
 ]
 

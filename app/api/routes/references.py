@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from datetime import datetime
@@ -22,6 +20,7 @@ from app.api.routes import ERRORS, MAX_ID, Body, audit
 from app.api.routes.cases import CaseId, get_case
 from app.cases import services as case_services
 from app.cases.models import AgeGroup, Reference
+from app.cases.services import hashlists
 
 router = Router(tags=["references"])
 
@@ -221,31 +220,36 @@ def reference_hashes_import(request: HttpRequest, payload: HashesIn, case_id: in
     }
 
 
+ExportFormat = Literal["pdq", "csv", "json", "stopncii", "te", "te_csv", "hma"]
+EXPORT_DESCRIPTION = (
+    "``pdq``: one hex hash per line (what ``threatexchange match --hashes`` reads); ``csv``: "
+    '``pdq_hex,quality``; ``json``: ``{"hashes": [{"pdq", "quality"}]}`` (what the hash import '
+    "reads); ``stopncii``: ImagePDQ signals; ``te``: ``pdq <hash>`` per line (``threatexchange hash`` / "
+    "``dataset -P -S``); ``te_csv``: ``signal_type,signal_str,collab,category,tags`` (``threatexchange "
+    "dataset -P --csv``); ``hma``: a JSON array of Hasher-Matcher-Actioner bank signals, each the body "
+    'of ``POST /c/bank/<bank>/signal`` (``{"pdq": hash}``).'
+)
+EXPORT_CONTENT = {
+    "text/plain": {"schema": {"type": "string"}},
+    "text/csv": {"schema": {"type": "string"}},
+    "application/json": {"schema": {}},
+}
+
+
 @router.get(
     "cases/{int:case_id}/references/hashes/",
     response={200: None, **ERRORS, 409: ERRORS[400]},  # 409: StopNCII signals of a minor's case
     summary="Export the case's hashes",
     openapi_extra={
-        "responses": {
-            200: {
-                "description": "The hashes, one per line (pdq), as CSV with quality (csv) or JSON (json).",
-                "content": {
-                    "text/plain": {"schema": {"type": "string"}},
-                    "text/csv": {"schema": {"type": "string"}},
-                    "application/json": {"schema": {"type": "object"}},
-                },
-            }
-        }
+        "responses": {200: {"description": "The hashes in the chosen format.", "content": EXPORT_CONTENT}}
     },
 )
 def reference_hashes_export(
     request: HttpRequest,
     case_id: int = CaseId,
-    format: Literal["pdq", "csv", "json", "stopncii"] = Query("pdq"),
+    format: ExportFormat = Query("pdq", description=EXPORT_DESCRIPTION),
 ) -> HttpResponse:
-    """PDQ hashes only, never keypoint features or images: ``pdq`` is one hex hash per line (the
-    Hasher-Matcher-Actioner / python-threatexchange text format), ``csv`` is ``pdq_hex,quality``, ``json``
-    is ``{"hashes": [{"pdq", "quality"}]}`` (what the hash import reads)."""
+    """PDQ hashes only, never keypoint features, images or anything about the person."""
     case = get_case(request, case_id)
     if format == "stopncii" and case.is_minor:
         # StopNCII is for adults; a young person's hashes go to NCMEC's Take It Down instead.
@@ -257,26 +261,12 @@ def reference_hashes_export(
 
 def hash_list_response(rows: list[tuple[str, int]], format: str, stem: str) -> HttpResponse:
     """PDQ hashes in an exchange format; the same rows, whichever format (no features, no images)."""
-    if format == "pdq":
-        response = HttpResponse("".join(f"{h}\n" for h, _q in rows), content_type="text/plain; charset=utf-8")
-    elif format == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["pdq_hex", "quality"])
-        writer.writerows(rows)
-        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    elif format == "stopncii":
-        signals = [{"signalType": "ImagePDQ", "hashValue": h, "quality": q} for h, q in rows]
-        response = HttpResponse(json.dumps({"signals": signals}), content_type="application/json")
-    else:
-        payload = {"hashes": [{"pdq": h, "quality": q} for h, q in rows]}
-        response = HttpResponse(json.dumps(payload), content_type="application/json")
-    extension = {"pdq": "txt", "stopncii": "json"}.get(format, format)
+    body, content_type, extension = hashlists.hash_list_render(rows, format, collab="jium")
+    response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{stem}.{extension}"'
     return no_store(response)
 
 
-EXPORT_FORMATS = ("pdq", "csv", "json", "stopncii")
 MINOR_NOT_STOPNCII = gettext_lazy(
     "A minor's hashes are not exported as StopNCII signals: StopNCII is for adults. "
     "For a young person, use NCMEC's Take It Down, which hashes on their own device."
@@ -290,21 +280,17 @@ MINOR_NOT_STOPNCII = gettext_lazy(
     openapi_extra={
         "responses": {
             200: {
-                "description": "Every PDQ hash of the cases you may see, in the chosen format.",
-                "content": {
-                    "text/plain": {"schema": {"type": "string"}},
-                    "text/csv": {"schema": {"type": "string"}},
-                    "application/json": {"schema": {"type": "object"}},
-                },
+                "description": "Every PDQ hash of the adults' cases you may see, in the chosen format.",
+                "content": EXPORT_CONTENT,
             }
         }
     },
 )
 def organisation_hashes_export(
     request: HttpRequest,
-    format: Literal["pdq", "csv", "json", "stopncii"] = Query("pdq"),
+    format: ExportFormat = Query("pdq", description=EXPORT_DESCRIPTION),
 ) -> HttpResponse:
-    """For sharing with a hash-matching partner (Hasher-Matcher-Actioner, StopNCII-style signals):
+    """For sharing with a hash-matching partner (Hasher-Matcher-Actioner, ThreatExchange, StopNCII):
     each distinct PDQ hash of an adult's case once, with its best quality. Never keypoint features,
     images, or a minor's case."""
     from django.db.models import Max
@@ -333,13 +319,19 @@ class Signal(Body):
     quality: int | None = Field(None, ge=0, le=100)
 
 
+ImportFormat = Literal["pdq", "csv", "stopncii", "te", "te_csv", "hma"]
+
+
 class HashListIn(Body):
-    format: Literal["pdq", "csv", "stopncii"] = Field(
+    format: ImportFormat = Field(
         description="pdq: one hex hash per line; csv: hash,quality rows (a header is allowed); "
-        "stopncii: signals with signalType and hashValue."
+        "stopncii: signals with signalType and hashValue; te: 'signal_type signal' per line "
+        "(threatexchange hash / dataset -P); te_csv: threatexchange dataset --csv "
+        "(signal_type,signal_str,collab,category,tags); hma: Hasher-Matcher-Actioner bank content, "
+        "a JSON array of POST /c/bank/<bank>/signal bodies or of bank content records with signals."
     )
     content: StrictStr | None = Field(
-        None, max_length=MAX_BODY_BYTES, description="The list, for pdq and csv."
+        None, max_length=MAX_BODY_BYTES, description="The list, for every format but stopncii."
     )
     signals: list[Signal] | None = Field(None, max_length=MAX_HASHES, description="For stopncii.")
 
@@ -350,65 +342,133 @@ class HashListImported(Schema):
     skipped: list[str]
 
 
+def _parse_list(payload: HashListIn) -> hashlists.ParsedList:
+    """The PDQ hashes of the list, whichever format; a 400 when there is none at all."""
+    field = "signals" if payload.format == "stopncii" else "content"
+    no_hashes = _("No PDQ hashes were found in this file.")
+    if payload.format == "stopncii":
+        parsed = hashlists.ParsedList()
+        for index, signal in enumerate(payload.signals or []):
+            if signal.signalType != "ImagePDQ":
+                parsed.skipped.append(f"{index}: {signal.signalType[:40]} is not a signal type Jium matches")
+            elif not PDQ_HEX.fullmatch(signal.hashValue.strip().lower()):
+                parsed.skipped.append(f"{index}: {NOT_A_PDQ_HASH}")
+            else:
+                quality = signal.quality if signal.quality is not None else 100
+                parsed.hashes.append((signal.hashValue.strip().lower(), quality))
+    elif payload.format in ("pdq", "csv"):
+        parsed = hashlists.ParsedList()
+        text = payload.content or ""
+        if text.strip():
+            try:
+                parsed = hashlists.hash_list_parse_simple(content=text)
+            except case_services.CaseInputError as exc:
+                raise ApiError(400, "invalid", str(exc), fields={field: [str(exc)]}) from None
+            parsed.skipped = [f"{NOT_A_PDQ_HASH}: {e[:80]}" for e in parsed.skipped]
+    else:
+        try:
+            parsed = hashlists.hash_list_parse(format=payload.format, content=payload.content or "")
+        except case_services.CaseInputError as exc:
+            raise ApiError(400, "invalid", str(exc), fields={field: [str(exc)]}) from None
+    if not parsed.hashes and not parsed.skipped:
+        raise ApiError(400, "invalid", no_hashes, fields={field: [no_hashes]})
+    return parsed
+
+
 @router.post(
     "cases/{int:case_id}/references/hashlist/",
     response={200: HashListImported, **ERRORS},
-    summary="Import a hash list (HMA / StopNCII formats)",
+    summary="Import a hash list (HMA, ThreatExchange or StopNCII formats)",
 )
 def reference_hashlist_import(
     request: HttpRequest, payload: HashListIn, case_id: int = CaseId
 ) -> dict[str, Any]:
     """Hash lists from the matching ecosystem become references of the case that match and are erased
-    like hashes made in Jium. Video MD5 signals are listed under ``skipped``: Jium matches video by
-    its frames' PDQ hashes, not by file MD5."""
+    like hashes made in Jium. Signals Jium does not match (video MD5, and any other type) are listed
+    under ``skipped``: Jium matches video by its frames' PDQ hashes, not by file MD5."""
     case = get_case(request, case_id)
-    skipped: list[str] = []
-    if payload.format == "stopncii":
-        items = []
-        for index, signal in enumerate(payload.signals or []):
-            if signal.signalType != "ImagePDQ":
-                skipped.append(f"{index}: {signal.signalType[:40]} is not a signal type Jium matches")
-            elif not PDQ_HEX.fullmatch(signal.hashValue.strip().lower()):
-                skipped.append(f"{index}: {NOT_A_PDQ_HASH}")
-            else:
-                items.append(
-                    {
-                        "pdq": signal.hashValue.strip().lower(),
-                        "quality": signal.quality if signal.quality is not None else 100,
-                    }
-                )
-        text = json.dumps(items)
-    else:
-        text = payload.content or ""
-    if not text.strip() or text.strip() == "[]":
-        message = _("No PDQ hashes were found in this file.")
-        raise ApiError(
-            400,
-            "invalid",
-            message,
-            fields={"content" if payload.format != "stopncii" else "signals": [message]},
-        )
-    try:
-        created, errors = case_services.reference_import_hashes(
-            case=case, actor=context(request).user, text=text
-        )
-    except case_services.CaseInputError as exc:
-        raise ApiError(400, "invalid", str(exc)) from None
-    skipped += [f"{NOT_A_PDQ_HASH}: {e[:80]}" for e in errors]
-    distinct = {h.lower() for h in re.findall(r"\b[0-9a-fA-F]{64}\b", text)}
+    parsed = _parse_list(payload)
+    result = hashlists.case_hash_list_import(case=case, actor=context(request).user, parsed=parsed)
     audit(
         context(request),
         "api.case.hashlist_import",
         case,
         format=payload.format,
-        created=len(created),
-        skipped=len(skipped),
+        count=len(result.created),
+        skipped=len(result.skipped),
     )
     return {
-        "created": [{"id": r.pk, "pdq_hex": r.pdq_hex} for r in created],
-        "already_present": max(0, len(distinct) - len(created)),
-        "skipped": skipped,
+        "created": [{"id": r.pk, "pdq_hex": r.pdq_hex} for r in result.created],
+        "already_present": result.already_present,
+        "skipped": result.skipped,
     }
+
+
+class OrgHashListIn(HashListIn):
+    name: StrictStr = Field(
+        min_length=1,
+        max_length=100,
+        description="The list's name: the case that holds the list for the organisation is called this.",
+    )
+    age_group: Literal["adult", "minor"] = Field(
+        "adult",
+        description="minor: the list is of young people's images; it is then never part of the "
+        "organisation's hash export (which goes to adult-only partners).",
+    )
+
+
+class OrgHashListImported(HashListImported):
+    case_id: int = Field(description="The case that now holds the list.")
+    case_url: str
+
+
+@router.post(
+    "hashes/",
+    response={201: OrgHashListImported, **ERRORS},
+    summary="Import a hash list for the whole organisation",
+)
+def organisation_hashes_import(
+    request: HttpRequest, response: HttpResponse, payload: OrgHashListIn
+) -> Status[Any]:
+    """A partner's list (HMA bank, ThreatExchange dataset, StopNCII signals, PDQ per line) becomes a
+    case of its own named ``name``: its hashes are references like any other, so they are found in
+    the organisation-wide index (shown on other cases' evidence), URLs reported to that case are
+    checked against the whole list, and erasing the case erases the list. Add later versions of the
+    list with ``POST /cases/{case_id}/references/hashlist/``. Nothing is created when the list holds
+    no PDQ hash."""
+    from django.urls import reverse
+
+    api = context(request)
+    parsed = _parse_list(payload)
+    if not parsed.hashes:
+        # Never an empty list case: say why each entry was left out.
+        no_hashes = _("No PDQ hashes were found in this file.")
+        field = "signals" if payload.format == "stopncii" else "content"
+        raise ApiError(400, "invalid", no_hashes, fields={field: [no_hashes, *parsed.skipped[:20]]})
+    alias = payload.name.replace("\x00", "").strip()
+    if not alias:
+        message = _("Give the list a name.")
+        raise ApiError(400, "invalid", message, fields={"name": [message]})
+    case, result = hashlists.organization_hash_list_import(
+        organization=api.membership.organization,
+        actor=api.user,
+        name=alias,
+        parsed=parsed,
+        age_group=AgeGroup.ADULT if payload.age_group == "adult" else AgeGroup.MINOR,
+    )
+    audit(api, "api.hashes.import", case, format=payload.format, count=len(result.created))
+    url = request.build_absolute_uri(reverse("api:case_detail", args=[case.pk]))
+    response["Location"] = url
+    return Status(
+        201,
+        {
+            "case_id": case.pk,
+            "case_url": url,
+            "created": [{"id": r.pk, "pdq_hex": r.pdq_hex} for r in result.created],
+            "already_present": result.already_present,
+            "skipped": result.skipped,
+        },
+    )
 
 
 # ---- fingerprint documents made on the person's device (issue 14) ------------------------------

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -89,15 +89,13 @@ def reference_add_image(
     return reference
 
 
-def reference_import_hashes(
-    *, case: Case, actor: User | None, text: str
-) -> tuple[list[Reference], list[str]]:
-    """Import PDQ hashes computed on the person's own device (CSV or JSON of 64-hex strings)."""
+def hash_text_parse(text: str) -> tuple[list[tuple[str, int]], list[str]]:
+    """The PDQ hashes of a list as the hash import reads it — JSON (a list of hashes or of
+    ``{"pdq"|"hash", "quality"}``, or ``{"hashes": [...]}``), or lines of hash and quality separated
+    by commas, semicolons or tabs — as (lowercase hex, quality), and the entries that are not
+    hashes. Raises CaseInputError for broken JSON or when nothing at all is in it."""
     import json
     import re
-
-    from app.matching.fingerprint import HASH_VERSIONS, Fingerprint
-    from app.matching.services import reference_index_hashes
 
     candidates: list[tuple[str, int]] = []
     stripped = text.strip()
@@ -135,36 +133,90 @@ def reference_import_hashes(
                 candidates.append((hex_cells[0], quality))
             elif line.strip() and not re.search(r"[a-zA-Z]{3,}", line):
                 errors.append(line[:80])
-    created: list[Reference] = []
-    for hex_, quality in candidates:
-        hex_ = hex_.strip().lower()
-        if not re.fullmatch(r"[0-9a-f]{64}", hex_):
-            errors.append(hex_[:80])
-            continue
-        fingerprint = Fingerprint.from_pdq_hex(hex_, quality=quality)
-        reference, was_created = Reference.objects.get_or_create(
-            case=case,
-            pdq_hex=hex_,
-            defaults={
-                "source": ReferenceSource.HASH_IMPORT,
-                "pdq_quality": quality,
-                "fingerprint": fingerprint.to_bytes(),
-                "pdq_hashes": reference_index_hashes(fingerprint=fingerprint),
-                "hash_versions": {"pdq": HASH_VERSIONS.get("pdq", "pdq"), "source": "imported"},
-            },
-        )
-        if was_created:
-            created.append(reference)
     if not candidates and not errors:
         raise CaseInputError(_("No PDQ hashes were found in this file."))
+    valid: list[tuple[str, int]] = []
+    for hex_, quality in candidates:
+        hex_ = hex_.strip().lower()
+        if re.fullmatch(r"[0-9a-f]{64}", hex_):
+            valid.append((hex_, quality))
+        else:
+            errors.append(hex_[:80])
+    return valid, errors
+
+
+def reference_import_hashes(
+    *, case: Case, actor: User | None, text: str, audit_action: str = "reference.import"
+) -> tuple[list[Reference], list[str]]:
+    """Import PDQ hashes computed on the person's own device (CSV or JSON of 64-hex strings).
+
+    ``audit_action``: "hashlist.import" when the hashes come from a shared hash list, so the
+    history does not say they were made on the person's device."""
+    hashes, errors = hash_text_parse(text)
+    created = reference_import_pdq(case=case, actor=actor, hashes=hashes, audit_action=audit_action)
+    return created, errors
+
+
+def reference_import_pdq(
+    *, case: Case, actor: User | None, hashes: list[tuple[str, int]], audit_action: str = "reference.import"
+) -> list[Reference]:
+    """PDQ hashes (lowercase hex, quality) become references of the case, each once (the first
+    quality given wins); the ones new to the case are returned."""
+    from app.matching.fingerprint import HASH_VERSIONS, Fingerprint
+    from app.matching.services import reference_index_hashes
+
+    first: dict[str, int] = {}
+    for hex_, quality in hashes:
+        first.setdefault(hex_, quality)
+    existing: set[str] = set()
+    keys = list(first)
+    for start in range(0, len(keys), 1000):
+        existing.update(
+            Reference.objects.filter(case=case, pdq_hex__in=keys[start : start + 1000]).values_list(
+                "pdq_hex", flat=True
+            )
+        )
+    versions = {"pdq": HASH_VERSIONS.get("pdq", "pdq"), "source": "imported"}
+    new = []
+    for hex_, quality in first.items():
+        if hex_ in existing:
+            continue
+        fingerprint = Fingerprint.from_pdq_hex(hex_, quality=quality)
+        new.append(
+            Reference(
+                case=case,
+                pdq_hex=hex_,
+                source=ReferenceSource.HASH_IMPORT,
+                pdq_quality=quality,
+                fingerprint=fingerprint.to_bytes(),
+                pdq_hashes=reference_index_hashes(fingerprint=fingerprint),
+                hash_versions=dict(versions),
+            )
+        )
+    created: list[Reference] = []
+    try:
+        # One multi-row INSERT: a partner's list holds thousands of hashes.
+        with transaction.atomic():
+            created = Reference.objects.bulk_create(new, batch_size=1000)
+    except IntegrityError:
+        # Another import added some of the same hashes meanwhile: one at a time, as before.
+        for reference in new:
+            reference.pk = None
+            reference._state.adding = True
+            try:
+                with transaction.atomic():
+                    reference.save()
+            except IntegrityError:
+                continue
+            created.append(reference)
     audit_record(
         organization=case.organization,
         actor=actor,
-        action="reference.import",
+        action=audit_action,
         case_id=case.pk,
         detail={"count": len(created)},
     )
-    return created, errors
+    return created
 
 
 @dataclass
