@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from app.matching.engine import Matcher, MatchResult
     from app.matching.faces import FaceMatcher, FaceMatchResult
     from app.matching.fingerprint import Fingerprint
+    from app.matching.vpdq import VpdqFeature, VpdqMatcher
 
 __all__ = [
     "MediaOutcome",
@@ -83,6 +84,8 @@ class MediaOutcome:
     # and a JPEG of that face's region alone, for a person to judge.
     face_match: FaceMatchResult | None = None
     face_crop: bytes | None = None
+    # vPDQ of a video (one PDQ a second), made only when the case has reference videos to match.
+    video_hash: list[VpdqFeature] | None = None
 
     @property
     def fingerprint(self) -> Fingerprint | None:
@@ -137,9 +140,11 @@ class _Analyser:
         max_pixels: int,
         max_frames: int,
         face_matcher: FaceMatcher | None = None,
+        video_matcher: VpdqMatcher | None = None,
     ) -> None:
         self.matcher = matcher
         self.face_matcher = face_matcher
+        self.video_matcher = video_matcher
         self.max_pixels = max_pixels
         self.max_frames = max_frames
         self._done: dict[str, MediaOutcome] = {}
@@ -164,6 +169,7 @@ class _Analyser:
         target.error_code = source.error_code
         target.fingerprints = list(source.fingerprints)
         target.face_match, target.face_crop = source.face_match, source.face_crop
+        target.video_hash = source.video_hash
 
     def _analyse(self, item: MediaOutcome, data: bytes) -> None:
         from app.matching.fingerprint import fingerprint_candidate
@@ -190,6 +196,8 @@ class _Analyser:
         item.width, item.height = decoded.width, decoded.height
         item.fingerprints.extend(fingerprint_candidate(frame) for frame in decoded.frames)
         _match_item(item, self.matcher)
+        if decoded.kind == "video" and self.video_matcher is not None:
+            _video_stage(item, data, self.video_matcher, self.max_pixels)
         if item.match is None and self.face_matcher is not None:
             _face_stage(item, decoded.frames, self.face_matcher)
         decoded.frames.clear()
@@ -314,6 +322,28 @@ def outcome_from_bytes(data: bytes) -> ScanOutcome:
     return outcome
 
 
+def _video_stage(item: MediaOutcome, data: bytes, video_matcher: VpdqMatcher, max_pixels: int) -> None:
+    # vPDQ compares the whole video, a frame a second, with the case's reference videos: it
+    # matches when keyframes do not (the reference video's own keyframe is only its best frame),
+    # and backs up a keyframe match with how much of the video is the same.
+    from app.matching.engine import MatchResult
+    from app.matching.vpdq import comparison_details, vpdq_hash_video
+
+    try:
+        item.video_hash = vpdq_hash_video(data, max_pixels=max_pixels)
+    except DecodeError:
+        return  # the keyframes were read; frames beyond them could not be: nothing to add
+    found = video_matcher.match(item.video_hash)
+    if found is None:
+        return
+    key, comparison = found
+    details = comparison_details(comparison)
+    if item.match is None:
+        item.match, item.match_frame = MatchResult(key, "vpdq", comparison.mean_distance, details), None
+    else:
+        item.match.details["vpdq"] = {"reference": key, **details}
+
+
 def _face_stage(item: MediaOutcome, frames: Sequence[Any], face_matcher: FaceMatcher) -> None:
     # Image matches take precedence: this runs only for media that matched no reference image.
     import io
@@ -379,6 +409,7 @@ def scan_url(
     policy: FetchPolicy,
     matcher: Matcher | None = None,
     face_matcher: FaceMatcher | None = None,
+    video_matcher: VpdqMatcher | None = None,
     max_media: int = 200,
     keep_bytes: bool = False,
     max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -394,7 +425,7 @@ def scan_url(
     """
     clock = _Clock(time_budget)
     outcome = ScanOutcome(url=url, status="ok")
-    analyser = _Analyser(matcher, max_pixels, max_frames, face_matcher)
+    analyser = _Analyser(matcher, max_pixels, max_frames, face_matcher, video_matcher)
     try:
         page = fetch(url, policy=policy)
     except FetchRefused as exc:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from app.fetching.scan import MediaOutcome, ScanOutcome
     from app.matching.engine import Matcher
     from app.matching.faces import FaceMatcher
+    from app.matching.vpdq import VpdqMatcher
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ def url_scan(
     matcher: Matcher | None = None,
     keep_bytes: bool = False,
     face_matcher: FaceMatcher | None = None,
+    video_matcher: VpdqMatcher | None = None,
 ) -> ScanOutcome:
     """Scan one URL with the configured limits (FETCH_* settings). Touches no database.
 
@@ -43,6 +45,7 @@ def url_scan(
         policy=policy_from_settings(),
         matcher=matcher,
         face_matcher=face_matcher,
+        video_matcher=video_matcher,
         max_media=int(getattr(settings, "FETCH_MAX_MEDIA_PER_PAGE", 200)),
         keep_bytes=keep_bytes,
         max_pixels=int(getattr(settings, "FETCH_MAX_PIXELS", DEFAULT_MAX_PIXELS)),
@@ -156,15 +159,22 @@ def reported_url_fetch_and_match(*, reported_url: ReportedUrl, purpose: str = "s
     from app.faces.services import face_matches_record
     from app.matching.models import Match
     from app.matching.selectors import case_matcher
+    from app.matching.videos import case_video_matcher, video_hashes_record
 
     case = reported_url.case
     matcher = case_matcher(case=case)
+    # None unless the case has reference videos: fetched videos are then also compared whole (vPDQ).
+    video_matcher = case_video_matcher(case=case)
     # A minor's case keeps no bytes whatever its (switched-off) opt-in says: matching runs in memory.
     keep = case.keep_evidence and case.may_keep_media
     # None unless the person consented to the face stage and gave face photos: no cost otherwise.
     face_matcher = face_matcher_for_case(case=case)
     outcome, shared, reused = _scan_or_reuse(
-        reported_url=reported_url, matcher=matcher, keep_bytes=keep, face_matcher=face_matcher
+        reported_url=reported_url,
+        matcher=matcher,
+        keep_bytes=keep,
+        face_matcher=face_matcher,
+        video_matcher=video_matcher,
     )
     with transaction.atomic():
         locked = ReportedUrl.objects.select_for_update().filter(pk=reported_url.pk).first()
@@ -207,6 +217,7 @@ def reported_url_fetch_and_match(*, reported_url: ReportedUrl, purpose: str = "s
             if item.match is not None
         ]
         Match.objects.bulk_create(matches)
+        video_hashes_record(media=media, outcome=outcome)
         if face_matcher is not None and purpose == "scan":
             face_matches_record(reported_url=locked, media=media, outcome=outcome)
         if purpose == "scan":
@@ -226,11 +237,13 @@ def _scan_or_reuse(
     matcher: Matcher | None,
     keep_bytes: bool,
     face_matcher: FaceMatcher | None,
+    video_matcher: VpdqMatcher | None = None,
 ) -> tuple[ScanOutcome, SharedFetch | None, bool]:
     """Scan the URL, or reuse the organisation's shared fetch of it: (outcome, shared fetch, reused).
 
     Who may reuse one: a case that keeps no evidence copies (a shared fetch holds no bytes) and
-    runs no face stage (a shared fetch holds no pixels and no face embeddings). Who may store
+    runs no face stage (a shared fetch holds no pixels and no face embeddings) and has no
+    reference videos (a shared fetch holds no vPDQ hashes of the videos it found). Who may store
     one: an adult's case. A minor's case reuses but never stores: its scan keeps in memory
     the local features of every file it found, which its own records never hold.
     """
@@ -244,12 +257,16 @@ def _scan_or_reuse(
 
     case = reported_url.case
     window = shared_fetch_window()
-    may_reuse = window > timedelta(0) and not keep_bytes and face_matcher is None
+    may_reuse = window > timedelta(0) and not keep_bytes and face_matcher is None and video_matcher is None
     may_store = window > timedelta(0) and case.may_keep_media
 
     def scan() -> ScanOutcome:
         return url_scan(
-            url=reported_url.normalized_url, matcher=matcher, keep_bytes=keep_bytes, face_matcher=face_matcher
+            url=reported_url.normalized_url,
+            matcher=matcher,
+            keep_bytes=keep_bytes,
+            face_matcher=face_matcher,
+            video_matcher=video_matcher,
         )
 
     if not (may_reuse or may_store):

@@ -24,6 +24,7 @@ METHOD_LABELS: dict[str, Promise] = {
     "orb-homography": _("Same picture, edited or photographed"),
     "orb-similarity-mirror": _("Same picture, flipped and resized or cropped"),
     "orb-homography-mirror": _("Same picture, flipped and edited or photographed"),
+    "vpdq": _("Same video, compared frame by frame"),
 }
 
 # What kind of copy, in three plain answers.
@@ -47,18 +48,22 @@ CERTAINTY_LABELS: dict[str, Promise] = {
 HOW_FOUND: dict[str, Promise] = {
     "pdq": _("compared by the image's visual fingerprint"),
     "orb": _("compared by distinctive details in the picture"),
+    "vpdq": _("compared frame by frame by the video's visual fingerprint"),
 }
 
 PDQ_CERTAIN_BITS = 8  # of 256: re-encoding and resizing alone stay below this
 PDQ_VERY_LIKELY_BITS = 20  # Meta's match threshold is 31
 ORB_CERTAIN_INLIERS = 60  # twice the engine's "weak match" line (30)
 ORB_VERY_LIKELY_INLIERS = 30
+# vPDQ: share of the video's frames (the fetched video's or the reference's, whichever is
+# higher) that are the same picture; a match needs 80 (app/matching/vpdq.py).
+VPDQ_CERTAIN_PERCENT = 95
 
 
 def match_kind(method: str) -> str:
     if method.endswith("-mirror") or method == "pdq-dihedral":
         return MIRRORED
-    if method == "pdq":
+    if method in ("pdq", "vpdq"):
         return SAME
     return EDITED
 
@@ -67,6 +72,11 @@ def match_certainty(
     method: str, distance: float | None = None, details: Mapping[str, Any] | None = None
 ) -> str:
     details = details if isinstance(details, Mapping) else {}
+    if method == "vpdq":
+        share = max(
+            float(details.get("candidate_percent") or 0), float(details.get("reference_percent") or 0)
+        )
+        return CERTAIN if share >= VPDQ_CERTAIN_PERCENT else VERY_LIKELY
     if method.startswith("pdq"):
         bits = details.get("pdq_distance", distance)
         if bits is None:
@@ -100,7 +110,7 @@ def describe_match(
     """The plain-words description of one match (method, distance and details as stored on Match)."""
     kind = match_kind(method)
     certainty = match_certainty(method, distance, details)
-    family = "pdq" if method.startswith("pdq") else "orb"
+    family = "vpdq" if method == "vpdq" else "pdq" if method.startswith("pdq") else "orb"
     return MatchDescription(
         kind=kind,
         certainty=certainty,

@@ -35,9 +35,12 @@ def reference_add_image(
     in memory; the image itself is never stored for a minor.
     """
     from app.fetching.messages import fetch_error_text
-    from app.matching.decode import DecodeError, decode_media
-    from app.matching.fingerprint import HASH_VERSIONS, fingerprint_reference
+    from app.matching.decode import DecodeError, decode_media, sniff_media_kind
+    from app.matching.fingerprint import HASH_VERSIONS, fingerprint_reference, pdq_hash
+    from app.matching.models import VideoHash
     from app.matching.services import reference_index_hashes
+    from app.matching.videos import video_features_of_bytes, video_hash_for_reference
+    from app.matching.vpdq import VERSION as VPDQ_VERSION
 
     if case.is_minor and not operator_local:
         # Asking for, or receiving, a minor's image would be handling abuse material.
@@ -51,7 +54,14 @@ def reference_add_image(
     if len(data) > settings.REFERENCE_MAX_BYTES:
         raise CaseInputError(_("The file is too large."))
     try:
-        media = decode_media(data, max_pixels=settings.FETCH_MAX_PIXELS, max_frames=1)
+        # A video's first frame is often a black or title card: its keyframes are read and the
+        # most detailed one stands for it in the image stages; the whole video gets a vPDQ hash.
+        is_video = sniff_media_kind(data) == "video"
+        media = decode_media(
+            data,
+            max_pixels=settings.FETCH_MAX_PIXELS,
+            max_frames=settings.FETCH_MAX_VIDEO_FRAMES if is_video else 1,
+        )
     except DecodeError as exc:
         # The reason in the reader's language (decoding itself is framework-free English).
         raise CaseInputError(
@@ -59,25 +69,37 @@ def reference_add_image(
         ) from exc
     if not media.frames:
         raise CaseInputError(_("This file could not be read as an image."))
-    fingerprint = fingerprint_reference(media.frames[0])
+    frame = max(media.frames, key=lambda f: pdq_hash(f)[1]) if len(media.frames) > 1 else media.frames[0]
+    fingerprint = fingerprint_reference(frame)
     pdq_hex = fingerprint.pdq.hex()
+    # Hashed before anything is stored: a video that fails half-way leaves no half-made reference.
+    video_features = video_features_of_bytes(data) if media.kind == "video" else None
     existing = Reference.objects.filter(case=case, pdq_hex=pdq_hex).first()
     if existing is not None:
+        if video_features and not VideoHash.objects.filter(reference=existing).exists():
+            video_hash_for_reference(
+                reference=existing, features=video_features[0], between=video_features[1]
+            )
         return existing
-    reference = Reference.objects.create(
-        case=case,
-        label=filename[:200],
-        source=ReferenceSource.UPLOAD,
-        pdq_hex=pdq_hex,
-        pdq_quality=fingerprint.pdq_quality,
-        fingerprint=fingerprint.to_bytes(),
-        pdq_hashes=reference_index_hashes(fingerprint=fingerprint),
-        hash_versions=dict(HASH_VERSIONS),
-        sha256=hashlib.sha256(data).hexdigest(),
-        width=media.width,
-        height=media.height,
-        original=data if case.keep_originals and case.may_keep_media else None,
-    )
+    with transaction.atomic():
+        reference = Reference.objects.create(
+            case=case,
+            label=filename[:200],
+            source=ReferenceSource.UPLOAD,
+            pdq_hex=pdq_hex,
+            pdq_quality=fingerprint.pdq_quality,
+            fingerprint=fingerprint.to_bytes(),
+            pdq_hashes=reference_index_hashes(fingerprint=fingerprint),
+            hash_versions=dict(HASH_VERSIONS) | ({"vpdq": VPDQ_VERSION} if video_features else {}),
+            sha256=hashlib.sha256(data).hexdigest(),
+            width=media.width,
+            height=media.height,
+            original=data if case.keep_originals and case.may_keep_media else None,
+        )
+        if video_features:
+            video_hash_for_reference(
+                reference=reference, features=video_features[0], between=video_features[1]
+            )
     audit_record(
         organization=case.organization,
         actor=actor,

@@ -36,6 +36,15 @@ DETAIL_LABELS = {
     "candidate_trimmed": _("Borders removed before comparing"),
     "frame": _("Video frame"),
     "mirrored": _("Flipped left to right"),
+    # vPDQ (whole videos, a frame a second): app/matching/vpdq.py
+    "candidate_percent": _("Share of the found video's frames in the person's video (%)"),
+    "reference_percent": _("Share of the person's video's frames in the found video (%)"),
+    "candidate_frames": _("Distinct frames compared in the found video"),
+    "reference_frames": _("Distinct frames compared in the person's video"),
+    "frames_matched": _("Frames of the found video that match"),
+    "from_seconds": _("First matching moment in the found video (seconds)"),
+    "to_seconds": _("Last matching moment in the found video (seconds)"),
+    "vpdq": _("Whole-video comparison (vPDQ)"),
 }
 
 
@@ -91,7 +100,7 @@ def match_plain(match: Any) -> labels.MatchDescription:
 
 @register.filter
 def is_hash_method(method: str) -> bool:
-    return method.startswith("pdq")
+    return method.startswith(("pdq", "vpdq"))  # vpdq: mean PDQ bits of the matching frames
 
 
 @register.filter
