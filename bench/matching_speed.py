@@ -1,10 +1,13 @@
 """Matching speed on one core, on photos-dev.
 
-(1) stage 1 hashing (what a candidate needs before hash matching: decode + PDQ at 512 px +
-    trimmed PDQ when a border is found) in images/s, against imagehash.phash (including its
-    Image.open decode) on the same JPEG files in the same run, interleaved; also stage 1
-    without DCT-domain downscaling, and as first built (RGB decode + pdqhash), to show what
-    each part is worth;
+(1) stage 1 hashing (what a candidate needs before hash matching: decode + PDQ + trimmed PDQ
+    when a border is found) in images/s, against imagehash.phash (including its Image.open
+    decode) on the same JPEG files in the same run, interleaved. "Stage 1" is
+    app.matching.stage1 (JPEG luma at a reduced DCT scale, PDQ's weights on the block means);
+    also the Meta-exact hashes (luma at >= 512 px), stage 1 without DCT-domain downscaling,
+    and as first built (RGB decode + pdqhash), to show what each part is worth. Then the
+    same with decoding left out for both (secondary: decoding is most of either), and
+    decoding alone. bench/stage1_instructions.py gives the same ratio in CPU instructions;
 (2) the full two-stage match (decode, fingerprint, hash + feature match) per candidate
     against a 20-reference case, for candidates that are transformed copies and for
     unrelated photos (which go through every stage).
@@ -23,6 +26,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -47,6 +51,7 @@ from app.matching.fingerprint import (
     fingerprint_hash_only_bytes,
     fingerprint_reference,
 )
+from app.matching.stage1 import MIN_SIDE, fingerprint_stage1_bytes, stage1_of_decoded
 
 
 def _jpeg(img: Image.Image) -> bytes:
@@ -56,7 +61,7 @@ def _jpeg(img: Image.Image) -> bytes:
 
 
 def _interleaved(
-    methods: dict[str, Callable[[bytes], object]], files: list[bytes], rounds: int
+    methods: dict[str, Callable[[Any], object]], files: list[Any], rounds: int
 ) -> dict[str, list[float]]:
     """Seconds per round for each method over all files; rounds interleaved, so all methods
     see the same machine state."""
@@ -102,35 +107,78 @@ def main() -> None:
         if box is not None:
             pdqhash.compute(np.ascontiguousarray(small[box[1] : box[3], box[0] : box[2]]))
 
+    def stage1_decode(b: bytes) -> Any:
+        return decode_media(b, draft_size=PDQ_SIDE, mode="L", min_side=MIN_SIDE)
+
+    def phash_decode(b: bytes) -> Image.Image:
+        img = Image.open(io.BytesIO(b))
+        img.load()
+        return img
+
+    def table(title: str, timings: dict[str, list[float]], n: int, rows: dict[str, str], base: str) -> None:
+        rate = {k: n / min(v) for k, v in timings.items()}
+        median_rate = {k: n / statistics.median(v) for k, v in timings.items()}
+        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        print(f"{title}, best of {args.rounds} interleaved rounds, 1 thread, load average {load}:")
+        print(f"| method | images/s | ms/image | vs {base} | vs {base}, median round |")
+        print("|---|---:|---:|---:|---:|")
+        for k, label in rows.items():
+            print(
+                f"| {label} | {rate[k]:.0f} | {1000 / rate[k]:.2f} | {rate[k] / rate[base]:.2f}x "
+                f"| {median_rate[k] / median_rate[base]:.2f}x |"
+            )
+
     timings = _interleaved(
         {
             "phash": phash,
-            "stage1": fingerprint_hash_only_bytes,
+            "stage1": fingerprint_stage1_bytes,
+            "stage1_exact": fingerprint_hash_only_bytes,
             "stage1_nodraft": stage1_nodraft,
             "previous": previous,
         },
         blobs,
         args.rounds,
     )
-    rate = {k: len(blobs) / min(v) for k, v in timings.items()}
-    median_rate = {k: len(blobs) / statistics.median(v) for k, v in timings.items()}
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(
-        f"Stage 1 hashing, {len(blobs)} JPEGs (mean {mp:.2f} MP), best of {args.rounds} "
-        f"interleaved rounds, 1 thread, load average {load}:"
+    table(
+        f"Stage 1 hashing, {len(blobs)} JPEGs (mean {mp:.2f} MP), decode included",
+        timings,
+        len(blobs),
+        {
+            "phash": "imagehash.phash (Image.open + phash)",
+            "stage1": "Jium stage 1: luma at reduced DCT scale (both sides >= 128 px) + PDQ + trimmed PDQ",
+            "stage1_exact": "Meta-exact stage 1: luma decode (JPEG draft >= 512 px) + PDQ + trimmed PDQ",
+            "stage1_nodraft": "Meta-exact stage 1 without JPEG draft (full-size luma)",
+            "previous": "first stage 1: RGB decode (draft) + pdqhash + trimmed pdqhash",
+        },
+        "phash",
     )
-    print("| method | images/s | ms/image | vs imagehash.phash | vs phash, median round |")
-    print("|---|---:|---:|---:|---:|")
-    for k, label in (
-        ("phash", "imagehash.phash (Image.open + phash)"),
-        ("stage1", "Jium stage 1: luma decode (JPEG draft >= 512 px) + PDQ + trimmed PDQ if bordered"),
-        ("stage1_nodraft", "Jium stage 1 without JPEG draft (full-size luma)"),
-        ("previous", "previous stage 1: RGB decode (draft) + pdqhash + trimmed pdqhash"),
-    ):
-        print(
-            f"| {label} | {rate[k]:.0f} | {1000 / rate[k]:.2f} | {rate[k] / rate['phash']:.2f}x "
-            f"| {median_rate[k] / median_rate['phash']:.2f}x |"
-        )
+    # Secondary: the same hashing with decoding left out for both (inputs decoded beforehand,
+    # each the way its method decodes), and the decoding alone.
+    decoded = [(phash_decode(b), stage1_decode(b)) for b in blobs]
+    print()
+    table(
+        "Hashing only, decode excluded for both (secondary figure)",
+        _interleaved(
+            {"phash": lambda d: imagehash.phash(d[0]), "stage1": lambda d: stage1_of_decoded(d[1])},
+            decoded,
+            args.rounds,
+        ),
+        len(blobs),
+        {"phash": "imagehash.phash on the decoded RGB image", "stage1": "Jium stage 1 on the decoded blocks"},
+        "phash",
+    )
+    del decoded
+    print()
+    table(
+        "Decoding only",
+        _interleaved({"phash": phash_decode, "stage1": stage1_decode}, blobs, args.rounds),
+        len(blobs),
+        {
+            "phash": "Image.open + full RGB decode (phash's)",
+            "stage1": "decode_media, luma at reduced DCT scale (stage 1's)",
+        },
+        "phash",
+    )
 
     # ------------------------------------------------- phone-sized photos (12 MP)
     # photos-dev has no large JPEGs; upscaled copies stand in for phone photos (smoother than
@@ -141,7 +189,11 @@ def main() -> None:
         img = img.resize((4000, 3000) if img.width >= img.height else (3000, 4000), Image.Resampling.BICUBIC)
         big.append(_jpeg(img))
     if big:
-        big_timings = _interleaved({"phash": phash, "stage1": fingerprint_hash_only_bytes}, big, args.rounds)
+        big_timings = _interleaved(
+            {"phash": phash, "stage1": fingerprint_stage1_bytes, "stage1_exact": fingerprint_hash_only_bytes},
+            big,
+            args.rounds,
+        )
         ms = {k: 1000 * min(v) / len(big) for k, v in big_timings.items()}
         med = {k: 1000 * statistics.median(v) / len(big) for k, v in big_timings.items()}
         print()
@@ -151,10 +203,8 @@ def main() -> None:
         print("| method | ms/image | vs imagehash.phash | vs phash, median round |")
         print("|---|---:|---:|---:|")
         print(f"| imagehash.phash | {ms['phash']:.1f} | 1.00x | 1.00x |")
-        print(
-            f"| Jium stage 1 | {ms['stage1']:.1f} | {ms['phash'] / ms['stage1']:.2f}x "
-            f"| {med['phash'] / med['stage1']:.2f}x |"
-        )
+        for k, label in (("stage1", "Jium stage 1"), ("stage1_exact", "Meta-exact stage 1")):
+            print(f"| {label} | {ms[k]:.1f} | {ms['phash'] / ms[k]:.2f}x | {med['phash'] / med[k]:.2f}x |")
 
     # ---------------------------------------------------------------- full two-stage
     rng = random.Random(3)

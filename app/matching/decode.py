@@ -61,6 +61,11 @@ class DecodedMedia:
     width: int
     height: int
     frames: list[Image.Image] = field(default_factory=list)  # RGB (or L); one for images
+    # JPEGs decoded in the DCT domain at 1/scale (``min_side``): each frame pixel is then the
+    # mean of a scale x scale block of the file's pixels, counted from the stored top-left
+    # corner, before ``orientation`` (EXIF, 1-8) was applied to the frame.
+    scale: int = 1
+    orientation: int = 1
 
 
 def _ftyp_brands(data: bytes) -> set[bytes]:
@@ -137,8 +142,21 @@ def _to_mode(img: Image.Image, mode: str) -> Image.Image:
     return rgb if rgb.mode == mode else rgb.convert(mode)
 
 
+def _dct_scale(width: int, height: int, min_side: int) -> int:
+    """The largest JPEG DCT scale denominator (8, 4, 2 or 1) that keeps both sides >= min_side."""
+    for scale in (8, 4, 2):
+        if min(-(-width // scale), -(-height // scale)) >= min_side:
+            return scale
+    return 1
+
+
 def _decode_image(
-    data: bytes, mime: str, max_pixels: int, draft_size: int | None, mode: str = "RGB"
+    data: bytes,
+    mime: str,
+    max_pixels: int,
+    draft_size: int | None,
+    mode: str = "RGB",
+    min_side: int | None = None,
 ) -> DecodedMedia:
     try:
         with warnings.catch_warnings():
@@ -149,12 +167,20 @@ def _decode_image(
                 raise DecodeError("image has no pixels", "decode_empty")
             if width * height > max_pixels:
                 raise DecodeError("image too large (decompression bomb)", "decode_too_large")
-            if img.format == "JPEG" and (mode == "L" or (draft_size and max(width, height) > draft_size)):
+            drafted = None
+            if img.format == "JPEG" and min_side:
+                # Stage 1 needs only coarse pixels: at 1/8 each pixel is an 8x8 block's
+                # mean (its DC coefficient), and libjpeg does no IDCT of AC coefficients.
+                denominator = _dct_scale(width, height, min_side)
+                drafted = img.draft(mode, (width // denominator, height // denominator))
+            elif img.format == "JPEG" and (mode == "L" or (draft_size and max(width, height) > draft_size)):
                 # DCT-domain downscaling: decodes a 1/2, 1/4 or 1/8 size image directly,
                 # never below draft_size on the long side. In "L" mode libjpeg also skips
                 # the colour planes' IDCT, upsampling and colour conversion (JPEG's Y is luma).
-                scale = min(1.0, draft_size / max(width, height)) if draft_size else 1.0
-                img.draft(mode, (max(1, int(width * scale)), max(1, int(height * scale))))
+                ratio = min(1.0, draft_size / max(width, height)) if draft_size else 1.0
+                drafted = img.draft(mode, (max(1, int(width * ratio)), max(1, int(height * ratio))))
+            # Pillow answers with the decoded area in 1/scale units (None: not drafted).
+            scale = round(width / drafted[1][2]) if drafted else 1
             orientation = img.getexif().get(0x0112, 1)
             img.load()
             if orientation in (2, 3, 4, 5, 6, 7, 8):
@@ -177,7 +203,10 @@ def _decode_image(
         if "truncated" in msg or "premature" in msg or isinstance(exc, EOFError):
             raise DecodeError(f"truncated {kind}", "decode_truncated") from exc
         raise DecodeError(f"corrupt {kind}", "decode_corrupt") from exc
-    return DecodedMedia(kind="image", mime=mime, width=width, height=height, frames=[frame])
+    return DecodedMedia(
+        kind="image", mime=mime, width=width, height=height, frames=[frame], scale=scale,
+        orientation=orientation if orientation in (2, 3, 4, 5, 6, 7, 8) else 1,
+    )  # fmt: skip
 
 
 def _decode_video(
@@ -245,11 +274,14 @@ def decode_media(
     max_video_seconds: float = DEFAULT_MAX_VIDEO_SECONDS,
     draft_size: int | None = DEFAULT_DRAFT_SIZE,
     mode: str = "RGB",
+    min_side: int | None = None,
 ) -> DecodedMedia:
     """Decode an image or video held in memory; raise ``DecodeError`` for anything unusable.
 
     ``draft_size``: JPEGs larger than this are decoded directly at a reduced scale (never
     below this size on either side); pass None for full resolution.
+    ``min_side``: instead, JPEGs are decoded at the smallest DCT scale (down to 1/8) that
+    keeps both sides >= min_side; ``DecodedMedia.scale`` says which.
     ``mode``: "RGB" frames, or "L" (luma) for hashing and features, which never look at colour.
     """
     if mode not in ("RGB", "L"):
@@ -267,4 +299,4 @@ def decode_media(
         raise DecodeError("SVG images are not supported", "svg")
     if mime.startswith("video/"):
         return _decode_video(data, mime, max_pixels, max_frames, max_video_seconds, mode)
-    return _decode_image(data, mime, max_pixels, draft_size, mode)
+    return _decode_image(data, mime, max_pixels, draft_size, mode, min_side)

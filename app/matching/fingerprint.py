@@ -246,7 +246,11 @@ def _pdq_of_small(small: np.ndarray) -> tuple[bytes, int]:
         filtered = filtered.reshape(64, w, small.shape[2])[:, :, :3] @ _LUMA
     # (64, k, 64): gathering rows is fast; OpenCV transposes ~10x faster than numpy's copy.
     columns = cv2.transpose(np.ascontiguousarray(filtered))[ci]
-    a = np.matmul(cw[:, None, :], columns)[:, 0].T  # the 64x64 buffer
+    return _pdq_of_buffer(np.matmul(cw[:, None, :], columns)[:, 0].T)
+
+
+def _pdq_of_buffer(a: np.ndarray) -> tuple[bytes, int]:
+    """PDQ hash and quality from the filtered, decimated 64x64 luma buffer."""
     dct = _PDQ_DCT @ a @ _PDQ_DCT.T
     flat = dct.ravel()
     median = np.partition(flat, 127)[127]  # torben(): the 128th smallest
@@ -350,6 +354,27 @@ def _trim_box_array(pixels: np.ndarray, tolerance: int = 14) -> tuple[int, int, 
             (full_w // k, full_h // k),
             interpolation=cv2.INTER_AREA,
         )
+    edges = _border_widths(small, tolerance)
+    if edges is None:
+        return None
+    top, bottom, left, right = edges
+    h, w = small.shape
+    # A little inward removes the soft edge left by resampling/JPEG at the bar boundary.
+    pad = max(k, 2)
+    box = (
+        min(left * k + (pad if left else 0), full_w - 1),
+        min(top * k + (pad if top else 0), full_h - 1),
+        max((w - right) * k - pad, 1) if right else full_w,
+        max((h - bottom) * k - pad, 1) if bottom else full_h,
+    )
+    if box[2] <= box[0] or box[3] <= box[1]:
+        return None
+    return box
+
+
+def _border_widths(small: np.ndarray, tolerance: int, min_lines: int = 2) -> tuple[int, int, int, int] | None:
+    """How many uniform border lines (top, bottom, left, right) a grey image has, or None when
+    it has fewer than min_lines in all, too many to leave a picture, or is flat."""
     h, w = small.shape
     if h < 16 or w < 16:
         return None
@@ -367,21 +392,11 @@ def _trim_box_array(pixels: np.ndarray, tolerance: int = 14) -> tuple[int, int, 
     bottom = int(np.argmin(rows[:, ::-1], axis=1).max())
     left = int(np.argmin(cols, axis=1).max())
     right = int(np.argmin(cols[:, ::-1], axis=1).max())
-    if top + bottom + left + right < 2:
+    if top + bottom + left + right < min_lines:
         return None
     if h - top - bottom < h * 0.3 or w - left - right < w * 0.3:
         return None
-    # A little inward removes the soft edge left by resampling/JPEG at the bar boundary.
-    pad = max(k, 2)
-    box = (
-        min(left * k + (pad if left else 0), full_w - 1),
-        min(top * k + (pad if top else 0), full_h - 1),
-        max((w - right) * k - pad, 1) if right else full_w,
-        max((h - bottom) * k - pad, 1) if bottom else full_h,
-    )
-    if box[2] <= box[0] or box[3] <= box[1]:
-        return None
-    return box
+    return top, bottom, left, right
 
 
 def trim_box(img: Image.Image, *, tolerance: int = 14) -> tuple[int, int, int, int] | None:
