@@ -32,22 +32,39 @@ sys.path.insert(0, str(REPO))
 SITE = "127.0.0.2"
 
 
-def _scan(reported_url_id: int) -> float:
-    from app.cases.services import reported_url_scan
+def _matcher_seconds(reported_url_id: int) -> float:
+    """Build the case's matcher first (it is then cached in this process for the task): the part
+    of a task that is the same with or without reuse."""
+    from app.cases.models import ReportedUrl
+    from app.matching.selectors import case_matcher
 
     started = time.monotonic()
-    reported_url_scan(reported_url_id=reported_url_id)
+    case_matcher(case=ReportedUrl.objects.select_related("case").get(pk=reported_url_id).case)
     return time.monotonic() - started
 
 
-def _recheck(reported_url_id: int) -> float:
+def _scan(reported_url_id: int) -> tuple[int, float, float]:
+    from app.cases.services import reported_url_scan
+
+    started = time.monotonic()
+    matcher = _matcher_seconds(reported_url_id)
+    reported_url_scan(reported_url_id=reported_url_id)
+    return reported_url_id, time.monotonic() - started, matcher
+
+
+def _recheck(reported_url_id: int) -> tuple[int, float, float]:
     from app.cases.models import ReportedUrl
     from app.fetching.services import reported_url_fetch_and_match
 
     started = time.monotonic()
+    matcher = _matcher_seconds(reported_url_id)
     reported = ReportedUrl.objects.select_related("case").get(pk=reported_url_id)
     reported_url_fetch_and_match(reported_url=reported, purpose="recheck")
-    return time.monotonic() - started
+    return reported_url_id, time.monotonic() - started, matcher
+
+
+def _median_ms(values: list[float]) -> float:
+    return 1000 * sorted(values)[len(values) // 2] if values else float("nan")
 
 
 def _close_connections() -> None:
@@ -115,6 +132,15 @@ def main() -> int:
         return None
 
     call_command("migrate", verbosity=0)
+    # Warm up before the pools fork: imports and first-use set-up (OpenCV, faiss) are then paid
+    # once here, not by whichever tasks happen to come first in each pool.
+    from app.fetching.scan import outcome_rematch  # noqa: F401
+    from app.matching.decode import decode_media
+    from app.matching.engine import Matcher
+    from app.matching.fingerprint import fingerprint_candidate, fingerprint_reference
+
+    warm = decode_media(photo_bytes(names[0])).frames[0]
+    Matcher([("warm", fingerprint_reference(warm))]).match(fingerprint_candidate(warm))
     try:
         with serve_handler(handler, SITE, delay=args.delay) as site:
             org = organization_create(name="Bench NGO")
@@ -123,9 +149,9 @@ def main() -> int:
                 reference_add_image(case=template, actor=None, data=photo_bytes(name), filename=name)
             refs = list(Reference.objects.filter(case=template).order_by("id"))
 
-            def cases_for(run: str) -> list[int]:
+            def cases_for(run: str, count: int = args.cases, same_url: bool = False) -> list[int]:
                 ids = []
-                for c in range(args.cases):
+                for c in range(count):
                     case = case_create(organization=org, actor=None, alias=f"{run} {c}", jurisdiction="KR")
                     Reference.objects.bulk_create(
                         [
@@ -136,7 +162,9 @@ def main() -> int:
                             for r in refs
                         ]
                     )  # fmt: skip
-                    normalized = normalize_url(f"http://{SITE}:{site.port}/{run}/post/{c % args.urls}")
+                    normalized = normalize_url(
+                        f"http://{SITE}:{site.port}/{run}/post/{0 if same_url else c % args.urls}"
+                    )
                     ids.append(
                         ReportedUrl.objects.create(
                             case=case,
@@ -166,7 +194,21 @@ def main() -> int:
                         per_task = pool.map(fn, ids, chunksize=1)
                         row[f"{phase}_s"] = time.monotonic() - started
                     row[f"{phase}_requests"] = len(site.hits) - before
-                    row[f"{phase}_task_ms"] = 1000 * sorted(per_task)[len(per_task) // 2]
+                    row[f"{phase}_task_ms"] = _median_ms([t for _i, t, _m in per_task])
+                    _close_connections()
+                    purpose = "scan" if phase == "scan" else "recheck"
+                    reused = set(
+                        FetchRecord.objects.filter(
+                            reported_url_id__in=ids, purpose=purpose, reused=True
+                        ).values_list("reported_url_id", flat=True)
+                    )
+                    fetching = [t for i, t, _m in per_task if i not in reused]
+                    reusing = [t for i, t, _m in per_task if i in reused]
+                    print(
+                        f"  reuse {run} {phase}: {len(fetching)} tasks fetched (median {_median_ms(fetching):.0f} ms), "
+                        f"{len(reusing)} reused (median {_median_ms(reusing):.0f} ms); of each task, building the "
+                        f"case's matcher took a median {_median_ms([m for _i, _t, m in per_task]):.0f} ms"
+                    )
                 _close_connections()
                 row["matches"] = Match.objects.filter(reported_url__case__alias__startswith=f"{run} ").count()
                 row["reused"] = FetchRecord.objects.filter(
@@ -186,6 +228,23 @@ def main() -> int:
                     f"({on[f'{phase}_requests'] / off[f'{phase}_requests']:.2f}x), wall time "
                     f"{off[f'{phase}_s']:.1f} -> {on[f'{phase}_s']:.1f} s ({on[f'{phase}_s'] / off[f'{phase}_s']:.2f}x)"
                 )
+            # Database queries of one scan (the pipeline's service in this process), on fresh addresses.
+            from django.db import connection
+            from django.test.utils import CaptureQueriesContext
+
+            counts = {}
+            (plain,) = cases_for("q-off", count=1)
+            first, second = cases_for("q-on", count=2, same_url=True)
+            for label, rid, window in (
+                ("without reuse", plain, 0.0),
+                ("fetching", first, 6.0),
+                ("reusing", second, 6.0),
+            ):
+                settings.FETCH_REUSE_WINDOW_HOURS = window
+                with CaptureQueriesContext(connection) as ctx_q:
+                    _scan(rid)
+                counts[label] = len(ctx_q.captured_queries)
+            print("database queries per scan: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
             entries = list(SharedFetch.objects.all())
             sizes = sorted(len(bytes(e.data or b"")) for e in entries)
             print(

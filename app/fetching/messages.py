@@ -33,7 +33,9 @@ FETCH_ERROR_MESSAGES: dict[str, Promise] = {
     "decode_empty": _("The file is empty or has no pixels."),
     "decode_corrupt": _("The file is damaged and could not be read."),
     "decode_truncated": _("The file is incomplete (cut off) and could not be read."),
-    "decode_too_large": _("The image or video is larger than the size limit (it may be built to exhaust memory)."),
+    "decode_too_large": _(
+        "The image or video is larger than the size limit (it may be built to exhaust memory)."
+    ),
     "scan_time_limit": _("Not checked: the scan ran out of time."),
 }
 

@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
+from django.db.models import F, Max, Q, Subquery
 from django.utils import timezone
 
 from app.fetching.models import FetchStatus, SharedFetch
@@ -81,17 +82,25 @@ def shared_fetch_single_flight(*, organization_id: int, url_key: str) -> Iterato
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
-def shared_fetch_fresh(
-    *, organization_id: int, url_key: str, newer_than: datetime | None
-) -> SharedFetch | None:
-    """The organisation's unexpired shared fetch of this address made after ``newer_than`` (the
-    newest evidence the asking URL already holds: a re-check always learns something new)."""
-    qs = SharedFetch.objects.filter(
-        organization_id=organization_id, url_key=url_key, expires_at__gt=timezone.now()
+def shared_fetch_fresh(*, organization_id: int, url_key: str, reported_url_id: int) -> SharedFetch | None:
+    """The organisation's unexpired shared fetch of this address made after the newest evidence
+    the asking URL already holds (a re-check always learns something new). One query."""
+    from app.fetching.models import FetchRecord
+
+    seen = Subquery(
+        FetchRecord.objects.filter(reported_url_id=reported_url_id)
+        .values("reported_url_id")
+        .annotate(last=Max("fetched_at"))
+        .values("last")[:1]
     )
-    if newer_than is not None:
-        qs = qs.filter(fetched_at__gt=newer_than)
-    return qs.first()
+    return (
+        SharedFetch.objects.filter(
+            organization_id=organization_id, url_key=url_key, expires_at__gt=timezone.now()
+        )
+        .annotate(seen=seen)
+        .filter(Q(seen__isnull=True) | Q(fetched_at__gt=F("seen")))
+        .first()
+    )
 
 
 def _cacheable_for(outcome: ScanOutcome, window: timedelta) -> timedelta:
@@ -115,19 +124,21 @@ def shared_fetch_store(
         "expires_at": fetched_at + _cacheable_for(outcome, window),
         "data": outcome_to_bytes(outcome),
     }
-    try:
-        with transaction.atomic():
-            from app.cases.models import AgeGroup, Case
+    from app.cases.models import AgeGroup, Case
 
-            # Locked: an age change (which deletes the case's shared fetches) waits, or went first.
-            if not Case.objects.select_for_update().filter(pk=case.pk, age_group=AgeGroup.ADULT).exists():
-                return None
-            entry, _created = SharedFetch.objects.update_or_create(
-                organization_id=case.organization_id, url_key=url_key, defaults=values
-            )
-    except IntegrityError:  # another process stored one at the same moment (no lock on SQLite)
-        return None
-    return entry
+    entry = SharedFetch(organization_id=case.organization_id, url_key=url_key, **values)
+    with transaction.atomic():
+        # Locked: an age change (which deletes the case's shared fetches) waits, or went first.
+        if not Case.objects.select_for_update().filter(pk=case.pk, age_group=AgeGroup.ADULT).exists():
+            return None
+        # One upsert: it replaces the organisation's older shared fetch of the address, if any.
+        SharedFetch.objects.bulk_create(
+            [entry],
+            update_conflicts=True,
+            unique_fields=["organization", "url_key"],
+            update_fields=list(values),
+        )
+    return entry if entry.pk is not None else None
 
 
 def shared_fetches_expire(*, now: datetime | None = None) -> int:

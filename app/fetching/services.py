@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from app.cases.models import ReportedUrl, UrlState
@@ -273,9 +272,10 @@ def _scan_or_reuse(
         return scan(), None, False
     with shared_fetch_single_flight(organization_id=case.organization_id, url_key=reported_url.url_key):
         if may_reuse:
-            seen = FetchRecord.objects.filter(reported_url=reported_url).aggregate(last=Max("fetched_at"))
             entry = shared_fetch_fresh(
-                organization_id=case.organization_id, url_key=reported_url.url_key, newer_than=seen["last"]
+                organization_id=case.organization_id,
+                url_key=reported_url.url_key,
+                reported_url_id=reported_url.pk,
             )
             if entry is not None:
                 try:
