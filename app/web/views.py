@@ -21,6 +21,7 @@ from app.cases import selectors as case_selectors
 from app.cases import services as case_services
 from app.cases.models import Case, CaseStatus, UrlState
 from app.cases.services import LETTER_MAX_BYTES
+from app.cases.services.hashlists import hash_list_import_text
 from app.core.redirects import safe_next
 from app.core.uploads import upload_limit
 from app.tracking import selectors as tracking_selectors
@@ -601,7 +602,8 @@ def case_references_import(request: HttpRequest, case_id: int) -> HttpResponse:
             )
         return redirect("case_detail", case_id=case.pk)
     try:
-        created, errors = case_services.reference_import_hashes(
+        # ThreatExchange and Hasher-Matcher-Actioner lists are recognised by their shape.
+        created, errors = hash_list_import_text(
             case=case, actor=_actor(request), text=form.cleaned_data["text"]
         )
     except case_services.CaseInputError as exc:

@@ -41,3 +41,22 @@ def test_csrf(case, owner):
         strict.post(reverse("case_references_import", args=[case.pk]), {"hashes_text": HASH_A}).status_code
         == 403
     )
+
+
+def test_threatexchange_and_hma_lists_are_recognised(client, case, teammate):
+    """Lists from Meta's tools pasted or uploaded as they are: signal types and bank states respected."""
+    import json
+
+    client.force_login(teammate.user)
+    url = reverse("case_references_import", args=[case.pk])
+    md5 = "d41d8cd98f00b204e9800998ecf8427e"
+    response = client.post(url, {"hashes_text": f"pdq {HASH_A}\nvideo_md5 {md5}\n"}, follow=True)
+    assert "1 lines were not PDQ hashes" in response.content.decode()
+    te_csv = f"signal_type,signal_str,collab,category,tags\npdq,{HASH_B},X,NEGATIVE_CLASS,\n"
+    client.post(url, {"hashes_file": SimpleUploadedFile("dataset.csv", te_csv.encode())})
+    bank = [{"id": 3, "disable_until_ts": 1, "signals": {"pdq": HASH_B}}]
+    client.post(url, {"hashes_file": SimpleUploadedFile("bank.json", json.dumps(bank).encode())})
+    assert list(Reference.objects.filter(case=case).order_by("id").values_list("pdq_hex", flat=True)) == [
+        HASH_A,
+        HASH_B,
+    ]

@@ -46,7 +46,7 @@ from django.utils.translation import gettext as _
 from app.accounts.models import Organization
 from app.cases.models import AgeGroup, Case, Jurisdiction, Reference
 from app.cases.services.cases import CaseInputError, case_create
-from app.cases.services.references import hash_text_parse, reference_import_pdq
+from app.cases.services.references import hash_text_parse, reference_import_hashes, reference_import_pdq
 
 PDQ_HEX = re.compile(r"[0-9a-f]{64}")
 # python-threatexchange's names (SignalType.get_name()).
@@ -219,6 +219,41 @@ def case_hash_list_import(*, case: Case, actor: User | None, parsed: ParsedList)
     return ListImport(created=created, already_present=len(hashes) - len(created), skipped=parsed.skipped)
 
 
+_TE_LINE = re.compile(r"^\s*[a-z][a-z0-9_]*\s+[0-9a-fA-F]{16,}(\s|$)", re.M)
+
+
+def hash_list_sniff(text: str) -> str | None:
+    """``te``, ``te_csv`` or ``hma`` when a pasted or uploaded list is plainly in that shape; None
+    for everything Jium's own hash import reads (hashes per line, CSV, JSON lists of hashes)."""
+    stripped = text.strip()
+    first = stripped.split("\n", 1)[0].lower()
+    if "signal_type" in first and "signal_str" in first:
+        return "te_csv"
+    if stripped[:1] in ("[", "{"):
+        try:
+            payload = json.loads(stripped)
+        except (json.JSONDecodeError, RecursionError):
+            return None
+        items = payload if isinstance(payload, list) else [payload]
+        if any(isinstance(i, dict) and "signals" in i for i in items):
+            return "hma"
+        return None
+    if _TE_LINE.search(stripped):
+        return "te"
+    return None
+
+
+def hash_list_import_text(*, case: Case, actor: User | None, text: str) -> tuple[list[Reference], list[str]]:
+    """A list given in the web form, whatever its shape: ThreatExchange and HMA lists are read as
+    such (signal types, false positives, disabled bank content), anything else by the hash import.
+    Returns the new references and what was skipped."""
+    fmt = hash_list_sniff(text)
+    if fmt is None:
+        return reference_import_hashes(case=case, actor=actor, text=text)
+    result = case_hash_list_import(case=case, actor=actor, parsed=hash_list_parse(format=fmt, content=text))
+    return result.created, result.skipped
+
+
 def organization_hash_list_import(
     *,
     organization: Organization,
@@ -230,10 +265,11 @@ def organization_hash_list_import(
     """A hash list for the whole organisation lives in a case of its own, named after the list.
 
     A reference always belongs to a case: that is what matching, the NGO-wide index, erasure and
-    who-may-see-what are built on. A list case is seen by whoever may see the organisation's cases,
-    its hashes show up as "also near a reference in case …" on other cases' evidence, URLs reported
-    to it are checked against the whole list, and erasing it erases the list. Nothing is created
-    when the list holds no usable PDQ hash.
+    who-may-see-what are built on. A list case is seen by whoever may see the organisation's cases;
+    its hashes are in the NGO-wide index, so another case's link whose page shows one of them lists
+    the list's case under "Images of other cases on this page"; URLs reported to it are checked
+    against the whole list; erasing it erases the list. Nothing is created when the list holds no
+    usable PDQ hash.
     """
     if not parsed.hashes:
         raise CaseInputError(_("No PDQ hashes were found in this file."))
