@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from app.accounts import views as account_views
-from app.web import faces, fingerprint_views, views, webhooks_views
+from app.web import faces, fingerprint_views, hashlist_views, views, webhooks_views
 from app.web.decorators import member_required
 
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("exit/", views.exit_page, name="exit"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("cases/new/", views.case_create, name="case_create"),
+    path("hash-lists/import/", hashlist_views.hashlist_import, name="hashlist_import"),
     path("cases/<int:case_id>/", views.case_detail, name="case_detail"),
     path("cases/<int:case_id>/edit/", views.case_edit, name="case_edit"),
     path("cases/<int:case_id>/age/", views.case_age, name="case_age"),

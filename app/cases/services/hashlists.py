@@ -59,7 +59,7 @@ TE_NEGATIVE = "NEGATIVE_CLASS"
 HMA_NON_SIGNAL_KEYS = frozenset({"note"})
 
 EXPORT_FORMATS = ("pdq", "csv", "json", "stopncii", "te", "te_csv", "hma")
-IMPORT_TEXT_FORMATS = ("pdq", "csv", "te", "te_csv", "hma")
+IMPORT_TEXT_FORMATS = ("pdq", "csv", "te", "te_csv", "hma", "stopncii")
 MAX_LIST_ITEMS = 5000
 
 
@@ -95,7 +95,7 @@ def _add_signal(out: ParsedList, where: str, signal_type: str, value: object) ->
 
 
 def hash_list_parse(*, format: str, content: str) -> ParsedList:
-    """Read a ``te``, ``te_csv`` or ``hma`` list. Raises CaseInputError when the text is not that format
+    """Read a ``te``, ``te_csv``, ``hma`` or ``stopncii`` (``{"signals": [...]}``) list. Raises CaseInputError when the text is not that format
     at all (not JSON, no CSV header); single bad entries are listed under ``skipped``."""
     out = ParsedList()
     if format == "te":
@@ -129,6 +129,28 @@ def hash_list_parse(*, format: str, content: str) -> ParsedList:
                 )
                 continue
             _add_signal(out, where, row.get("signal_type", ""), row.get("signal_str", ""))
+    elif format == "stopncii":
+        try:
+            payload = json.loads(content)
+        except (json.JSONDecodeError, RecursionError):
+            raise CaseInputError(_("The file is not valid JSON.")) from None
+        signals = payload.get("signals") if isinstance(payload, dict) else None
+        for index, signal in enumerate(signals if isinstance(signals, list) else []):
+            where = _("item %(n)s") % {"n": index}
+            kind = signal.get("signalType") if isinstance(signal, dict) else None
+            if not isinstance(kind, str):
+                out.skipped.append(_("%(where)s: no signals") % {"where": where})
+            elif kind != "ImagePDQ":
+                out.skipped.append(_skip_reason(where, kind))
+            else:
+                value = signal.get("hashValue")
+                hex_ = value.strip().lower() if isinstance(value, str) else ""
+                quality = signal.get("quality")
+                ok = isinstance(quality, int) and not isinstance(quality, bool) and 0 <= quality <= 100
+                if PDQ_HEX.fullmatch(hex_):
+                    out.hashes.append((hex_, quality if ok else 100))
+                else:
+                    out.skipped.append(_not_pdq(where))
     elif format == "hma":
         try:
             payload = json.loads(content)
@@ -223,7 +245,7 @@ _TE_LINE = re.compile(r"^\s*[a-z][a-z0-9_]*\s+[0-9a-fA-F]{16,}(\s|$)", re.M)
 
 
 def hash_list_sniff(text: str) -> str | None:
-    """``te``, ``te_csv`` or ``hma`` when a pasted or uploaded list is plainly in that shape; None
+    """``te``, ``te_csv``, ``hma`` or ``stopncii`` when a pasted or uploaded list is plainly in that shape; None
     for everything Jium's own hash import reads (hashes per line, CSV, JSON lists of hashes)."""
     stripped = text.strip()
     first = stripped.split("\n", 1)[0].lower()
@@ -234,6 +256,8 @@ def hash_list_sniff(text: str) -> str | None:
             payload = json.loads(stripped)
         except (json.JSONDecodeError, RecursionError):
             return None
+        if isinstance(payload, dict) and isinstance(payload.get("signals"), list):
+            return "stopncii"  # {"signals": [{"signalType", "hashValue"}]}
         items = payload if isinstance(payload, list) else [payload]
         if any(isinstance(i, dict) and "signals" in i for i in items):
             return "hma"
@@ -241,6 +265,14 @@ def hash_list_sniff(text: str) -> str | None:
     if _TE_LINE.search(stripped):
         return "te"
     return None
+
+
+def hash_list_parse_any(text: str) -> ParsedList:
+    """Whatever shape the list has (see hash_list_sniff); entries that are not hashes under skipped."""
+    fmt = hash_list_sniff(text)
+    if fmt is None:
+        return hash_list_parse_simple(content=text)
+    return hash_list_parse(format=fmt, content=text)
 
 
 def hash_list_import_text(*, case: Case, actor: User | None, text: str) -> tuple[list[Reference], list[str]]:

@@ -1,0 +1,92 @@
+"""The organisation-wide hash-list import page: a partner's list becomes a case of its own."""
+
+from __future__ import annotations
+
+import json
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from app.cases.models import AgeGroup, Case, Reference
+from tests.web.helpers import status_for
+
+A, B = "a" * 64, "0123456789abcdef" * 4
+URL = "/hash-lists/import/"
+
+
+def test_staff_import_a_list_into_a_new_case(client, case, teammate):
+    client.force_login(teammate.user)
+    assert 'href="/hash-lists/import/"' in client.get(reverse("case_list")).content.decode()
+    assert client.get(URL).status_code == 200
+    bank = [
+        {
+            "id": 1,
+            "disable_until_ts": 1,
+            "signals": {"pdq": A, "video_md5": "d41d8cd98f00b204e9800998ecf8427e"},
+        }
+    ]
+    response = client.post(
+        URL,
+        {
+            "name": "HMA bank NCII 2026-12",
+            "list_file": SimpleUploadedFile("bank.json", json.dumps(bank).encode()),
+        },
+        follow=True,
+    )
+    listed = Case.objects.get(alias="HMA bank NCII 2026-12")
+    assert response.redirect_chain[-1][0] == reverse("case_detail", args=[listed.pk])
+    page = response.content.decode()
+    assert "1 hash imported" in page and "1 entry was not a PDQ hash" in page
+    assert listed.organization_id == case.organization_id and listed.age_group == AgeGroup.ADULT
+    assert list(Reference.objects.filter(case=listed).values_list("pdq_hex", flat=True)) == [A]
+
+
+def test_pasted_lists_in_every_shape(client, case, owner):
+    client.force_login(owner.user)
+    lists = {
+        "pdq": f"{A}\n{B}\n",
+        "te": f"pdq {A}\npdq {B}\n",
+        "te_csv": f"signal_type,signal_str,collab,category,tags\npdq,{A},X,POSITIVE_CLASS,\npdq,{B},X,,\n",
+        "stopncii": json.dumps({"signals": [{"signalType": "ImagePDQ", "hashValue": h} for h in (A, B)]}),
+        "hma": json.dumps([{"pdq": A}, {"pdq": B, "note": "x"}]),
+    }
+    for name, text in lists.items():
+        client.post(URL, {"name": name, "list_text": text})
+        listed = Case.objects.get(alias=name)
+        assert set(Reference.objects.filter(case=listed).values_list("pdq_hex", flat=True)) == {A, B}, name
+
+
+def test_young_peoples_list_and_refusals(client, case, owner):
+    client.force_login(owner.user)
+    client.post(URL, {"name": "Hotline list", "list_text": A, "young_people": "on"})
+    assert Case.objects.get(alias="Hotline list").age_group == AgeGroup.MINOR
+    before = Case.objects.count()
+    for data in (
+        {"name": "Empty", "list_text": ""},
+        {"name": "", "list_text": A},
+        {"name": "V", "list_text": "video_md5 d41d8cd98f00b204e9800998ecf8427e"},
+    ):
+        response = client.post(URL, data)
+        assert response.status_code == 200 and 'class="error"' in response.content.decode(), data
+    assert Case.objects.count() == before
+
+
+def test_victim_and_anonymous_cannot_import(client, case, victim):
+    assert status_for(client, victim, URL, "post", {"name": "x", "list_text": A}) == 404
+    anonymous = Client()
+    assert anonymous.post(URL, {"name": "x", "list_text": A}).status_code == 302
+    assert Case.objects.count() == 1 and not Reference.objects.exists()
+
+
+def test_outsiders_list_stays_in_their_organisation(client, case, outsider):
+    client.force_login(outsider.user)
+    client.post(URL, {"name": "Their list", "list_text": A})
+    assert Case.objects.get(alias="Their list").organization_id == outsider.organization_id
+    assert not Reference.objects.filter(case__organization=case.organization).exists()
+
+
+def test_csrf(case, owner):
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(owner.user)
+    assert strict.post(URL, {"name": "x", "list_text": A}).status_code == 403
