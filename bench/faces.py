@@ -12,7 +12,16 @@ candidate image), the curve over thresholds, the threshold each false-match rate
 swap->source vs swap->target distances, and the time per candidate with 0, 1 and 5 faces on one
 core.
 
-    .venv/bin/python bench/faces.py [--data DIR] [--cache FILE] [--speed-repeats N]
+With --compare-detectors, the same figures side by side for dlib's HOG detector (shipped), its
+CNN (MMOD) detector, and HOG with the CNN as a fallback when HOG finds no face: photos with a
+face found, recall and false-match rate at the shipped threshold, swaps found, and CPU time per
+image (LFW photo; 1280x853 picture with 0, 1, 5 faces) on one core.
+
+With --rotated N, each detector on the true candidates turned N degrees in the picture: faces
+found, and matches to photo 1's face at the shipped threshold.
+
+    .venv/bin/python bench/faces.py [--data DIR] [--cache FILE] [--speed-repeats N] [--compare-detectors]
+    .venv/bin/python bench/faces.py --rotated 30
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.matching.faces import FACE_THRESHOLD, MODEL_VERSION, FaceMatcher, detect_faces
+from app.matching.faces import DETECTORS, FACE_THRESHOLD, MODEL_VERSION, FaceMatcher, detect_faces
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces-dev"
 if not DEFAULT_DATA.exists():
@@ -45,11 +54,12 @@ def _open(path: Path) -> Image.Image:
     return img.convert("RGB")
 
 
-def embed_all(data: Path, cache: Path) -> dict[str, list[np.ndarray]]:
+def embed_all(data: Path, cache: Path, detector: str = "hog") -> dict[str, list[np.ndarray]]:
     """{relative path: [embedding of each face]} for every LFW photo, cached."""
+    model = MODEL_VERSION if detector == "hog" else f"{MODEL_VERSION} [{detector}]"
     if cache.exists():
         z = np.load(cache, allow_pickle=False)
-        if str(z["model"]) == MODEL_VERSION:
+        if str(z["model"]) == model:
             out: dict[str, list[np.ndarray]] = {}
             for key in z["keys"]:
                 out[str(key)] = []
@@ -62,15 +72,18 @@ def embed_all(data: Path, cache: Path) -> dict[str, list[np.ndarray]]:
     out = {}
     t0 = time.perf_counter()
     for i, p in enumerate(paths):
-        out[str(p.relative_to(data))] = [f.embedding for f in detect_faces(_open(p))]
+        out[str(p.relative_to(data))] = [f.embedding for f in detect_faces(_open(p), detector=detector)]
         if i % 100 == 0:
-            print(f"  embedded {i}/{len(paths)} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+            print(
+                f"  [{detector}] embedded {i}/{len(paths)} ({time.perf_counter() - t0:.0f} s)",
+                file=sys.stderr,
+            )
     keys = list(out)
     emb = [e for k in keys for e in out[k]]
     owner = [i for i, k in enumerate(keys) for _ in out[k]]
     np.savez(
         cache,
-        model=MODEL_VERSION,
+        model=model,
         keys=np.array(keys),
         counts=np.array([len(out[k]) for k in keys]),
         emb=np.array(emb, np.float32).reshape(-1, 128),
@@ -153,7 +166,7 @@ def verification(emb: dict[str, list[np.ndarray]], n_refs: int) -> dict[str, obj
     }
 
 
-def swaps(data: Path) -> list[tuple[str, float, float]]:
+def swaps(data: Path, detector: str = "hog") -> list[tuple[str, float, float]]:
     out = []
     for folder in sorted((data / "face-swaps").iterdir()):
         if not folder.is_dir():
@@ -164,7 +177,7 @@ def swaps(data: Path) -> list[tuple[str, float, float]]:
         for i in ids:
             face = {}
             for kind in ("source", "target", "swap"):
-                found = detect_faces(_open(folder / f"{i}_{kind}.png"))
+                found = detect_faces(_open(folder / f"{i}_{kind}.png"), detector=detector)
                 face[kind] = found[0].embedding if found else None
             if any(v is None for v in face.values()):
                 out.append((f"{folder.name}/{i}", float("nan"), float("nan")))
@@ -230,12 +243,143 @@ def speed(data: Path, repeats: int) -> dict[int, tuple[float, float, int]]:
     return out
 
 
+def _one_core() -> None:
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+
+
+def detector_speed(data: Path, repeats: int) -> dict[str, dict[str, float]]:
+    """CPU ms per image for each detector (detect + embed), best of N, one core: an LFW photo
+    (250 px, one face), and 1280x853 pictures with 0, 1 and 5 faces."""
+    from app.matching.decode import decode_media
+
+    _one_core()
+    people = sorted(data.glob("people/*/1.jpg"))[:5]
+    faces = [_open(p).crop((50, 40, 200, 210)) for p in people]
+    photos = sorted(PHOTOS_DEV.glob("*.jpg"))
+    zero_img = (
+        _open(photos[0]).resize((1280, 853)) if photos else Image.new("RGB", (1280, 853), (120, 140, 160))
+    )
+    images = {
+        "LFW photo": _open(people[0]),
+        "0 faces": decode_media(_jpeg(zero_img)).frames[0],
+        "1 face": decode_media(_jpeg(_canvas(faces[:1]))).frames[0],
+        "5 faces": decode_media(_jpeg(_canvas(faces))).frames[0],
+    }
+    out: dict[str, dict[str, float]] = {}
+    for detector in DETECTORS:
+        out[detector] = {}
+        for name, img in images.items():
+            detect_faces(img, detector=detector)  # load the models outside the timing
+            times = []
+            for _ in range(repeats):
+                t0 = time.process_time()
+                found = detect_faces(img, detector=detector)
+                times.append(time.process_time() - t0)
+            out[detector][name] = min(times) * 1000
+            out[detector][f"{name} found"] = len(found)
+    return out
+
+
+def compare_detectors(data: Path, cache: Path, repeats: int) -> None:
+    """HOG (shipped) vs CNN vs HOG with the CNN as fallback, on the same photos and threshold."""
+    _one_core()
+    per: dict[str, dict[str, list[np.ndarray]]] = {}
+    for detector in ("hog", "cnn"):
+        path = cache if detector == "hog" else cache.with_name(f"{cache.stem}-{detector}{cache.suffix}")
+        per[detector] = embed_all(data, path, detector)
+    # HOG first, the CNN's faces only where HOG found none: the same as detect_faces("hog+cnn").
+    per["hog+cnn"] = {k: v if v else per["cnn"][k] for k, v in per["hog"].items()}
+    print(f"\n== detectors side by side (threshold {FACE_THRESHOLD:.2f}, one core)")
+    print(
+        " detector   photos with a face  recall 1 photo  recall photos 1-2  FMR/face (false faces)  swaps nearer source"
+    )
+    for detector in DETECTORS:
+        emb = per[detector]
+        with_face = sum(1 for v in emb.values() if v)
+        row = []
+        for n_refs in (1, 2):
+            v = verification(emb, n_refs)
+            shipped = next(c for c in v["curve"] if c[0] == FACE_THRESHOLD)  # type: ignore[attr-defined]
+            row.append(shipped)
+        sw = swaps(data, detector)
+        nearer = sum(1 for _n, ds, dt in sw if ds < dt)
+        found_sw = sum(1 for _n, ds, _dt in sw if ds == ds)
+        print(
+            f" {detector:9s}  {with_face:4d}/{len(emb)} ({with_face / len(emb):.3f})   {row[0][1]:.3f}"
+            f"           {row[1][1]:.3f}              {row[0][2]:.2e} ({row[0][3]})       "
+            f"{nearer}/{len(sw)} (faces found in {found_sw})"
+        )
+    only_cnn = [k for k in per["hog"] if not per["hog"][k] and per["cnn"][k]]
+    only_hog = [k for k in per["hog"] if per["hog"][k] and not per["cnn"][k]]
+    print(f" photos where only the CNN finds a face: {len(only_cnn)} {only_cnn[:6]}")
+    print(f" photos where only HOG finds a face: {len(only_hog)} {only_hog[:6]}")
+    print(f"\n CPU ms per image (detect + embed), best of {repeats}, one core:")
+    speeds = detector_speed(data, repeats)
+    names = ["LFW photo", "0 faces", "1 face", "5 faces"]
+    print(" detector   " + "".join(f"{n:>16s}" for n in names))
+    for detector, row in speeds.items():
+        cells = "".join(f"{row[n]:8.0f} ({int(row[n + ' found'])} f)  " for n in names)
+        print(f" {detector:9s} {cells}")
+    base = speeds["hog"]
+    for detector in ("cnn", "hog+cnn"):
+        ratios = ", ".join(f"{n} {speeds[detector][n] / base[n]:.1f}x" for n in names)
+        print(f" {detector} vs hog: {ratios}")
+
+
+def rotated_recall(data: Path, cache: Path, angle: float) -> None:
+    """The true candidates (photos 2.. of each person) turned ``angle`` degrees in the picture, as
+    phone photos and screenshots often are: which detector still finds the face, and how many
+    still match photo 1's face (HOG-embedded, as a case's reference is) within the threshold."""
+    _one_core()
+    emb = embed_all(data, cache, "hog")
+    found = dict.fromkeys(DETECTORS, 0)
+    matched = dict.fromkeys(DETECTORS, 0)
+    ms = dict.fromkeys(DETECTORS, 0.0)
+    total = 0
+    for person in sorted((data / "people").iterdir()):
+        ref = emb.get(f"people/{person.name}/1.jpg") or []
+        if not ref:
+            continue
+        refs = np.stack(ref[:1])
+        for photo in sorted(person.glob("*.jpg"), key=lambda p: int(p.stem))[1:]:
+            img = _open(photo).rotate(
+                angle, resample=Image.Resampling.BILINEAR, expand=True, fillcolor=(128, 128, 128)
+            )
+            total += 1
+            for detector in DETECTORS:
+                t0 = time.process_time()
+                faces = detect_faces(img, detector=detector)
+                ms[detector] += (time.process_time() - t0) * 1000
+                found[detector] += bool(faces)
+                matched[detector] += _min_dist(refs, [f.embedding for f in faces]) <= FACE_THRESHOLD
+    print(f"\n== true candidates turned {angle:g} degrees ({total} photos; reference: photo 1, HOG)")
+    print(" detector   face found     recall at the threshold   CPU ms/photo")
+    for detector in DETECTORS:
+        print(
+            f" {detector:9s}  {found[detector]:4d} ({found[detector] / total:.3f})   "
+            f"{matched[detector] / total:.3f}                     {ms[detector] / total:6.0f}"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/jium-face-embeddings.npz"))
     ap.add_argument("--speed-repeats", type=int, default=5)
+    ap.add_argument("--compare-detectors", action="store_true", help="HOG vs CNN vs HOG+CNN fallback")
+    ap.add_argument(
+        "--rotated", type=float, default=None, help="detectors on true candidates turned N degrees"
+    )
     args = ap.parse_args()
+    if args.rotated is not None:
+        print(f"model: {MODEL_VERSION}; shipped threshold {FACE_THRESHOLD}")
+        rotated_recall(args.data, args.cache, args.rotated)
+        return
+    if args.compare_detectors:
+        print(f"model: {MODEL_VERSION}; shipped threshold {FACE_THRESHOLD}")
+        compare_detectors(args.data, args.cache, args.speed_repeats)
+        return
     print(f"model: {MODEL_VERSION}; shipped threshold {FACE_THRESHOLD}")
     emb = embed_all(args.data, args.cache)
     no_face = sum(1 for v in emb.values() if not v)

@@ -45,6 +45,15 @@ MODEL_FILES = {
     "landmarks": "shape_predictor_5_face_landmarks.dat",
     "recognition": "dlib_face_recognition_resnet_model_v1.dat",
 }
+# dlib's CNN (MMOD) face detector ships in the same package. Measured side by side with HOG
+# (bench/faces.py --compare-detectors, docs/benchmarks.md) it was not adopted: on faces-dev it
+# found no more faces and cost 13x HOG's time per image without a face even as a fallback. The
+# face stage uses HOG; "cnn" and "hog+cnn" stay available so the comparison can be run again.
+CNN_MODEL_FILE = "mmod_human_face_detector.dat"
+CNN_SIDE = 400  # the CNN looks at the image shrunk to this long side, never upsampled
+# Which detector finds faces: "hog" (dlib's HOG), "cnn" (dlib's MMOD CNN), or "hog+cnn" (HOG,
+# and the CNN only when HOG finds no face).
+DETECTORS = ("hog", "cnn", "hog+cnn")
 
 
 def _version(dist: str) -> str:
@@ -92,7 +101,21 @@ class _Models:
         self.detector = dlib.get_frontal_face_detector()
         self.landmarks = dlib.shape_predictor(str(folder / MODEL_FILES["landmarks"]))
         self.recognition = dlib.face_recognition_model_v1(str(folder / MODEL_FILES["recognition"]))
+        self.folder = folder
+        self._cnn: Any = None
         self.lock = threading.Lock()
+
+    @property
+    def cnn(self) -> Any:
+        """The CNN detector, loaded on first use only (most processes never need it)."""
+        import dlib
+
+        if self._cnn is None:
+            path = self.folder / CNN_MODEL_FILE
+            if not path.is_file():
+                raise FaceModelMissing(f"face model file missing: {path}")
+            self._cnn = dlib.cnn_face_detection_model_v1(str(path))
+        return self._cnn
 
 
 _models: _Models | None = None
@@ -131,16 +154,54 @@ def _rgb_array(img: Image.Image, side: int) -> tuple[np.ndarray, float]:
     return np.ascontiguousarray(np.asarray(img, dtype=np.uint8)), scale
 
 
-def detect_faces(img: Image.Image, *, max_faces: int = MAX_FACES_PER_IMAGE) -> list[Face]:
-    """Faces in ``img`` (largest first, at most ``max_faces``), each with its embedding."""
+def _cnn_rects(models: _Models, arr: np.ndarray) -> list[tuple[Any, float]]:
+    """(rectangle in ``arr``'s pixels, confidence) of the faces dlib's CNN finds, run on ``arr``
+    shrunk to CNN_SIDE (its cost grows with the pixel count much faster than HOG's)."""
     import dlib
 
+    h, w = arr.shape[:2]
+    scale = min(1.0, CNN_SIDE / max(h, w, 1))
+    small = arr
+    if scale < 1.0:
+        img = Image.fromarray(arr).resize(
+            (max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BILINEAR
+        )
+        small = np.ascontiguousarray(np.asarray(img, dtype=np.uint8))
+    out = []
+    for det in models.cnn(small, 0):
+        r = det.rect
+        rect = dlib.rectangle(
+            round(r.left() / scale),
+            round(r.top() / scale),
+            round(r.right() / scale),
+            round(r.bottom() / scale),
+        )
+        out.append((rect, float(det.confidence)))
+    return out
+
+
+def detect_faces(
+    img: Image.Image, *, max_faces: int = MAX_FACES_PER_IMAGE, detector: str = "hog"
+) -> list[Face]:
+    """Faces in ``img`` (largest first, at most ``max_faces``), each with its embedding.
+
+    ``detector`` is one of DETECTORS; "hog" is what the pipeline uses (bench/faces.py).
+    """
+    import dlib
+
+    if detector not in DETECTORS:
+        raise ValueError(f"unknown face detector {detector!r}")
     models = _get_models()
     arr, scale = _rgb_array(img, DETECT_SIDE)
     upsample = 1 if max(arr.shape[:2]) <= SMALL_SIDE else 0
     with models.lock:
-        rects, scores, _ = models.detector.run(arr, upsample, 0.0)
-        found = sorted(zip(rects, scores, strict=True), key=lambda rs: -rs[0].area())
+        found: list[tuple[Any, float]] = []
+        if detector != "cnn":
+            rects, scores, _ = models.detector.run(arr, upsample, 0.0)
+            found = list(zip(rects, scores, strict=True))
+        if detector == "cnn" or (detector == "hog+cnn" and not found):
+            found = _cnn_rects(models, arr)
+        found.sort(key=lambda rs: -rs[0].area())
         faces: list[Face] = []
         for rect, score in found:
             if min(rect.width(), rect.height()) < MIN_FACE_PX:

@@ -55,3 +55,19 @@ def test_each_ghost_swap_is_nearer_its_source_than_its_target() -> None:
         to_source = float(np.linalg.norm(emb["swap"] - emb["source"]))
         to_target = float(np.linalg.norm(emb["swap"] - emb["target"]))
         assert to_source < to_target, (i, to_source, to_target)
+
+
+def test_cnn_detector_and_hog_with_cnn_fallback() -> None:
+    photo = Image.open(io.BytesIO(face_photo(PERSON, 2)))
+    hog = detect_faces(photo)
+    cnn = detect_faces(photo, detector="cnn")
+    assert len(hog) >= 1 and len(cnn) >= 1
+    # The same face, found by either detector, gives nearly the same embedding.
+    assert float(np.linalg.norm(cnn[0].embedding - hog[0].embedding)) < 0.25
+    # HOG found a face: the fallback is not used, the result is HOG's.
+    both = detect_faces(photo, detector="hog+cnn")
+    assert [f.box for f in both] == [f.box for f in hog]
+    landscape = Image.open(photo_paths()[0])
+    assert detect_faces(landscape, detector="hog+cnn") == []
+    with pytest.raises(ValueError):
+        detect_faces(landscape, detector="mtcnn")
