@@ -97,7 +97,8 @@ def webhook_endpoint_update(
     events: list[str] | None = None,
 ) -> WebhookEndpoint:
     """Turn an endpoint off or on, or change its events. A turned-off endpoint gets nothing new, and
-    what was still waiting for it is given up (it is not sent later by surprise)."""
+    what was still waiting for it is given up when its turn comes (not sent later by surprise), unless
+    the endpoint is on again by then."""
     changed: dict[str, Any] = {}
     if events is not None:
         unknown = sorted(set(events) - set(WEBHOOK_EVENTS))
