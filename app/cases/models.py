@@ -210,7 +210,11 @@ class ReportedUrl(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["case", "url_key"], name="reported_url_unique_per_case"),
         ]
-        indexes = [models.Index(fields=["case", "state"])]
+        indexes = [
+            models.Index(fields=["case", "state"]),
+            # Other cases of the organisation reporting the same address (fetching.reuse).
+            models.Index(fields=["url_key"], name="reported_url_key"),
+        ]
 
     def __str__(self) -> str:
         return self.normalized_url

@@ -113,7 +113,8 @@ def shared_fetch_store(
 ) -> SharedFetch | None:
     """Keep this scan's outcome for the organisation's other cases (replacing an older one).
 
-    None when the case was erased meanwhile or became a minor's case (nothing of it is kept).
+    Only when another case of the organisation reports the address too. None otherwise, or when
+    the case was erased meanwhile or became a minor's case (nothing of it is kept).
     """
     from app.fetching.scan import outcome_to_bytes
 
@@ -127,6 +128,16 @@ def shared_fetch_store(
     from app.cases.models import AgeGroup, Case
 
     entry = SharedFetch(organization_id=case.organization_id, url_key=url_key, **values)
+    from app.cases.models import ReportedUrl
+
+    if not (
+        ReportedUrl.objects.filter(url_key=url_key, case__organization_id=case.organization_id)
+        .exclude(case_id=case.pk)
+        .exists()
+    ):
+        # No other case of the organisation reports it: nothing is kept that no one would reuse
+        # (the next case to report it fetches it again, and shares that fetch).
+        return None
     with transaction.atomic():
         # Locked: an age change (which deletes the case's shared fetches) waits, or went first.
         if not Case.objects.select_for_update().filter(pk=case.pk, age_group=AgeGroup.ADULT).exists():

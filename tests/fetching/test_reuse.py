@@ -64,8 +64,12 @@ def _case(org, actor, alias: str, *, ref: int | None, **kwargs):  # type: ignore
     return case
 
 
+def _add(case, actor, url: str) -> ReportedUrl:  # type: ignore[no-untyped-def]
+    return reported_urls_add(case=case, actor=actor, urls=[url]).added[0]
+
+
 def _scan(case, actor, url: str) -> ReportedUrl:  # type: ignore[no-untyped-def]
-    added = reported_urls_add(case=case, actor=actor, urls=[url]).added[0]
+    added = ReportedUrl.objects.filter(case=case, url=url).first() or _add(case, actor, url)
     result = reported_url_scan(reported_url_id=added.pk)
     assert result is not None
     return result
@@ -90,6 +94,7 @@ def test_two_cases_of_one_organisation_fetch_once_and_match_their_own_references
     url = _site(internet)
     first = _case(org, owner.user, "A", ref=0)
     second = _case(org, owner.user, "B", ref=1)
+    _add(second, owner.user, url)
     a = _scan(first, owner.user, url)
     assert _requests(internet) == 4
     b = _scan(second, owner.user, url)
@@ -121,12 +126,32 @@ def test_another_organisation_never_sees_the_shared_fetch(
     internet: Internet, org, other_org, owner, outsider
 ) -> None:  # type: ignore[no-untyped-def]
     url = _site(internet)
-    _scan(_case(org, owner.user, "A", ref=0), owner.user, url)
-    theirs = _scan(_case(other_org, outsider.user, "X", ref=0), outsider.user, url)
+    ours = [_case(org, owner.user, f"A{n}", ref=0) for n in range(2)]
+    theirs = [_case(other_org, outsider.user, f"X{n}", ref=0) for n in range(2)]
+    for case in ours:
+        _add(case, owner.user, url)
+    for case in theirs:
+        _add(case, outsider.user, url)
+    _scan(ours[0], owner.user, url)
+    x = _scan(theirs[0], outsider.user, url)
     assert internet.site.hits(PAGE) == 2
-    assert not _record(theirs).reused
+    assert not _record(x).reused
     assert SharedFetch.objects.filter(organization=other_org).count() == 1
     assert SharedFetch.objects.filter(organization=org).count() == 1
+    # Each organisation's second case reuses its own organisation's fetch.
+    assert _record(_scan(ours[1], owner.user, url)).reused
+    assert _record(_scan(theirs[1], outsider.user, url)).reused
+    assert internet.site.hits(PAGE) == 2
+
+
+def test_an_address_no_other_case_reports_is_not_kept(internet: Internet, org, owner) -> None:  # type: ignore[no-untyped-def]
+    url = _site(internet)
+    _scan(_case(org, owner.user, "A", ref=0), owner.user, url)
+    assert not SharedFetch.objects.exists()
+    # Once a second case reports it, that case's fetch is shared.
+    _scan(_case(org, owner.user, "B", ref=1), owner.user, url)
+    assert SharedFetch.objects.count() == 1 and internet.site.hits(PAGE) == 2
+    assert _record(_scan(_case(org, owner.user, "C", ref=1), owner.user, url)).reused
 
 
 def test_after_the_window_and_on_the_same_url_again_it_is_fetched_again(
@@ -134,11 +159,12 @@ def test_after_the_window_and_on_the_same_url_again_it_is_fetched_again(
 ) -> None:  # type: ignore[no-untyped-def]
     url = _site(internet)
     first = _case(org, owner.user, "A", ref=0)
+    second = _case(org, owner.user, "B", ref=1)
+    _add(second, owner.user, url)
     a = _scan(first, owner.user, url)
     # The same URL's own re-check learns something new: never its own earlier fetch.
     reported_url_fetch_and_match(reported_url=a, purpose="recheck")
     assert internet.site.hits(PAGE) == 2
-    second = _case(org, owner.user, "B", ref=1)
     with time_machine.travel(timezone.now() + timedelta(hours=6, minutes=5)):
         b = _scan(second, owner.user, url)
         assert internet.site.hits(PAGE) == 3 and not _record(b).reused
@@ -158,8 +184,10 @@ def test_reuse_is_off_when_the_window_is_zero(internet: Internet, org, owner, se
 
 def test_a_failure_is_shared_only_briefly(internet: Internet, org, owner) -> None:  # type: ignore[no-untyped-def]
     url = internet.site.url("/missing")
+    second = _case(org, owner.user, "B", ref=1)
+    _add(second, owner.user, url)
     _scan(_case(org, owner.user, "A", ref=0), owner.user, url)
-    b = _scan(_case(org, owner.user, "B", ref=1), owner.user, url)
+    b = _scan(second, owner.user, url)
     assert internet.site.hits("/missing") == 1 and b.state == UrlState.FAILED and _record(b).reused
     entry = SharedFetch.objects.get()
     assert entry.expires_at - entry.fetched_at == timedelta(minutes=10)
@@ -169,6 +197,7 @@ def test_erasing_the_case_that_fetched_keeps_the_other_cases_evidence(internet: 
     url = _site(internet)
     first = _case(org, owner.user, "A", ref=0)
     second = _case(org, owner.user, "B", ref=1)
+    _add(second, owner.user, url)
     _scan(first, owner.user, url)
     b = _scan(second, owner.user, url)
     evidence = list(
@@ -190,8 +219,11 @@ def test_erasing_the_case_that_fetched_keeps_the_other_cases_evidence(internet: 
 
 def test_expiry_deletes_the_features(internet: Internet, org, owner) -> None:  # type: ignore[no-untyped-def]
     url = _site(internet)
+    second = _case(org, owner.user, "B", ref=1)
+    _add(second, owner.user, url)
     _scan(_case(org, owner.user, "A", ref=0), owner.user, url)
-    b = _scan(_case(org, owner.user, "B", ref=1), owner.user, url)
+    b = _scan(second, owner.user, url)
+    assert _record(b).reused
     assert shared_fetches_expire(now=timezone.now()) == 0
     assert shared_fetches_expire(now=timezone.now() + timedelta(hours=7)) == 1
     assert not SharedFetch.objects.exists() and Match.objects.filter(reported_url=b).count() == 1
@@ -199,6 +231,7 @@ def test_expiry_deletes_the_features(internet: Internet, org, owner) -> None:  #
 
 def test_shared_features_are_encrypted_at_rest_and_hold_no_bytes(internet: Internet, org, owner) -> None:  # type: ignore[no-untyped-def]
     url = _site(internet)
+    _add(_case(org, owner.user, "B", ref=1), owner.user, url)
     _scan(_case(org, owner.user, "A", ref=0), owner.user, url)
     entry = SharedFetch.objects.get()
     with connection.cursor() as cursor:
