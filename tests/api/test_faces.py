@@ -45,7 +45,7 @@ def _endpoints(case, match) -> list[tuple[str, str, object, int]]:  # type: igno
 def _no_biometrics(response) -> None:  # type: ignore[no-untyped-def]
     text = response.content.decode()
     assert "embedding" not in text.replace("embeddings", "") and "face_crop" not in text
-    assert "guardian_name\"" not in text
+    assert 'guardian_name"' not in text
 
 
 @pytest.mark.parametrize("who", ["owner", "teammate"])
@@ -198,12 +198,16 @@ def test_under_14_only_a_guardian_consents_and_no_group_photos(api_for, case, ow
 
 
 def test_korean_error_messages(api_for, case, owner) -> None:  # type: ignore[no-untyped-def]
+    from django.utils import translation
+
     api = api_for(owner)
-    response = api.client.post(
-        f"/api/v1/cases/{case.pk}/faces/photos/",
-        {"photos": [SimpleUploadedFile("me.jpg", face_photo(), "image/jpeg")]},
-        headers={**api._headers(), "Accept-Language": "ko"},
-    )
+    # The request leaves Korean active in this thread; give later tests back the language they had.
+    with translation.override(translation.get_language()):
+        response = api.client.post(
+            f"/api/v1/cases/{case.pk}/faces/photos/",
+            {"photos": [SimpleUploadedFile("me.jpg", face_photo(), "image/jpeg")]},
+            headers={**api._headers(), "Accept-Language": "ko"},
+        )
     assert response.status_code == 409
     assert (
         response.json()["error"]["message"] == "얼굴 사진을 올리기 전에 먼저 당사자의 동의를 기록해 주세요."
@@ -261,4 +265,6 @@ def test_schema_lists_the_face_operations(api_for, owner) -> None:  # type: igno
     assert "/api/v1/cases/{case_id}/faces/matches/{match_id}/decision/" in paths
     for name, component in schema["components"]["schemas"].items():
         if name.startswith("Face"):
-            assert not {"embedding", "embeddings", "face_crop", "image"} & set(component.get("properties", {}))
+            assert not {"embedding", "embeddings", "face_crop", "image"} & set(
+                component.get("properties", {})
+            )
