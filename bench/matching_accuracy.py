@@ -27,7 +27,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.matching.decode import decode_media
-from app.matching.engine import Matcher
+from app.matching.engine import GUIDED, PREFILTER, Matcher
 from app.matching.fingerprint import fingerprint_candidate, fingerprint_reference
 
 LEGACY_HASHES = {"phash": imagehash.phash, "dhash": imagehash.dhash}
@@ -305,7 +305,8 @@ def main() -> None:
         t_match += time.perf_counter() - t
         n_match += 1
         if stats_out is not None:
-            for ref, v in matcher.verify_all(fp):  # reference index; v says "mirrored" for the mirror view
+            # reference index; v says "mirrored" for the mirror view, "guided" for a re-verified near miss
+            for ref, v in matcher.verify_all(fp, prefilter=PREFILTER, guided=GUIDED):
                 stats_out.write(json.dumps({"src": src, "ref": matcher.keys[ref], "t": tname, **v}) + "\n")
         is_ref = src in set(ref_ids)
         for name, fn in LEGACY_HASHES.items():

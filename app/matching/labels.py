@@ -87,6 +87,10 @@ def match_certainty(
     inliers = details.get("inliers")
     if inliers is None:
         return LIKELY
+    if details.get("guided"):
+        # Found from a small fit and grown by guided matching (a picture of which only a part
+        # survives, as after an "undress" edit): its point count is not comparable.
+        return LIKELY
     if int(inliers) >= ORB_CERTAIN_INLIERS:
         return CERTAIN
     return VERY_LIKELY if int(inliers) >= ORB_VERY_LIKELY_INLIERS else LIKELY

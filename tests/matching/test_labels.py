@@ -19,6 +19,7 @@ from app.matching.labels import describe_match
         ("orb-homography", 24.92, {"inliers": 41}, "edited", "very_likely"),
         ("orb-similarity-mirror", 30.1, {"inliers": 19}, "mirrored", "likely"),
         ("orb-similarity", 20.0, {"inliers": 120}, "edited", "certain"),
+        ("orb-similarity", 33.0, {"inliers": 120, "guided": True, "seed_inliers": 12}, "edited", "likely"),
     ],
 )
 def test_describe_match(method, distance, details, kind, certainty):
