@@ -6,6 +6,7 @@ reference, and anything else (a transformed distractor, an untouched distractor)
 nothing. A match to the wrong reference counts as a false match.
 
     .venv/bin/python bench/matching_accuracy.py [--photos DIR] [--refs N] [--stats FILE] [--mirrored]
+        [--only NAMES] [--no-guided]
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app.matching import engine
 from app.matching.decode import decode_media
-from app.matching.engine import GUIDED, PREFILTER, Matcher
+from app.matching.engine import PREFILTER, Matcher
 from app.matching.fingerprint import fingerprint_candidate, fingerprint_reference
 
 LEGACY_HASHES = {"phash": imagehash.phash, "dhash": imagehash.dhash}
@@ -262,6 +264,7 @@ def main() -> None:
     ap.add_argument("--stats", type=Path, help="write raw verification stats (JSON lines) here")
     ap.add_argument("--only", help="comma-separated transforms to run")
     ap.add_argument("--mirrored", action="store_true", help="run the mirrored combinations instead")
+    ap.add_argument("--no-guided", action="store_true", help="without guided matching of near misses")
     args = ap.parse_args()
 
     import cv2
@@ -270,6 +273,8 @@ def main() -> None:
     cv2.setNumThreads(1)
     faiss.omp_set_num_threads(1)
 
+    if args.no_guided:
+        engine.GUIDED = False
     photos = load_photos(args.photos)
     ref_ids, distractor_ids = split(photos, args.refs)
     t0 = time.perf_counter()
@@ -306,7 +311,7 @@ def main() -> None:
         n_match += 1
         if stats_out is not None:
             # reference index; v says "mirrored" for the mirror view, "guided" for a re-verified near miss
-            for ref, v in matcher.verify_all(fp, prefilter=PREFILTER, guided=GUIDED):
+            for ref, v in matcher.verify_all(fp, prefilter=PREFILTER, guided=engine.GUIDED):
                 stats_out.write(json.dumps({"src": src, "ref": matcher.keys[ref], "t": tname, **v}) + "\n")
         is_ref = src in set(ref_ids)
         for name, fn in LEGACY_HASHES.items():
