@@ -131,13 +131,17 @@ def test_hma_bank_content_and_signal_bodies(api_for, case, owner):
 
 
 def test_messages_in_korean(api_for, case, owner):
+    from django.utils import translation
+
     api = api_for(owner)
-    response = api.client.post(
-        f"/api/v1/cases/{case.pk}/references/hashlist/",
-        json.dumps({"format": "te", "content": f"video_md5 {MD5}\npdq {A}\n"}),
-        content_type="application/json",
-        headers={**api._headers(), "Accept-Language": "ko"},
-    )
+    # The request leaves Korean active in this thread; give later tests back the language they had.
+    with translation.override(translation.get_language()):
+        response = api.client.post(
+            f"/api/v1/cases/{case.pk}/references/hashlist/",
+            json.dumps({"format": "te", "content": f"video_md5 {MD5}\npdq {A}\n"}),
+            content_type="application/json",
+            headers={**api._headers(), "Accept-Language": "ko"},
+        )
     skipped = response.json()["skipped"]
     assert len(skipped) == 1 and "video_md5" in skipped[0] and "line" not in skipped[0]
 
