@@ -28,9 +28,10 @@ METHOD_LABELS: dict[str, Promise] = {
 }
 
 # What kind of copy, in three plain answers.
-SAME, EDITED, MIRRORED = "same", "edited", "mirrored"
+SAME, EDITED, MIRRORED, SAME_VIDEO = "same", "edited", "mirrored", "same_video"
 KIND_LABELS: dict[str, Promise] = {
     SAME: _("Same photo"),
+    SAME_VIDEO: _("Same video"),
     EDITED: _("Same photo, cropped or edited"),
     MIRRORED: _("Same photo, mirrored"),
 }
@@ -63,7 +64,9 @@ VPDQ_CERTAIN_PERCENT = 95
 def match_kind(method: str) -> str:
     if method.endswith("-mirror") or method == "pdq-dihedral":
         return MIRRORED
-    if method in ("pdq", "vpdq"):
+    if method == "vpdq":
+        return SAME_VIDEO
+    if method == "pdq":
         return SAME
     return EDITED
 
@@ -98,7 +101,7 @@ def match_certainty(
 
 @dataclass(frozen=True)
 class MatchDescription:
-    kind: str  # SAME | EDITED | MIRRORED
+    kind: str  # SAME | EDITED | MIRRORED | SAME_VIDEO
     certainty: str  # CERTAIN | VERY_LIKELY | LIKELY
     what: Promise  # "Same photo, cropped or edited"
     how_sure: Promise  # "Very likely"

@@ -220,7 +220,13 @@ class MultipleFileField(forms.FileField):
 
 
 class ReferenceUploadForm(forms.Form):
-    images = MultipleFileField(label=_("Images"))
+    # Videos too: a reference video is matched whole (vPDQ, a frame a second) and by its best frame.
+    images = MultipleFileField(
+        label=_("Images"),
+        widget=MultipleFileInput(
+            attrs={"accept": "image/*,.heic,.heif,.avif,video/mp4,video/webm,video/quicktime"}
+        ),
+    )
 
 
 class HashImportForm(forms.Form):

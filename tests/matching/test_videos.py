@@ -20,7 +20,7 @@ from app.cases.services import (
 from app.cases.services.videos import reference_import_video_hash
 from app.fetching.models import MediaItem
 from app.matching.fingerprint import pdq_hash
-from app.matching.labels import CERTAIN, SAME, describe_match
+from app.matching.labels import CERTAIN, SAME_VIDEO, describe_match
 from app.matching.models import Match, VideoHash
 from app.matching.videos import case_video_hashes_export, case_video_matcher, video_hash_features
 from app.matching.vpdq import (
@@ -137,7 +137,7 @@ def test_fetched_cut_of_a_reference_video_matches_by_vpdq(internet: Internet, ca
     assert match.details["frames_matched"] == 2 and match.details["to_seconds"] == 2.0
     assert match.distance <= 31
     described = describe_match(match.method, match.distance, match.details)
-    assert described.kind == SAME and described.certainty == CERTAIN
+    assert described.kind == SAME_VIDEO and described.certainty == CERTAIN
     video = MediaItem.objects.get(pk=match.media_item_id)
     assert video.kind == "video" and video.match_frame is None
     assert video_hash_features(video_hash=VideoHash.objects.get(media_item=video)) == vpdq_hash_video(cut)
