@@ -7,6 +7,7 @@ import io
 
 import av
 import pytest
+from django.utils import translation
 from PIL import Image
 
 from app.cases.models import Reference, ReferenceSource, UrlState
@@ -193,16 +194,17 @@ def test_import_and_export_of_video_hash_lists(case, owner, other_org) -> None: 
         (f.pdq, f.quality) for f in features
     ]
 
-    for bad, needle in (
-        ("", "empty"),
-        ("0,100,abc,0\n", "line 1"),
-        ("[1]", "line 1"),
-        ("{", "vPDQ"),
-        ("x" * 1_000_001, "large"),
-    ):
-        with pytest.raises(CaseInputError) as exc:
-            reference_import_video_hash(case=case, actor=owner.user, text=bad)
-        assert needle in str(exc.value), (bad[:20], str(exc.value))
+    with translation.override("en"):  # the messages are checked in English
+        for bad, needle in (
+            ("", "empty"),
+            ("0,100,abc,0\n", "line 1"),
+            ("[1]", "line 1"),
+            ("{", "vPDQ"),
+            ("x" * 1_000_001, "large"),
+        ):
+            with pytest.raises(CaseInputError) as exc:
+                reference_import_video_hash(case=case, actor=owner.user, text=bad)
+            assert needle in str(exc.value), (bad[:20], str(exc.value))
     assert Reference.objects.filter(case=case).count() == 1
 
 
