@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.db.models import QuerySet
 
 from app.cases.models import Case, Reference
 from app.fetching.models import MediaItem
@@ -137,7 +138,18 @@ def case_video_hashes_export(*, case: Case) -> list[VideoHashExport]:
     For the hash-list exchange (HMA's ``vpdq`` signal type; StopNCII has no video-PDQ type).
     A minor's case is exported like its image hashes are: the caller applies the same rules.
     """
-    rows = VideoHash.objects.filter(reference__case=case).select_related("reference").order_by("reference_id")
+    return video_hashes_export(cases=Case.objects.filter(pk=case.pk))
+
+
+def video_hashes_export(*, cases: QuerySet[Case]) -> list[VideoHashExport]:
+    """The vPDQ hashes of the reference videos of these cases (an organisation's list), in both
+    exchange formats: only the one-a-second frames of Meta's rule, never the frames hashed between
+    them. Which cases may be shared (not minors' for an organisation's list) is the caller's rule."""
+    rows = (
+        VideoHash.objects.filter(reference__case__in=cases)
+        .select_related("reference")
+        .order_by("reference_id")
+    )
     out = []
     for row in rows:
         features = _features(row.features)

@@ -6,8 +6,10 @@ import pytest
 
 from app.accounts.models import AuditEvent
 from app.cases.models import Case, Reference, ReportedUrl
+from app.matching.models import VideoHash
 
 HASH = "0123456789abcdef" * 4
+VPDQ = f'vpdq ["{HASH},100,0.000", "{HASH},100,1.000"]'  # a video hash list (vPDQ), te format
 
 # (method, path under /api/v1/ with {case} for our case's id, body for POSTs, status for a staff member)
 CASE_ENDPOINTS = [
@@ -25,6 +27,8 @@ CASE_ENDPOINTS = [
     ("post", "cases/{case}/references/hashes/", {"hashes": [HASH]}, 200),
     ("get", "cases/{case}/references/hashes/?format=csv", None, 200),
     ("get", "cases/{case}/references/hashes/?format=hma", None, 200),
+    ("get", "cases/{case}/references/hashes/?format=te", None, 200),
+    ("post", "cases/{case}/references/hashlist/", {"format": "te", "content": VPDQ}, 200),
     (
         "post",
         "cases/{case}/references/hashlist/",
@@ -63,6 +67,7 @@ def test_outsider_gets_404_for_our_case(api_for, case, outsider, method, templat
     assert response.json() == {"error": {"code": "not_found", "message": "Not found."}}
     assert not ReportedUrl.objects.exists()
     assert not Reference.objects.exists()
+    assert not VideoHash.objects.exists()
     # Nothing about our case is written to anyone's log.
     assert not AuditEvent.objects.filter(action__startswith="api.", case_id=case.pk).exists()
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,7 +20,7 @@ from app.api.http import MAX_BODY_BYTES, ApiError, context, no_store
 from app.api.routes import ERRORS, MAX_ID, Body, audit
 from app.api.routes.cases import CaseId, get_case
 from app.cases import services as case_services
-from app.cases.models import AgeGroup, Reference
+from app.cases.models import AgeGroup, Case, Reference
 from app.cases.services import hashlists
 
 router = Router(tags=["references"])
@@ -227,7 +228,8 @@ EXPORT_DESCRIPTION = (
     "reads); ``stopncii``: ImagePDQ signals; ``te``: ``pdq <hash>`` per line (``threatexchange hash`` / "
     "``dataset -P -S``); ``te_csv``: ``signal_type,signal_str,collab,category,tags`` (``threatexchange "
     "dataset -P --csv``); ``hma``: a JSON array of Hasher-Matcher-Actioner bank signals, each the body "
-    'of ``POST /c/bank/<bank>/signal`` (``{"pdq": hash}``).'
+    'of ``POST /c/bank/<bank>/signal`` (``{"pdq": hash}``). ``te``, ``te_csv`` and ``hma`` also carry '
+    "the vPDQ hashes of the reference videos (signal type ``vpdq``, one frame a second)."
 )
 EXPORT_CONTENT = {
     "text/plain": {"schema": {"type": "string"}},
@@ -255,13 +257,34 @@ def reference_hashes_export(
         # StopNCII is for adults; a young person's hashes go to NCMEC's Take It Down instead.
         raise ApiError(409, "minor_case", str(MINOR_NOT_STOPNCII))
     rows = list(Reference.objects.filter(case=case).order_by("id").values_list("pdq_hex", "pdq_quality"))
-    audit(context(request), "api.case.references_export", case, format=format, count=len(rows))
-    return hash_list_response(rows, format, f"case-{case.pk}-hashes")
+    videos = _video_signals(Case.objects.filter(pk=case.pk), format)
+    audit(
+        context(request),
+        "api.case.references_export",
+        case,
+        format=format,
+        count=len(rows),
+        videos=len(videos),
+    )
+    return hash_list_response(rows, format, f"case-{case.pk}-hashes", videos=videos)
 
 
-def hash_list_response(rows: list[tuple[str, int]], format: str, stem: str) -> HttpResponse:
-    """PDQ hashes in an exchange format; the same rows, whichever format (no features, no images)."""
-    body, content_type, extension = hashlists.hash_list_render(rows, format, collab="jium")
+def _video_signals(cases: QuerySet[Case], format: str) -> list[str]:
+    """The cases' vPDQ hashes as signal strings, for the formats with a ``vpdq`` signal type."""
+    from app.matching.videos import video_hashes_export
+
+    if format not in hashlists.VIDEO_FORMATS:
+        return []
+    return list(dict.fromkeys(v.signal for v in video_hashes_export(cases=cases)))
+
+
+def hash_list_response(
+    rows: list[tuple[str, int]], format: str, stem: str, *, videos: list[str] | None = None
+) -> HttpResponse:
+    """PDQ hashes (and vPDQ signals) in an exchange format; no features, no images."""
+    body, content_type, extension = hashlists.hash_list_render(
+        rows, format, collab="jium", videos=videos or []
+    )
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{stem}.{extension}"'
     return no_store(response)
@@ -307,8 +330,9 @@ def organisation_hashes_export(
         .order_by("pdq_hex")
         .values_list("pdq_hex", "quality")
     )
-    audit(api, "api.hashes.export", None, format=format, count=len(rows))
-    return hash_list_response(rows, format, "jium-hashes")
+    videos = _video_signals(case_list_for(user=api.user).filter(age_group=AgeGroup.ADULT), format)
+    audit(api, "api.hashes.export", None, format=format, count=len(rows), videos=len(videos))
+    return hash_list_response(rows, format, "jium-hashes", videos=videos)
 
 
 class Signal(Body):
@@ -328,7 +352,8 @@ class HashListIn(Body):
         "stopncii: signals with signalType and hashValue; te: 'signal_type signal' per line "
         "(threatexchange hash / dataset -P); te_csv: threatexchange dataset --csv "
         "(signal_type,signal_str,collab,category,tags); hma: Hasher-Matcher-Actioner bank content, "
-        "a JSON array of POST /c/bank/<bank>/signal bodies or of bank content records with signals."
+        "a JSON array of POST /c/bank/<bank>/signal bodies or of bank content records with signals. "
+        "In te, te_csv and hma, vpdq signals (video hashes) become reference videos."
     )
     content: StrictStr | None = Field(
         None, max_length=MAX_BODY_BYTES, description="The list, for every format but stopncii."
@@ -370,7 +395,7 @@ def _parse_list(payload: HashListIn) -> hashlists.ParsedList:
             parsed = hashlists.hash_list_parse(format=payload.format, content=payload.content or "")
         except case_services.CaseInputError as exc:
             raise ApiError(400, "invalid", str(exc), fields={field: [str(exc)]}) from None
-    if not parsed.hashes and not parsed.skipped:
+    if not parsed.hashes and not parsed.skipped and not parsed.videos:
         raise ApiError(400, "invalid", no_hashes, fields={field: [no_hashes]})
     return parsed
 
@@ -384,8 +409,10 @@ def reference_hashlist_import(
     request: HttpRequest, payload: HashListIn, case_id: int = CaseId
 ) -> dict[str, Any]:
     """Hash lists from the matching ecosystem become references of the case that match and are erased
-    like hashes made in Jium. Signals Jium does not match (video MD5, and any other type) are listed
-    under ``skipped``: Jium matches video by its frames' PDQ hashes, not by file MD5."""
+    like hashes made in Jium; ``vpdq`` signals become reference videos, matched frame by frame
+    against fetched videos. Signals Jium does not match (video MD5, and any other type) and video
+    hashes that cannot be read are listed under ``skipped``: Jium matches video by its frames' PDQ
+    hashes, not by file MD5."""
     case = get_case(request, case_id)
     parsed = _parse_list(payload)
     result = hashlists.case_hash_list_import(case=case, actor=context(request).user, parsed=parsed)
@@ -435,12 +462,12 @@ def organisation_hashes_import(
     the organisation-wide index (shown on other cases' evidence), URLs reported to that case are
     checked against the whole list, and erasing the case erases the list. Add later versions of the
     list with ``POST /cases/{case_id}/references/hashlist/``. Nothing is created when the list holds
-    no PDQ hash."""
+    no PDQ hash and no readable vPDQ hash."""
     from django.urls import reverse
 
     api = context(request)
     parsed = _parse_list(payload)
-    if not parsed.hashes:
+    if not parsed.hashes and not parsed.videos:
         # Never an empty list case: say why each entry was left out.
         no_hashes = _("No PDQ hashes were found in this file.")
         field = "signals" if payload.format == "stopncii" else "content"
@@ -449,13 +476,17 @@ def organisation_hashes_import(
     if not alias:
         message = _("Give the list a name.")
         raise ApiError(400, "invalid", message, fields={"name": [message]})
-    case, result = hashlists.organization_hash_list_import(
-        organization=api.membership.organization,
-        actor=api.user,
-        name=alias,
-        parsed=parsed,
-        age_group=AgeGroup.ADULT if payload.age_group == "adult" else AgeGroup.MINOR,
-    )
+    try:
+        case, result = hashlists.organization_hash_list_import(
+            organization=api.membership.organization,
+            actor=api.user,
+            name=alias,
+            parsed=parsed,
+            age_group=AgeGroup.ADULT if payload.age_group == "adult" else AgeGroup.MINOR,
+        )
+    except case_services.CaseInputError as exc:
+        field = "signals" if payload.format == "stopncii" else "content"
+        raise ApiError(400, "invalid", str(exc), fields={field: [str(exc)]}) from None
     audit(api, "api.hashes.import", case, format=payload.format, count=len(result.created))
     url = request.build_absolute_uri(reverse("api:case_detail", args=[case.pk]))
     response["Location"] = url

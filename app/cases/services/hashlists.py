@@ -22,9 +22,13 @@ commit baefb4ed67b6, July 2026):
   python-threatexchange/threatexchange/storage/interfaces.py, ``BankContentConfig.enabled``) is
   skipped, as HMA itself would not match on it.
 
-Signal type names are python-threatexchange's ``SignalType.get_name()``: ``pdq`` (PdqSignal) and
-``video_md5`` (VideoMD5Signal). Jium matches images by PDQ; every other signal type is reported as
-skipped, never silently dropped. None of these formats carries PDQ quality; python-threatexchange
+Signal type names are python-threatexchange's ``SignalType.get_name()``: ``pdq`` (PdqSignal),
+``vpdq`` (the vpdq extension's VPDQSignal) and ``video_md5`` (VideoMD5Signal). Jium matches images by
+PDQ and videos by vPDQ; every other signal type is reported as skipped, never silently dropped. A
+``vpdq`` signal is a JSON list of ``"pdq_hex,quality,timestamp"`` strings (one per hashed frame, one
+frame a second); ``threatexchange hash`` prints it after the type name with JSON's spaces, so in a
+``te`` line it runs from the first ``[`` to the end of the JSON value. Each becomes a reference video
+(app.cases.services.videos) that matches fetched videos as an uploaded reference video does. None of these formats carries PDQ quality; python-threatexchange
 makes no PDQ signal under quality 50 (PdqSignal.QUALITY_THRESHOLD), and imported hashes are kept
 with quality 100 as Jium's other hash imports are.
 """
@@ -36,6 +40,7 @@ import io
 import json
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +57,7 @@ PDQ_HEX = re.compile(r"[0-9a-f]{64}")
 # python-threatexchange's names (SignalType.get_name()).
 SIGNAL_PDQ = "pdq"
 SIGNAL_VIDEO_MD5 = "video_md5"
+SIGNAL_VPDQ = "vpdq"
 TE_CSV_HEADER = ["signal_type", "signal_str", "collab", "category", "tags"]
 # The opinion a list's maker gives a signal; NEGATIVE_CLASS means "false positive or test data".
 TE_NEGATIVE = "NEGATIVE_CLASS"
@@ -59,16 +65,19 @@ TE_NEGATIVE = "NEGATIVE_CLASS"
 HMA_NON_SIGNAL_KEYS = frozenset({"note"})
 
 EXPORT_FORMATS = ("pdq", "csv", "json", "stopncii", "te", "te_csv", "hma")
+VIDEO_FORMATS = ("te", "te_csv", "hma")  # the formats with a vpdq signal type
 IMPORT_TEXT_FORMATS = ("pdq", "csv", "te", "te_csv", "hma", "stopncii")
 MAX_LIST_ITEMS = 5000
 
 
 @dataclass
 class ParsedList:
-    """PDQ hashes (hex, quality) in the order read, and one short reason per entry not imported."""
+    """PDQ hashes (hex, quality) in the order read, vPDQ signals (where read, signal string), and one
+    short reason per entry not imported."""
 
     hashes: list[tuple[str, int]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    videos: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _skip_reason(where: str, signal_type: str) -> str:
@@ -84,6 +93,15 @@ def _not_pdq(where: str) -> str:
 
 def _add_signal(out: ParsedList, where: str, signal_type: str, value: object) -> None:
     name = signal_type.strip().lower()
+    if name == SIGNAL_VPDQ:
+        # Read (and refused with its reason) when imported: the video hash module knows the format.
+        if isinstance(value, list | dict):  # already-decoded JSON in an HMA object
+            value = json.dumps(value)
+        if isinstance(value, str) and value.strip():
+            out.videos.append((where, value.strip()))
+        else:
+            out.skipped.append(_("%(where)s: an empty video hash (vPDQ)") % {"where": where})
+        return
     if name != SIGNAL_PDQ:
         out.skipped.append(_skip_reason(where, signal_type))
         return
@@ -100,16 +118,18 @@ def hash_list_parse(*, format: str, content: str) -> ParsedList:
     out = ParsedList()
     if format == "te":
         for number, line in enumerate(content.splitlines(), start=1):
-            cells = line.split()
+            cells = line.split(None, 1)
             if not cells or cells[0].startswith("#"):
                 continue
             where = _("line %(n)s") % {"n": number}
             if len(cells) == 1:
                 # A bare hash: the one-signal-type shape (`--only-signals pdq`, `match --hashes`).
                 _add_signal(out, where, SIGNAL_PDQ, cells[0])
+            elif cells[0].lower() == SIGNAL_VPDQ:
+                _add_signal(out, where, cells[0], _te_json_signal(cells[1]))
             else:
                 # `dataset -P` without -S adds the collaboration and metadata after the signal.
-                _add_signal(out, where, cells[0], cells[1])
+                _add_signal(out, where, cells[0], cells[1].split()[0])
     elif format == "te_csv":
         reader = csv.DictReader(io.StringIO(content))
         columns = {c.strip() for c in reader.fieldnames or []}
@@ -165,9 +185,22 @@ def hash_list_parse(*, format: str, content: str) -> ParsedList:
             _hma_item(out, where, item)
     else:
         raise ValueError(f"not a hash list format: {format}")
-    if not out.hashes and not out.skipped:
+    if not out.hashes and not out.skipped and not out.videos:
         raise CaseInputError(_("No PDQ hashes were found in this file."))
     return out
+
+
+def _te_json_signal(rest: str) -> str:
+    """A ``vpdq`` signal in a ``te`` line: the JSON value at the start of ``rest`` (it has spaces;
+    ``dataset -P`` without -S writes the collaboration after it)."""
+    rest = rest.strip()
+    if rest[:1] in ("[", "{"):
+        try:
+            _value, end = json.JSONDecoder().raw_decode(rest)
+        except (json.JSONDecodeError, RecursionError):
+            return rest  # refused with its reason on import
+        return rest[:end]
+    return rest.split()[0]
 
 
 def hash_list_parse_simple(*, content: str) -> ParsedList:
@@ -197,13 +230,17 @@ def _hma_item(out: ParsedList, where: str, item: dict[str, Any]) -> None:
         _add_signal(out, where, str(signal_type), value)
 
 
-def hash_list_render(rows: list[tuple[str, int]], format: str, *, collab: str) -> tuple[str, str, str]:
+def hash_list_render(
+    rows: list[tuple[str, int]], format: str, *, collab: str, videos: Sequence[str] = ()
+) -> tuple[str, str, str]:
     """(body, content type, file extension) of PDQ hashes in an exchange format: the same rows,
-    whichever format — no features, no images, nothing about the person."""
+    whichever format — no features, no images, nothing about the person. ``videos``: vPDQ signal
+    strings, written in the formats that have a signal type for them (``te``, ``te_csv``, ``hma``)."""
     if format == "pdq":
         return "".join(f"{h}\n" for h, _q in rows), "text/plain; charset=utf-8", "txt"
     if format == "te":
-        return "".join(f"{SIGNAL_PDQ} {h}\n" for h, _q in rows), "text/plain; charset=utf-8", "txt"
+        lines = [f"{SIGNAL_PDQ} {h}\n" for h, _q in rows] + [f"{SIGNAL_VPDQ} {v}\n" for v in videos]
+        return "".join(lines), "text/plain; charset=utf-8", "txt"
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     if format == "csv":
@@ -214,9 +251,10 @@ def hash_list_render(rows: list[tuple[str, int]], format: str, *, collab: str) -
         writer.writerow(TE_CSV_HEADER)
         # POSITIVE_CLASS: each hash is of an image a caseworker confirmed as the person's.
         writer.writerows([SIGNAL_PDQ, h, collab, "POSITIVE_CLASS", ""] for h, _q in rows)
+        writer.writerows([SIGNAL_VPDQ, v, collab, "POSITIVE_CLASS", ""] for v in videos)
         return out.getvalue(), "text/csv; charset=utf-8", "csv"
     if format == "hma":
-        body = json.dumps([{SIGNAL_PDQ: h} for h, _q in rows])
+        body = json.dumps([{SIGNAL_PDQ: h} for h, _q in rows] + [{SIGNAL_VPDQ: v} for v in videos])
         return body, "application/json", "json"
     if format == "stopncii":
         signals = [{"signalType": "ImagePDQ", "hashValue": h, "quality": q} for h, q in rows]
@@ -234,14 +272,30 @@ class ListImport:
 
 def case_hash_list_import(*, case: Case, actor: User | None, parsed: ParsedList) -> ListImport:
     """The list's PDQ hashes become references of the case, through the same import as every other
-    hash: they match and are erased like hashes made in Jium."""
+    hash: they match and are erased like hashes made in Jium. Its vPDQ signals become reference
+    videos (after the PDQ hashes: a video whose best frame is already a reference of the case is
+    attached to it); one that cannot be read is listed under ``skipped`` with its reason."""
+    from app.cases.services.videos import reference_import_video_hash
+
     unique = dict(reversed(parsed.hashes))  # the first quality given for a hash wins
     hashes = [(h, unique[h]) for h in dict.fromkeys(h for h, _q in parsed.hashes)]
     created = reference_import_pdq(case=case, actor=actor, hashes=hashes, audit_action="hashlist.import")
-    return ListImport(created=created, already_present=len(hashes) - len(created), skipped=parsed.skipped)
+    already = len(hashes) - len(created)
+    skipped = list(parsed.skipped)
+    for where, signal in parsed.videos:
+        try:
+            reference, new = reference_import_video_hash(case=case, actor=actor, text=signal)
+        except CaseInputError as exc:
+            skipped.append(_("%(where)s: %(reason)s") % {"where": where, "reason": exc})
+            continue
+        if new:
+            created.append(reference)
+        else:
+            already += 1
+    return ListImport(created=created, already_present=already, skipped=skipped)
 
 
-_TE_LINE = re.compile(r"^\s*[a-z][a-z0-9_]*\s+[0-9a-fA-F]{16,}(\s|$)", re.M)
+_TE_LINE = re.compile(r"^\s*([a-z][a-z0-9_]*\s+[0-9a-fA-F]{16,}(\s|$)|vpdq\s+\[)", re.M)
 
 
 def hash_list_sniff(text: str) -> str | None:
@@ -301,9 +355,9 @@ def organization_hash_list_import(
     its hashes are in the NGO-wide index, so another case's link whose page shows one of them lists
     the list's case under "Images of other cases on this page"; URLs reported to it are checked
     against the whole list; erasing it erases the list. Nothing is created when the list holds no
-    usable PDQ hash.
+    usable PDQ or vPDQ hash.
     """
-    if not parsed.hashes:
+    if not parsed.hashes and not parsed.videos:
         raise CaseInputError(_("No PDQ hashes were found in this file."))
     country = organization.country
     jurisdiction = country if country in Jurisdiction.values else Jurisdiction.OTHER
@@ -316,4 +370,9 @@ def organization_hash_list_import(
             age_group=age_group,
         )
         result = case_hash_list_import(case=case, actor=actor, parsed=parsed)
+        if not result.created:
+            # Every video hash was unreadable: no empty list case (the transaction is undone).
+            raise CaseInputError(
+                "; ".join([_("No hash in this list could be imported."), *result.skipped[:5]])
+            )
     return case, result
