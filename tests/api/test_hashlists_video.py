@@ -49,7 +49,7 @@ def _video_entries(fmt: str, exported: str) -> tuple[list[str], str]:
 
 @pytest.mark.parametrize("fmt", ["te", "te_csv", "hma"])
 def test_video_hash_round_trip_matches_a_fetched_video_and_is_erased(
-    internet: Internet, api_for, case, owner, fmt
+    internet: Internet, api_for, client, case, owner, fmt
 ):  # type: ignore[no-untyped-def]
     from app.cases.services import reference_add_image
 
@@ -99,6 +99,11 @@ def test_video_hash_round_trip_matches_a_fetched_video_and_is_erased(
     match = Match.objects.get(reported_url=scanned)
     assert match.method == "vpdq" and match.reference_id == reference.pk
     assert match.details["candidate_percent"] == 100.0
+    # Its evidence page reads like an uploaded video's match (the reference has no keyframe features).
+    client.force_login(owner.user)
+    with translation.override("en"):
+        html = client.get(f"/cases/{other.pk}/urls/{scanned.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert html.status_code == 200 and "Same video" in html.content.decode()
 
     # Erasing the case erases the imported video hash (and the fetched video's), not the other case's.
     case_erase(case=other, actor=owner.user)

@@ -90,3 +90,26 @@ def test_csrf(case, owner):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(owner.user)
     assert strict.post(URL, {"name": "x", "list_text": A}).status_code == 403
+
+
+def test_video_hashes_in_a_list_become_reference_videos(client, case, owner):
+    from app.matching.models import VideoHash
+
+    client.force_login(owner.user)
+    frames = json.dumps([f"{B},100,0.000", f"{A},90,1.000"])
+    # As `threatexchange hash` prints a vpdq signal (JSON with its spaces), pasted on the org page.
+    client.post(URL, {"name": "Videos", "list_text": f"vpdq {frames}\n"})
+    listed = Case.objects.get(alias="Videos")
+    reference = Reference.objects.get(case=listed)
+    assert reference.pdq_hex == B and VideoHash.objects.get(reference=reference).frames == 2
+    # A list whose only video hash cannot be read makes no case, and says why.
+    before = Case.objects.count()
+    response = client.post(URL, {"name": "Bad", "list_text": json.dumps([{"signals": {"vpdq": "[1]"}}])})
+    assert response.status_code == 200 and 'class="error"' in response.content.decode()
+    assert Case.objects.count() == before
+    # A case's own import form reads them too.
+    client.post(
+        reverse("case_references_import", args=[case.pk]),
+        {"hashes_text": json.dumps([{"vpdq": frames, "note": "x"}])},
+    )
+    assert VideoHash.objects.filter(reference__case=case).count() == 1

@@ -313,7 +313,8 @@ def hash_list_sniff(text: str) -> str | None:
         if isinstance(payload, dict) and isinstance(payload.get("signals"), list):
             return "stopncii"  # {"signals": [{"signalType", "hashValue"}]}
         items = payload if isinstance(payload, list) else [payload]
-        if any(isinstance(i, dict) and "signals" in i for i in items):
+        # Bank content records, or POST bodies with a video hash (Jium's own JSON has no "vpdq").
+        if any(isinstance(i, dict) and ("signals" in i or SIGNAL_VPDQ in i) for i in items):
             return "hma"
         return None
     if _TE_LINE.search(stripped):
