@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 from app.accounts.models import Membership, Organization, Role
 from app.accounts.services import member_create, organization_create
@@ -50,6 +51,19 @@ def _test_settings(settings):  # type: ignore[no-untyped-def]
     settings.AXES_ENABLED = False
     # Password hashing is deliberately slow; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts and ends in the default language.
+
+    A request with Accept-Language: ko, or a service call under translation.override, can leave
+    Korean active in the thread; a later test calling a service directly then read Korean text and
+    failed only in some orders.
+    """
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
