@@ -143,12 +143,12 @@ def _cpu(p) -> float:  # type: ignore[no-untyped-def]
 
 class ProcessWatch:
     """Polls process trees (given root pids; 0.5 s) and the PostgreSQL backends of the bench
-    database (0.1 s): peak RSS per process and CPU-seconds used since ``mark()``.
+    database (0.2 s): peak RSS per process and CPU-seconds used since ``mark()``.
 
     Celery's Django fixup closes the database connection after every task whatever
     CONN_MAX_AGE says, so each task has a backend of its own that lives for the task. Backends
     are found by their process title (it names the database), their CPU read from /proc while
-    they live; what a backend does in its last 0.1 s is missed, so the database figure is a
+    they live; what a backend does in its last 0.2 s is missed, so the database figure is a
     slight underestimate. The web's backends (kept: gunicorn honours CONN_MAX_AGE) are told
     apart by their application_name."""
 
@@ -223,7 +223,7 @@ class ProcessWatch:
                         continue
                     with self._lock:
                         self._cpu_now[("db:web" if p.pid in web else "db:other", p.pid)] = cpu
-                self._stop.wait(0.1)
+                self._stop.wait(0.2)
 
     def backends_seen(self) -> int:
         with self._lock:
