@@ -476,7 +476,7 @@ def main() -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per web request otherwise
     from django.conf import settings
     from django.core.management import call_command
-    from django.db import connections
+    from django.db import connection, connections
     from django.test import Client
     from django.urls import reverse
 
@@ -551,6 +551,16 @@ def main() -> int:
               f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}, CONN_MAX_AGE={args.conn_max_age}; "
               f"{os.cpu_count()} CPUs; load {load()}", flush=True)  # fmt: skip
 
+        # Production PostgreSQL keeps its planner statistics fresh (autovacuum); a development
+        # server may have it off, and then the freshly filled tables keep "empty" statistics and
+        # some pages get quadratic plans. The bench then analyses after each batch instead.
+        analyze = False
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW autovacuum")
+                analyze = cursor.fetchone()[0] != "on"
+            if analyze:
+                print("autovacuum is off on this server: ANALYZE after each batch stands in for it")
         for run, n in enumerate(worker_counts):
             offset = (run + 1) * 10_000_000  # distinct URLs per run (a multiple of REF_EVERY)
             case = case_create(organization=org, actor=None, alias=f"run {n}", jurisdiction="KR")
@@ -595,6 +605,9 @@ def main() -> int:
                     reported_urls_add(case=case, actor=None, urls=keys[added : added + args.batch])
                     queueing += time.monotonic() - t
                     added = min(args.urls, added + args.batch)
+                    if analyze:
+                        with connection.cursor() as cursor:
+                            cursor.execute("ANALYZE")
                 time.sleep(0.5)
                 done = done_count(case)
                 if time.monotonic() > next_report:
