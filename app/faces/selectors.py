@@ -121,3 +121,14 @@ def reported_urls_with_faces_to_check(*, case: Case) -> QuerySet[ReportedUrl]:
     """The case's links with at least one possible deepfake waiting for a person's check."""
     pending = FaceMatch.objects.filter(reported_url__case=case, state=FaceMatchState.PENDING)
     return ReportedUrl.objects.filter(case=case, pk__in=pending.values("reported_url_id")).order_by("id")
+
+
+def reported_urls_with_faces_to_check_count(*, case: Case) -> int:
+    """How many of the case's links have a possible deepfake waiting for a check.
+
+    Counted from the face matches alone: counting the links query above made PostgreSQL pick a plan
+    that grew with the square of the case's links when table statistics were stale (614 ms at 500
+    links on the case page).
+    """
+    pending = FaceMatch.objects.filter(reported_url__case=case, state=FaceMatchState.PENDING)
+    return pending.values("reported_url_id").distinct().count()

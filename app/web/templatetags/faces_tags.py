@@ -20,7 +20,7 @@ def face_summary(case: Case) -> dict[str, Any]:
         "enabled": bool(consent and consent.enabled),
         "faces": selectors.face_list(case=case).count(),
         "to_check": selectors.face_match_counts(case=case)["pending"],
-        "urls_to_check": selectors.reported_urls_with_faces_to_check(case=case).count(),
+        "urls_to_check": selectors.reported_urls_with_faces_to_check_count(case=case),
     }
 
 
