@@ -2,7 +2,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from app.accounts import views as account_views
-from app.web import faces, fingerprint_views, hashlist_views, views, webhooks_views
+from app.web import (
+    faces,
+    fingerprint_views,
+    hashlist_views,
+    media_views,
+    reference_views,
+    views,
+    webhooks_views,
+)
 from app.web.decorators import member_required
 
 urlpatterns = [
@@ -26,17 +34,17 @@ urlpatterns = [
     path("cases/<int:case_id>/urls/", views.case_urls_add, name="case_urls_add"),
     path("cases/<int:case_id>/urls/retry/", views.case_urls_retry, name="case_urls_retry"),
     path("cases/<int:case_id>/urls/<int:url_id>/", views.case_url_detail, name="case_url_detail"),
-    path("cases/<int:case_id>/media/<int:media_id>/preview.jpg", views.media_preview, name="media_preview"),
-    path("cases/<int:case_id>/media/<int:media_id>/reveal/", views.media_reveal, name="media_reveal"),
-    path("cases/<int:case_id>/media/<int:media_id>/full.jpg", views.media_full, name="media_full"),
-    path("cases/<int:case_id>/media/<int:media_id>/hide/", views.media_hide, name="media_hide"),
-    path("cases/<int:case_id>/references/", views.case_references_upload, name="case_references_upload"),
+    path("cases/<int:case_id>/media/<int:media_id>/preview.jpg", media_views.media_preview, name="media_preview"),
+    path("cases/<int:case_id>/media/<int:media_id>/reveal/", media_views.media_reveal, name="media_reveal"),
+    path("cases/<int:case_id>/media/<int:media_id>/full.jpg", media_views.media_full, name="media_full"),
+    path("cases/<int:case_id>/media/<int:media_id>/hide/", media_views.media_hide, name="media_hide"),
+    path("cases/<int:case_id>/references/", reference_views.case_references_upload, name="case_references_upload"),
     path(
-        "cases/<int:case_id>/references/import/", views.case_references_import, name="case_references_import"
+        "cases/<int:case_id>/references/import/", reference_views.case_references_import, name="case_references_import"
     ),
     path(
         "cases/<int:case_id>/references/<int:reference_id>/delete/",
-        views.case_reference_delete,
+        reference_views.case_reference_delete,
         name="case_reference_delete",
     ),
     path("cases/<int:case_id>/erase/", views.case_erase, name="case_erase"),
