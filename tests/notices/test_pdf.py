@@ -38,7 +38,9 @@ def canary_server():  # type: ignore[no-untyped-def]
 def attachments(data: bytes, tmp_path: Path) -> str:
     path = tmp_path / "a.pdf"
     path.write_bytes(data)
-    return subprocess.run(["pdfdetach", "-list", str(path)], capture_output=True, check=True, text=True).stdout
+    return subprocess.run(
+        ["pdfdetach", "-list", str(path)], capture_output=True, check=True, text=True
+    ).stdout
 
 
 def test_hostile_html_fetches_nothing_and_embeds_no_local_file(canary_server, tmp_path):
