@@ -34,13 +34,23 @@ urlpatterns = [
     path("cases/<int:case_id>/urls/", views.case_urls_add, name="case_urls_add"),
     path("cases/<int:case_id>/urls/retry/", views.case_urls_retry, name="case_urls_retry"),
     path("cases/<int:case_id>/urls/<int:url_id>/", views.case_url_detail, name="case_url_detail"),
-    path("cases/<int:case_id>/media/<int:media_id>/preview.jpg", media_views.media_preview, name="media_preview"),
+    path(
+        "cases/<int:case_id>/media/<int:media_id>/preview.jpg",
+        media_views.media_preview,
+        name="media_preview",
+    ),
     path("cases/<int:case_id>/media/<int:media_id>/reveal/", media_views.media_reveal, name="media_reveal"),
     path("cases/<int:case_id>/media/<int:media_id>/full.jpg", media_views.media_full, name="media_full"),
     path("cases/<int:case_id>/media/<int:media_id>/hide/", media_views.media_hide, name="media_hide"),
-    path("cases/<int:case_id>/references/", reference_views.case_references_upload, name="case_references_upload"),
     path(
-        "cases/<int:case_id>/references/import/", reference_views.case_references_import, name="case_references_import"
+        "cases/<int:case_id>/references/",
+        reference_views.case_references_upload,
+        name="case_references_upload",
+    ),
+    path(
+        "cases/<int:case_id>/references/import/",
+        reference_views.case_references_import,
+        name="case_references_import",
     ),
     path(
         "cases/<int:case_id>/references/<int:reference_id>/delete/",
