@@ -71,6 +71,35 @@ def serve_handler(handler: Handler, host: str = "127.0.0.1", *, delay: float = 0
         server.server_close()
 
 
+# (headers with lower-cased names, body) of each POST a receiver got, in order.
+Received = list[tuple[dict[str, str], bytes]]
+
+
+@contextmanager
+def receive_posts(status: Callable[[int], int], path: str = "/hook") -> Iterator[tuple[str, Received]]:
+    """A webhook receiver on 127.0.0.1: records every POST; ``status(n)`` answers the n-th (from 1)."""
+    received: Received = []
+
+    class PostHandler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(status(len(received)))
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), PostHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}{path}", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @contextmanager
 def serve(
     files: dict[str, tuple[bytes, str]], *, host: str = "127.0.0.1", delay: float = 0.0

@@ -6,10 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-import threading
-from collections.abc import Iterator
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import time_machine
@@ -23,30 +20,12 @@ from app.api.models import WebhookDelivery, WebhookEndpoint
 from app.api.webhooks import WebhookRetry, webhook_deliver, webhook_secrets_expire, webhooks_emit
 from app.notices.services import notice_drafts_for_case
 from tests.notices.conftest import matched_case  # noqa: F401 -- a fixture
+from tests.servers import Received, receive_posts
 
 
-@contextlib.contextmanager
-def receiver(status: int = 204) -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
-    received: list[tuple[dict[str, str], bytes]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-            self.send_response(status)
-            self.end_headers()
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hooks/jium", received
-    finally:
-        server.shutdown()
-        server.server_close()
+def receiver(status: int = 204) -> contextlib.AbstractContextManager[tuple[str, Received]]:
+    """A receiver that answers every message with ``status``."""
+    return receive_posts(lambda _n: status, "/hooks/jium")
 
 
 def _closed_port() -> int:

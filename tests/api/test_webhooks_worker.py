@@ -4,9 +4,6 @@ and after a rotation every attempt is signed with both secrets (the worker decry
 from __future__ import annotations
 
 import contextlib
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from standardwebhooks import Webhook
@@ -14,33 +11,14 @@ from standardwebhooks import Webhook
 from app.api.models import WebhookDelivery
 from app.api.webhooks import webhook_endpoint_create, webhook_endpoint_ping, webhook_endpoint_rotate_secret
 from tests.conftest import wait_until
+from tests.servers import Received, receive_posts
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
 
-@contextlib.contextmanager
-def busy_then_ready() -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
+def busy_then_ready() -> contextlib.AbstractContextManager[tuple[str, Received]]:
     """A receiver that answers 503 to the first message, then 204."""
-    received: list[tuple[dict[str, str], bytes]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-            self.send_response(503 if len(received) == 1 else 204)
-            self.end_headers()
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
-    finally:
-        server.shutdown()
-        server.server_close()
+    return receive_posts(lambda n: 503 if n == 1 else 204)
 
 
 def test_worker_retries_and_signs_with_both_secrets_during_the_overlap(workers, owner, settings):
