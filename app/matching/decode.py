@@ -11,6 +11,7 @@ import contextlib
 import io
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 from PIL import Image, ImageFile, ImageOps
 
@@ -209,6 +210,22 @@ def _decode_image(
     )  # fmt: skip
 
 
+def video_stream(container: Any, max_pixels: int) -> Any:
+    """The container's first video stream, refused before decoding when its frames are too large.
+
+    Shared by keyframe extraction and vPDQ so both refuse the same files with the same codes.
+    """
+    if not container.streams.video:
+        raise DecodeError("no video stream", "decode_corrupt")
+    stream = container.streams.video[0]
+    stream.thread_type = "AUTO"
+    width = stream.codec_context.width or 0
+    height = stream.codec_context.height or 0
+    if width * height > max_pixels:
+        raise DecodeError("video frame too large", "decode_too_large")
+    return stream
+
+
 def _decode_video(
     data: bytes, mime: str, max_pixels: int, max_frames: int, max_video_seconds: float, mode: str = "RGB"
 ) -> DecodedMedia:
@@ -217,14 +234,7 @@ def _decode_video(
     frames: list[Image.Image] = []
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
-            if not container.streams.video:
-                raise DecodeError("no video stream", "decode_corrupt")
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            width = stream.codec_context.width or 0
-            height = stream.codec_context.height or 0
-            if width * height > max_pixels:
-                raise DecodeError("video frame too large", "decode_too_large")
+            stream = video_stream(container, max_pixels)
             duration = None
             if stream.duration is not None and stream.time_base is not None:
                 duration = float(stream.duration * stream.time_base)

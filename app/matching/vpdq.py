@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .decode import DEFAULT_MAX_PIXELS, DEFAULT_MAX_VIDEO_SECONDS, DecodeError, sniff_mime
+from .decode import DEFAULT_MAX_PIXELS, DEFAULT_MAX_VIDEO_SECONDS, DecodeError, sniff_mime, video_stream
 from .fingerprint import pdq_hash
 
 SECONDS_PER_HASH = 1.0  # Meta's default: one frame hashed per second of video
@@ -145,14 +145,7 @@ def _hash_video(
     extra: list[VpdqFeature] = []
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
-            if not container.streams.video:
-                raise DecodeError("no video stream", "decode_corrupt")
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            width = stream.codec_context.width or 0
-            height = stream.codec_context.height or 0
-            if width * height > max_pixels:
-                raise DecodeError("video frame too large", "decode_too_large")
+            stream = video_stream(container, max_pixels)
             rate = _frame_rate(stream)
             # Meta truncates seconds x rate to an integer and never lets it reach 0.
             every = max(1, int(seconds_per_hash * rate)) if rate > 0 else 0
