@@ -126,3 +126,27 @@ def page_with_images(*image_paths: str) -> bytes:
 
 def read(path: Path) -> bytes:
     return path.read_bytes()
+
+
+def machine_name_on_a_private_address() -> str:
+    """This machine's own host name, looked up by the system resolver (/etc/hosts on a test machine),
+    when it leads to a loopback or private address and is not a name refused as spelt ("localhost"):
+    a real name that only resolution can show to be local. Skips the test where it is public."""
+    import socket
+
+    import pytest
+
+    from app.lib.http import FetchPolicy, FetchRefused, address_is_allowed, destination_check
+
+    name = socket.gethostname()
+    try:
+        answers = {str(info[4][0]) for info in socket.getaddrinfo(name, 80, type=socket.SOCK_STREAM)}
+    except OSError:
+        pytest.skip(f"this machine's name {name!r} does not resolve")
+    if all(address_is_allowed(answer) for answer in answers):
+        pytest.skip(f"this machine's name {name!r} resolves to a public address")
+    try:
+        destination_check(f"http://{name}/", policy=FetchPolicy())
+    except FetchRefused:
+        pytest.skip(f"this machine's name {name!r} is refused as spelt, without a lookup")
+    return name

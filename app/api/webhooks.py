@@ -63,8 +63,10 @@ def retry_delay(attempts: int) -> float:
 
 
 def webhook_destination_check(*, url: str) -> None:
-    """Raise FetchRefused (with its stable code) for an address Jium never contacts."""
-    destination_check(url, policy=policy_from_settings())
+    """Raise FetchRefused (with its stable code) for an address Jium never contacts. The host name
+    is looked up too, under the same rule delivery applies at connect time, so a name that leads to
+    a private machine is refused when it is typed in rather than failing at every delivery."""
+    destination_check(url, policy=policy_from_settings(), resolve=True)
 
 
 def webhook_endpoint_create(

@@ -54,6 +54,7 @@ __all__ = [
     "FetchResponse",
     "Resolver",
     "address_is_allowed",
+    "destination_check",
     "fetch",
     "policy_from_settings",
 ]
@@ -404,11 +405,29 @@ def _prepare_url(url: str, policy: FetchPolicy) -> httpx.URL:
     return parsed.copy_with(fragment=None)
 
 
-def destination_check(url: str, *, policy: FetchPolicy) -> None:
-    """Raise :class:`FetchRefused` for an address Jium would never contact, without any network
-    traffic: for saying so when an address is typed in (a webhook), not only when it is used.
-    Names are not resolved here; the connect-time guard still checks every address they lead to."""
-    _prepare_url(url, policy)
+def destination_check(url: str, *, policy: FetchPolicy, resolve: bool = False) -> None:
+    """Raise :class:`FetchRefused` for an address Jium would never contact: for saying so when an
+    address is typed in (a webhook), not only when it is used.
+
+    Without ``resolve`` there is no network traffic: the URL and a literal address are checked. With
+    ``resolve`` the host name is also looked up and every answer must pass the same rule the
+    connect-time guard applies, so ``http://db-server/`` is refused when ``db-server`` is a private
+    machine. A name that cannot be looked up now is let through (it may exist by the time it is
+    used, and a typo cannot reach anything); the connect-time guard still checks every address a
+    name leads to when it is used, which is what stops an answer that changes later. Behind a proxy
+    names are the proxy's to resolve, so they are not looked up here either."""
+    target = _prepare_url(url, policy)
+    if not resolve or policy.proxy is not None or literal_address(target.host) is not None:
+        return
+    port = target.port or (443 if target.scheme == "https" else 80)
+    try:
+        addresses = _resolve_host(target.host, port, policy=policy, timeout=policy.connect_timeout)
+    except (httpcore.ConnectError, httpcore.ConnectTimeout):
+        return
+    except FetchRefused as exc:
+        exc.url = url
+        raise
+    _refuse_disallowed(addresses, policy, url=url)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -430,6 +449,48 @@ def _system_resolve(host: str, port: int) -> list[str]:
 
 class _DestinationRefused(FetchRefused):
     pass
+
+
+def _resolve_host(host: str, port: int, *, policy: FetchPolicy, timeout: float) -> list[IPAddress]:
+    """Every address ``host`` resolves to (a literal address is its own answer). A lookup that fails
+    or runs out of time raises httpcore's connect errors, so a fetch reports it like a dead host."""
+    literal = literal_address(host)
+    if literal is not None:
+        return [literal]
+    if policy.resolver is not None:
+        answers = list(policy.resolver(host, port))
+    else:
+        future = _dns_pool.submit(_system_resolve, host, port)
+        try:
+            answers = list(future.result(timeout=timeout))
+        except concurrent.futures.TimeoutError:
+            raise httpcore.ConnectTimeout(f"name lookup for {host} timed out") from None
+        except OSError as exc:
+            raise httpcore.ConnectError(f"name lookup for {host} failed: {exc}") from exc
+    out: list[IPAddress] = []
+    for answer in answers:
+        try:
+            out.append(ipaddress.ip_address(answer))
+        except ValueError:
+            # A resolver answer we cannot parse cannot be checked, so it cannot be used.
+            raise _DestinationRefused(
+                "The name resolved to an address Jium could not check.",
+                code="private_address",
+            ) from None
+    if not out:
+        raise httpcore.ConnectError(f"{host} has no address")
+    return out
+
+
+def _refuse_disallowed(addresses: Sequence[IPAddress], policy: FetchPolicy, *, url: str = "") -> None:
+    # All answers must pass: mixing public and private answers is itself a rebinding trick.
+    for ip in addresses:
+        if not address_is_allowed(ip, policy.allowed_private_networks):
+            raise _DestinationRefused(
+                "This address leads to a private or reserved network, which Jium never contacts.",
+                url=url,
+                code="private_address",
+            )
 
 
 class _Deadline:
@@ -501,35 +562,6 @@ class _GuardedBackend(httpcore.NetworkBackend):
         self._deadline = deadline
         self._proxy_origin = proxy_origin
         self._inner = httpcore.SyncBackend()
-        self._resolver: Resolver = policy.resolver or _system_resolve
-
-    def _resolve(self, host: str, port: int, timeout: float) -> list[IPAddress]:
-        literal = literal_address(host)
-        if literal is not None:
-            return [literal]
-        if self._policy.resolver is not None:
-            answers = list(self._resolver(host, port))
-        else:
-            future = _dns_pool.submit(self._resolver, host, port)
-            try:
-                answers = list(future.result(timeout=timeout))
-            except concurrent.futures.TimeoutError:
-                raise httpcore.ConnectTimeout(f"name lookup for {host} timed out") from None
-            except OSError as exc:
-                raise httpcore.ConnectError(f"name lookup for {host} failed: {exc}") from exc
-        out: list[IPAddress] = []
-        for answer in answers:
-            try:
-                out.append(ipaddress.ip_address(answer))
-            except ValueError:
-                # A resolver answer we cannot parse cannot be checked, so it cannot be used.
-                raise _DestinationRefused(
-                    "The name resolved to an address Jium could not check.",
-                    code="private_address",
-                ) from None
-        if not out:
-            raise httpcore.ConnectError(f"{host} has no address")
-        return out
 
     def connect_tcp(
         self,
@@ -543,16 +575,10 @@ class _GuardedBackend(httpcore.NetworkBackend):
             timeout = self._deadline.cap(timeout)
         except httpcore.ReadTimeout:
             raise httpcore.ConnectTimeout("time budget exhausted") from None
-        addresses = self._resolve(host, port, timeout)
+        addresses = _resolve_host(host, port, policy=self._policy, timeout=timeout)
         is_proxy = self._proxy_origin is not None and (host.lower(), port) == self._proxy_origin
         if not is_proxy:
-            # All answers must pass: mixing public and private answers is itself a rebinding trick.
-            for ip in addresses:
-                if not address_is_allowed(ip, self._policy.allowed_private_networks):
-                    raise _DestinationRefused(
-                        "This address leads to a private or reserved network, which Jium never contacts.",
-                        code="private_address",
-                    )
+            _refuse_disallowed(addresses, self._policy)
         last_error: Exception | None = None
         for ip in addresses:
             target = ip

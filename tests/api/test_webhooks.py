@@ -20,7 +20,7 @@ from app.api.models import WebhookDelivery, WebhookEndpoint
 from app.api.webhooks import WebhookRetry, webhook_deliver, webhook_secrets_expire, webhooks_emit
 from app.notices.services import notice_drafts_for_case
 from tests.notices.conftest import matched_case  # noqa: F401 -- a fixture
-from tests.servers import Received, receive_posts
+from tests.servers import Received, machine_name_on_a_private_address, receive_posts
 
 
 def receiver(status: int = 204) -> contextlib.AbstractContextManager[tuple[str, Received]]:
@@ -222,3 +222,44 @@ def test_a_turned_off_endpoint_gets_nothing(api_for, settings, owner, teammate):
         "notice.sent",
         "url.matched",
     ]
+
+
+def test_a_name_that_leads_to_a_private_machine_is_refused_when_registered_and_when_delivered(
+    api_for, settings, owner
+):
+    """Registration looks the host name up under the rule delivery applies (FETCH_ALLOWED_PRIVATE_
+    NETWORKS): this machine's own name, which resolves to a local address, is refused in the
+    reader's language. One registered before that check (or whose name changed since) is still
+    refused by the connect-time guard when a message is delivered, and nothing reaches the receiver."""
+    name = machine_name_on_a_private_address()
+    settings.FETCH_ALLOWED_PRIVATE_NETWORKS = []
+    settings.FETCH_RETRIES = 0
+    admin = api_for(owner)
+    with receiver() as (local_url, received):
+        url = local_url.replace("127.0.0.1", name)
+        body = {"url": url, "events": ["url.removed"]}
+        refused = admin.post("/api/v1/webhooks/", body)
+        assert refused.status_code == 400, refused.content
+        assert refused.json()["error"]["code"] == "refused_address"
+        assert "private or reserved network" in refused.json()["error"]["fields"]["url"][0]
+        korean = admin.client.post(
+            "/api/v1/webhooks/",
+            json.dumps(body),
+            content_type="application/json",
+            headers={**admin._headers(), "Accept-Language": "ko"},
+        )
+        assert korean.status_code == 400 and "내부망" in korean.json()["error"]["message"]
+        assert not WebhookEndpoint.objects.exists()
+
+        endpoint = WebhookEndpoint.objects.create(
+            organization=owner.organization, url=url, events=["url.removed"], secret="whsec_" + "A" * 44
+        )
+        webhooks_emit(organization_id=owner.organization.pk, event="url.removed", data={"case_id": 1})
+        [delivery] = _deliver_all()
+        assert delivery.endpoint == endpoint
+        assert delivery.state == "failed" and delivery.error_code == "private_address"
+        assert received == []
+
+        # The same name is accepted where the organisation allowed the network it is on.
+        settings.FETCH_ALLOWED_PRIVATE_NETWORKS = ["0.0.0.0/0", "::/0"]
+        assert admin.post("/api/v1/webhooks/", body).status_code == 201

@@ -15,9 +15,11 @@ from app.lib.http import (
     FetchPolicy,
     FetchRefused,
     address_is_allowed,
+    destination_check,
     fetch,
     literal_address,
     policy_from_settings,
+    post,
 )
 from tests.fetching.servers import (
     CANARY_HOST,
@@ -49,6 +51,7 @@ from tests.fetching.servers import (
     stall,
     test_policy,
 )
+from tests.servers import machine_name_on_a_private_address
 
 # ---- address classification ------------------------------------------------------------------
 
@@ -537,3 +540,33 @@ def test_the_canary_does_count_contacts(internet: Internet) -> None:
         assert fetch(spellings[label], policy=policy).http_status == 200, label
     assert internet.canary.connections == 5
     assert internet.loopback_canary.connections == 0
+
+
+def test_destination_check_looks_names_up_under_the_connect_time_rule(internet: Internet) -> None:
+    """Registration-time check (webhooks): a real name that resolves to this machine is refused only
+    when asked to resolve; the same name is refused by post() at connect time, and an allowed
+    private network lets both through. A name that does not resolve is left to the connect-time guard."""
+    name = machine_name_on_a_private_address()
+    url = f"http://{name}:{internet.loopback_canary.port}/hook"
+    policy = test_policy(allowed_private_networks=())
+    destination_check(url, policy=policy)  # no lookup: the name alone says nothing
+    with pytest.raises(FetchRefused) as caught:
+        destination_check(url, policy=policy, resolve=True)
+    assert caught.value.code == "private_address" and caught.value.url == url
+    with pytest.raises(FetchRefused) as caught:
+        post(url, content=b"{}", headers={}, policy=policy)
+    assert caught.value.code == "private_address"
+    assert internet.canary_contacts() == 0
+    destination_check(url, policy=test_policy(allowed_private_networks=("0.0.0.0/0", "::/0")), resolve=True)
+    destination_check("http://no-such-host.invalid/hook", policy=policy, resolve=True)
+
+    # Mixed answers, one of them private, are refused like at connect time; so is an unreadable one.
+    answers = {"mixed.example": [SITE_HOST, "93.184.215.14"], "bad.example": ["nonsense"]}
+    public_only = test_policy(allowed_private_networks=(), resolver=lambda host, port: answers[host])
+    for host in answers:
+        with pytest.raises(FetchRefused):
+            destination_check(f"https://{host}/hook", policy=public_only, resolve=True)
+    # Behind a proxy names are the proxy's to resolve.
+    destination_check(
+        url, policy=test_policy(allowed_private_networks=(), proxy="http://127.0.0.1:9"), resolve=True
+    )

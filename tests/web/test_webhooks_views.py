@@ -14,6 +14,7 @@ from django.utils import timezone
 from app.accounts.models import AuditEvent
 from app.api.models import WebhookDelivery, WebhookEndpoint
 from app.api.webhooks import webhook_endpoint_create
+from tests.servers import machine_name_on_a_private_address
 from tests.web.helpers import status_for
 
 
@@ -214,3 +215,17 @@ def test_every_change_needs_the_csrf_token(owner, hook):
     hook.refresh_from_db()
     assert (str(hook.secret), hook.active) == (secret, True)
     assert WebhookEndpoint.objects.count() == 1 and not WebhookDelivery.objects.exists()
+
+
+def test_a_name_that_leads_to_a_private_machine_is_refused_on_the_page(client, owner, settings, korean):
+    """The page's form goes through the same registration check as the API: the host name is looked
+    up, and this machine's own name (a local address) is refused in plain words, in both languages."""
+    name = machine_name_on_a_private_address()
+    settings.FETCH_ALLOWED_PRIVATE_NETWORKS = []
+    client.force_login(owner.user)
+    page = _add(client, f"https://{name}/hook").content.decode()
+    assert "private or reserved network" in page
+    client.cookies["django_language"] = "ko"
+    page = _add(client, f"https://{name}/hook").content.decode()
+    assert "내부망" in page and "private or reserved" not in page
+    assert not WebhookEndpoint.objects.exists()
