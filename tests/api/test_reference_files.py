@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from app.cases.models import Reference
@@ -81,7 +83,19 @@ def test_hash_list_exchange_formats(api_for, case, owner, outsider):
     ]
     stop = api.post(path, {"format": "stopncii", "signals": signals}).json()
     assert stop["created"] == [] and stop["already_present"] == 1
-    assert stop["skipped"] == ["1: VideoMD5 is not a signal type Jium matches"]
+    assert stop["skipped"] == ["item 1: VideoMD5 is not a signal type Jium matches"]
+    # Asked in Korean, every reason is Korean, as for the file formats.
+    signals.append({"signalType": "ImagePDQ", "hashValue": "12345"})
+    korean = api.client.post(
+        path,
+        json.dumps({"format": "stopncii", "signals": signals}),
+        content_type="application/json",
+        headers={**api._headers(), "Accept-Language": "ko"},
+    ).json()
+    assert korean["skipped"] == [
+        "1번 항목: VideoMD5 해시는 지움이 대조에 쓰지 않습니다",
+        "2번 항목: PDQ 해시가 아닙니다 (16진수 64자여야 합니다)",
+    ]
     assert api.post(path, {"format": "pdq", "content": ""}).status_code == 400
     assert {r.source for r in Reference.objects.filter(case=case)} == {"hash_import"}
 

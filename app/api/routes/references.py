@@ -372,15 +372,10 @@ def _parse_list(payload: HashListIn) -> hashlists.ParsedList:
     field = "signals" if payload.format == "stopncii" else "content"
     no_hashes = _("No PDQ hashes were found in this file.")
     if payload.format == "stopncii":
-        parsed = hashlists.ParsedList()
-        for index, signal in enumerate(payload.signals or []):
-            if signal.signalType != "ImagePDQ":
-                parsed.skipped.append(f"{index}: {signal.signalType[:40]} is not a signal type Jium matches")
-            elif not PDQ_HEX.fullmatch(signal.hashValue.strip().lower()):
-                parsed.skipped.append(f"{index}: {NOT_A_PDQ_HASH}")
-            else:
-                quality = signal.quality if signal.quality is not None else 100
-                parsed.hashes.append((signal.hashValue.strip().lower(), quality))
+        # Read like a StopNCII file, so the reasons are the same translated sentences.
+        parsed = hashlists.hash_list_signals_read(
+            hashlists.ParsedList(), signals=[signal.model_dump() for signal in payload.signals or []]
+        )
     elif payload.format in ("pdq", "csv"):
         parsed = hashlists.ParsedList()
         text = payload.content or ""

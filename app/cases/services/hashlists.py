@@ -112,6 +112,28 @@ def _add_signal(out: ParsedList, where: str, signal_type: str, value: object) ->
         out.skipped.append(_not_pdq(where))
 
 
+def hash_list_signals_read(out: ParsedList, *, signals: list[Any]) -> ParsedList:
+    """StopNCII-style signals (``{"signalType", "hashValue", "quality"?}``), from a file or from the
+    API's ``signals`` field, into ``out``: one translated reason per entry not imported."""
+    for index, signal in enumerate(signals):
+        where = _("item %(n)s") % {"n": index}
+        kind = signal.get("signalType") if isinstance(signal, dict) else None
+        if not isinstance(kind, str):
+            out.skipped.append(_("%(where)s: no signals") % {"where": where})
+        elif kind != "ImagePDQ":
+            out.skipped.append(_skip_reason(where, kind))
+        else:
+            value = signal.get("hashValue")
+            hex_ = value.strip().lower() if isinstance(value, str) else ""
+            quality = signal.get("quality")
+            ok = isinstance(quality, int) and not isinstance(quality, bool) and 0 <= quality <= 100
+            if PDQ_HEX.fullmatch(hex_):
+                out.hashes.append((hex_, quality if ok else 100))
+            else:
+                out.skipped.append(_not_pdq(where))
+    return out
+
+
 def hash_list_parse(*, format: str, content: str) -> ParsedList:
     """Read a ``te``, ``te_csv``, ``hma`` or ``stopncii`` (``{"signals": [...]}``) list. Raises CaseInputError when the text is not that format
     at all (not JSON, no CSV header); single bad entries are listed under ``skipped``."""
@@ -155,22 +177,7 @@ def hash_list_parse(*, format: str, content: str) -> ParsedList:
         except (json.JSONDecodeError, RecursionError):
             raise CaseInputError(_("The file is not valid JSON.")) from None
         signals = payload.get("signals") if isinstance(payload, dict) else None
-        for index, signal in enumerate(signals if isinstance(signals, list) else []):
-            where = _("item %(n)s") % {"n": index}
-            kind = signal.get("signalType") if isinstance(signal, dict) else None
-            if not isinstance(kind, str):
-                out.skipped.append(_("%(where)s: no signals") % {"where": where})
-            elif kind != "ImagePDQ":
-                out.skipped.append(_skip_reason(where, kind))
-            else:
-                value = signal.get("hashValue")
-                hex_ = value.strip().lower() if isinstance(value, str) else ""
-                quality = signal.get("quality")
-                ok = isinstance(quality, int) and not isinstance(quality, bool) and 0 <= quality <= 100
-                if PDQ_HEX.fullmatch(hex_):
-                    out.hashes.append((hex_, quality if ok else 100))
-                else:
-                    out.skipped.append(_not_pdq(where))
+        hash_list_signals_read(out, signals=signals if isinstance(signals, list) else [])
     elif format == "hma":
         try:
             payload = json.loads(content)
