@@ -21,6 +21,15 @@ class CaseStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+class CaseKind(models.TextChoices):
+    """What a case stands for. A hash list imported for the whole organisation lives in a case of
+    its own (every hash belongs to a case: matching, the shared index, access and erasure are built
+    on that), but there is no person behind it: pages leave out what only applies to a person."""
+
+    PERSON = "person", _("A person's case")
+    HASH_LIST = "hash_list", _("Hash list")
+
+
 class AgeGroup(models.TextChoices):
     """Whether the person depicted is (or was, when the images were made) a minor.
 
@@ -46,6 +55,7 @@ class Case(models.Model):
         _("preferred language"), max_length=8, choices=settings.LANGUAGES, default="en"
     )
     status = models.CharField(max_length=10, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    kind = models.CharField(max_length=10, choices=CaseKind.choices, default=CaseKind.PERSON)
     keep_originals = models.BooleanField(
         _("keep original reference images (encrypted)"),
         default=False,
@@ -90,6 +100,10 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.alias
+
+    @property
+    def is_hash_list(self) -> bool:
+        return self.kind == CaseKind.HASH_LIST
 
     @property
     def is_minor(self) -> bool:

@@ -255,3 +255,11 @@ def test_an_imported_list_matches_and_is_erased_with_its_case(
     assert not Reference.objects.filter(case_id=listed.pk).exists()
     assert not ReportedUrl.objects.filter(case_id=listed.pk).exists()
     assert references_near(organization_id=listed.organization_id, pdq=pdq) == []
+
+
+def test_the_api_tells_a_list_case_from_a_persons(api_for, case, owner):
+    api = api_for(owner)
+    made = api.post("/api/v1/hashes/", {"name": "Bank", "format": "pdq", "content": "a" * 64})
+    assert made.status_code == 201, made.content
+    assert api.get(f"/api/v1/cases/{made.json()['case_id']}/").json()["kind"] == "hash_list"
+    assert api.get(f"/api/v1/cases/{case.pk}/").json()["kind"] == "person"

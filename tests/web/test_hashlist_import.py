@@ -113,3 +113,43 @@ def test_video_hashes_in_a_list_become_reference_videos(client, case, owner):
         {"hashes_text": json.dumps([{"vpdq": frames, "note": "x"}])},
     )
     assert VideoHash.objects.filter(reference__case=case).count() == 1
+
+
+def test_a_list_case_shows_as_a_hash_list_not_a_person(client, case, owner):
+    """The list's case is labelled as a hash list on the case list and its own page, in English and
+    Korean, and leaves out what applies only to a person: the account, own links, faces, takedown
+    requests, uploads and the person-centred wording. A person's case keeps all of it."""
+    client.force_login(owner.user)
+    client.post(URL, {"name": "Partner list", "list_text": f"{A}\n{B}\n"})
+    listed = Case.objects.get(alias="Partner list")
+    assert listed.is_hash_list and not case.is_hash_list
+
+    def person_only(pk: int) -> list[str]:
+        return [
+            f'href="{reverse(name, args=[pk])}"'
+            for name in ("case_victim_account", "case_whitelist", "case_edit", "case_notices")
+        ] + [
+            f'action="{reverse("case_references_upload", args=[pk])}"',
+            'id="faces"',
+            "Where the person lives",
+            "Belongs to the person",
+            "Import fingerprints made on the person",
+            "Erase this case",
+        ]
+
+    page = client.get(reverse("case_detail", args=[listed.pk])).content.decode()
+    assert 'id="kind-badge"' in page and "not a person's case" in page
+    assert "1. Hashes in the list" in page and "Erase this list" in page
+    assert [text for text in person_only(listed.pk) if text in page] == []
+    person = client.get(reverse("case_detail", args=[case.pk])).content.decode()
+    assert 'id="kind-badge"' not in person and "Hashes in the list" not in person
+    assert [text for text in person_only(case.pk) if text not in person] == []
+
+    rows = client.get(reverse("case_list")).content.decode()
+    assert rows.count('class="badge kind-list"') == 1 and "Hashes checked against every case" in rows
+
+    client.cookies["django_language"] = "ko"
+    page = client.get(reverse("case_detail", args=[listed.pk])).content.decode()
+    assert "해시 목록" in page and "한 사람의 사례가 아니에요" in page and "이 목록 완전 삭제" in page
+    assert "Hash list" not in page
+    assert "모든 사례의 링크와 대조하는 해시" in client.get(reverse("case_list")).content.decode()

@@ -16,8 +16,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
 A, B = "a" * 64, "0123456789abcdef" * 4
 WORDS = {
-    "ko": {"link": "해시 목록 가져오기", "submit": "목록 가져오기", "done": "해시 2개를 가져왔습니다", "skipped": "건너뛰었습니다"},
-    "en": {"link": "Import a hash list", "submit": "Import the list", "done": "2 hashes imported", "skipped": "was skipped"},
+    "ko": {"link": "해시 목록 가져오기", "submit": "목록 가져오기", "done": "해시 2개를 가져왔습니다", "skipped": "건너뛰었습니다",
+           "badge": "해시 목록", "not_person": "한 사람의 사례가 아니에요"},
+    "en": {"link": "Import a hash list", "submit": "Import the list", "done": "2 hashes imported", "skipped": "was skipped",
+           "badge": "Hash list", "not_person": "not a person's case"},
 }  # fmt: skip
 
 
@@ -49,6 +51,15 @@ def test_hashlist_import_page_in_both_languages(live_server, owner, case):
                     assert words["done"] in text and words["skipped"] in text and name in text, where
                     assert page.evaluate("document.documentElement.scrollWidth") <= width, where
                     keep_screenshot(page, f"hashlist-import-done-{lang}-{width}")
+                    # The list's case says what it is, and offers nothing that needs a person.
+                    assert page.inner_text("#kind-badge") == words["badge"], where
+                    assert words["not_person"] in page.inner_text("#hash-list-card"), where
+                    assert page.locator("#faces, #next-steps, #reference-form").count() == 0, where
+                    page.goto(f"{base}/")
+                    row = page.locator("#case-table tr", has_text=name)
+                    assert row.locator(".kind-list").inner_text() == words["badge"], where
+                    assert page.evaluate("document.documentElement.scrollWidth") <= width, where
+                    keep_screenshot(page, f"hashlist-case-list-{lang}-{width}")
                 listed = Case.objects.get(alias=name)
                 assert set(Reference.objects.filter(case=listed).values_list("pdq_hex", flat=True)) == {A, B}
     finally:

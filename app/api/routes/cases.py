@@ -47,6 +47,10 @@ class CaseOut(Schema):
     jurisdiction: str
     language: str
     status: str
+    kind: str = Field(
+        description="person, or hash_list for a list imported for the whole organisation "
+        "(POST /hashes/): its hashes are matched like any case's, but no person stands behind it."
+    )
     age_group: str = Field(
         description="adult, minor or unsure; minor and unsure cases store no media at all."
     )
@@ -84,6 +88,7 @@ def case_out(case: Case, progress: CaseProgress | None = None) -> dict[str, obje
         "jurisdiction": case.jurisdiction,
         "language": case.language,
         "status": case.status,
+        "kind": case.kind,
         "age_group": case.age_group,
         "keep_originals": case.keep_originals,
         "keep_evidence": case.keep_evidence,

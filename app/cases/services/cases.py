@@ -16,6 +16,7 @@ from app.accounts.services import audit_record
 from app.cases.models import (
     AgeGroup,
     Case,
+    CaseKind,
     WhitelistEntry,
 )
 from app.lib.urls import InvalidUrl, normalize_url, url_host
@@ -46,6 +47,7 @@ def case_create(
     guardian_relation: str = "",
     guardian_consent_on: date | None = None,
     minor_name_in_notices: bool = False,
+    kind: str = CaseKind.PERSON,
 ) -> Case:
     if age_group not in AgeGroup.values:
         raise CaseInputError(_("Choose the age of the person in the images."))
@@ -71,6 +73,7 @@ def case_create(
         authorised_on=authorised_on,
         authorisation_method=authorisation_method.strip(),
         created_by=actor,
+        kind=kind,
     )
     if actor is not None:
         case.assigned_to.add(actor)

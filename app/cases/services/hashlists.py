@@ -49,7 +49,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from app.accounts.models import Organization
-from app.cases.models import AgeGroup, Case, Jurisdiction, Reference
+from app.cases.models import AgeGroup, Case, CaseKind, Jurisdiction, Reference
 from app.cases.services.cases import CaseInputError, case_create
 from app.cases.services.references import hash_text_parse, reference_import_hashes, reference_import_pdq
 
@@ -376,6 +376,7 @@ def organization_hash_list_import(
             alias=name,
             jurisdiction=jurisdiction,
             age_group=age_group,
+            kind=CaseKind.HASH_LIST,
         )
         result = case_hash_list_import(case=case, actor=actor, parsed=parsed)
         if not result.created:
