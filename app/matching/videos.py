@@ -59,6 +59,15 @@ def video_hash_for_reference(
     return row
 
 
+def video_hashes_for_references(
+    *, pairs: Sequence[tuple[Reference, Sequence[VpdqFeature]]]
+) -> list[VideoHash]:
+    """Store the vPDQ hashes of references that have none yet, in multi-row INSERTs: a partner's
+    hash list can hold thousands of videos."""
+    rows = [_row(features, reference=reference) for reference, features in pairs]
+    return VideoHash.objects.bulk_create(rows, batch_size=500)
+
+
 def video_features_of_bytes(data: bytes) -> tuple[list[VpdqFeature], list[VpdqFeature]] | None:
     """The vPDQ hash of an uploaded reference video and its in-between frames
     (``vpdq_hash_reference``), or None when the bytes are not a video, or a video whose frames

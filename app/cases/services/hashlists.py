@@ -282,23 +282,18 @@ def case_hash_list_import(*, case: Case, actor: User | None, parsed: ParsedList)
     hash: they match and are erased like hashes made in Jium. Its vPDQ signals become reference
     videos (after the PDQ hashes: a video whose best frame is already a reference of the case is
     attached to it); one that cannot be read is listed under ``skipped`` with its reason."""
-    from app.cases.services.videos import reference_import_video_hash
+    from app.cases.services.videos import reference_import_video_hashes
 
     unique = dict(reversed(parsed.hashes))  # the first quality given for a hash wins
     hashes = [(h, unique[h]) for h in dict.fromkeys(h for h, _q in parsed.hashes)]
     created = reference_import_pdq(case=case, actor=actor, hashes=hashes, audit_action="hashlist.import")
     already = len(hashes) - len(created)
     skipped = list(parsed.skipped)
-    for where, signal in parsed.videos:
-        try:
-            reference, new = reference_import_video_hash(case=case, actor=actor, text=signal)
-        except CaseInputError as exc:
-            skipped.append(_("%(where)s: %(reason)s") % {"where": where, "reason": exc})
-            continue
-        if new:
-            created.append(reference)
-        else:
-            already += 1
+    # Set-wise: a list can hold thousands of videos (one transaction per batch, not per video).
+    videos = reference_import_video_hashes(case=case, actor=actor, signals=parsed.videos)
+    created.extend(videos.created)
+    already += videos.already_present
+    skipped.extend(_("%(where)s: %(reason)s") % {"where": w, "reason": r} for w, r in videos.skipped)
     return ListImport(created=created, already_present=already, skipped=skipped)
 
 
