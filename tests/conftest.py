@@ -236,11 +236,17 @@ def workers(transactional_db, django_db_serialized_rollback, settings) -> Iterat
 
 
 def wait_until(
-    predicate: Callable[[], bool], *, timeout: float, interval: float = 0.2, message: str = ""
+    predicate: Callable[[], bool],
+    *,
+    timeout: float,
+    interval: float = 0.2,
+    message: str | Callable[[], str] = "",
 ) -> None:
+    """``message`` may be a callable (e.g. ``workers.output``): it is read when the wait fails, so
+    it shows what the workers said by then, not before they started."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s: {message}")
+    raise AssertionError(f"timed out after {timeout}s: {message() if callable(message) else message}")

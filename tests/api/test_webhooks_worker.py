@@ -36,7 +36,7 @@ def test_worker_retries_and_signs_with_both_secrets_during_the_overlap(workers, 
             delivery.refresh_from_db()
             return delivery.state == "delivered"
 
-        wait_until(delivered, timeout=90, message=workers.output())
+        wait_until(delivered, timeout=90, message=workers.output)
     assert delivery.attempts == 2 and delivery.last_status == 204 and delivery.next_attempt_at is None
     assert len(received) == 2
     for headers, body in received:

@@ -65,7 +65,7 @@ def test_whole_run_through_the_api(workers, client, org, owner, directory):
             body = api.get(f"{case}/").json()
             return bool(body["progress"]["finished"])
 
-        wait_until(scanned, timeout=120, message=workers.output())
+        wait_until(scanned, timeout=120, message=workers.output)
         matched = api.get(f"{case}/urls/", {"filter": "matched"}).json()
         assert sorted(u["url"].rsplit("/", 1)[-1] for u in matched["results"]) == ["0", "1", "2"]
         assert all(u["matches"] for u in matched["results"])
@@ -75,7 +75,7 @@ def test_whole_run_through_the_api(workers, client, org, owner, directory):
         assert job.status_code == 202
         poll = job.json()["poll"]
         wait_until(
-            lambda: api.get(poll).json()["state"] in ("done", "failed"), timeout=120, message=workers.output()
+            lambda: api.get(poll).json()["state"] in ("done", "failed"), timeout=120, message=workers.output
         )
         result = api.get(poll).json()
         assert result["state"] == "done", result
@@ -101,7 +101,7 @@ def test_whole_run_through_the_api(workers, client, org, owner, directory):
         def removed() -> bool:
             return api.get(recheck.json()["poll"]).json()["removed"] == 3
 
-        wait_until(removed, timeout=120, message=workers.output())
+        wait_until(removed, timeout=120, message=workers.output)
 
     tracking = api.get(f"{case}/tracking/").json()
     [tn] = tracking["notices"]

@@ -54,7 +54,7 @@ def test_worker_scans_reported_urls_to_final_states(workers, case, owner):
                 .exists()
             ),
             timeout=90,
-            message=workers.output(),
+            message=workers.output,
         )
     states = {u.normalized_url.rsplit("/", 1)[-1]: u.state for u in ReportedUrl.objects.filter(case=case)}
     assert states == {"0": "matched", "1": "no_match", "2": "matched", "3": "no_match", "missing": "failed"}
@@ -87,7 +87,7 @@ def test_killing_the_worker_loses_no_queued_work(workers, case, owner):
                 >= 3
             ),
             timeout=60,
-            message=workers.output(),
+            message=workers.output,
         )
         workers.kill(first)
         assert ReportedUrl.objects.filter(case=case, state__in=[UrlState.QUEUED, UrlState.FETCHING]).exists()
@@ -98,7 +98,7 @@ def test_killing_the_worker_loses_no_queued_work(workers, case, owner):
                 == pages
             ),
             timeout=120,
-            message=workers.output(),
+            message=workers.output,
         )
     for url in ReportedUrl.objects.filter(case=case):
         assert FetchRecord.objects.filter(reported_url=url, purpose="scan").count() == 1, url
@@ -139,7 +139,7 @@ def test_a_broker_that_lost_its_queue_loses_no_report(workers, case, owner):
                 == pages
             ),
             timeout=90,
-            message=workers.output(),
+            message=workers.output,
         )
     for url in ReportedUrl.objects.filter(case=case):
         assert FetchRecord.objects.filter(reported_url=url, purpose="scan").count() == 1

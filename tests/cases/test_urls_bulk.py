@@ -102,7 +102,7 @@ def test_every_url_of_a_bulk_add_is_scanned_through_the_fan_out(workers, case, o
         wait_until(
             lambda: ReportedUrl.objects.filter(case=case, state=UrlState.FAILED).count() == 7,
             timeout=90,
-            message=workers.output(),
+            message=workers.output,
         )
         assert sorted(site.hits) == sorted(f"/gone/{i}" for i in range(7))
     assert "cases.enqueue_scans" in workers.output()

@@ -32,7 +32,7 @@ def test_concurrent_scans_of_one_address_in_one_organisation_make_one_request(wo
         wait_until(
             lambda: ReportedUrl.objects.filter(state=UrlState.MATCHED).count() == 4,
             timeout=120,
-            message=workers.output(),
+            message=workers.output,
         )
         page_requests = site.hits.count("/post")
     assert page_requests == 2, "one request per organisation"

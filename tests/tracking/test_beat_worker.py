@@ -33,7 +33,7 @@ def test_beat_dispatch_and_worker_mark_exactly_two_removed(workers, settings, ca
         wait_until(
             lambda: UrlCheck.objects.filter(tracking__case=case).count() == 3,
             timeout=60,
-            message=workers.output(),
+            message=workers.output,
         )
         wait_until(
             lambda: (
