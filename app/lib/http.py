@@ -417,11 +417,14 @@ def destination_check(url: str, *, policy: FetchPolicy, resolve: bool = False) -
     name leads to when it is used, which is what stops an answer that changes later. Behind a proxy
     names are the proxy's to resolve, so they are not looked up here either."""
     target = _prepare_url(url, policy)
-    if not resolve or policy.proxy is not None or literal_address(target.host) is not None:
+    # The name exactly as the connection will look it up (IDNA 2008 by httpx, not the socket
+    # module's IDNA 2003, which spells some names differently).
+    host = target.raw_host.decode("ascii")
+    if not resolve or policy.proxy is not None or literal_address(host) is not None:
         return
     port = target.port or (443 if target.scheme == "https" else 80)
     try:
-        addresses = _resolve_host(target.host, port, policy=policy, timeout=policy.connect_timeout)
+        addresses = _resolve_host(host, port, policy=policy, timeout=policy.connect_timeout)
     except (httpcore.ConnectError, httpcore.ConnectTimeout):
         return
     except FetchRefused as exc:

@@ -561,9 +561,13 @@ def test_destination_check_looks_names_up_under_the_connect_time_rule(internet: 
     destination_check("http://no-such-host.invalid/hook", policy=policy, resolve=True)
 
     # Mixed answers, one of them private, are refused like at connect time; so is an unreadable one.
-    answers = {"mixed.example": [SITE_HOST, "93.184.215.14"], "bad.example": ["nonsense"]}
+    answers = {
+        "mixed.example": [SITE_HOST, "93.184.215.14"],
+        "bad.example": ["nonsense"],
+        "xn--bcher-kva.example": [SITE_HOST],  # looked up as the connection spells it
+    }
     public_only = test_policy(allowed_private_networks=(), resolver=lambda host, port: answers[host])
-    for host in answers:
+    for host in ("mixed.example", "bad.example", "bücher.example"):
         with pytest.raises(FetchRefused):
             destination_check(f"https://{host}/hook", policy=public_only, resolve=True)
     # Behind a proxy names are the proxy's to resolve.
