@@ -100,13 +100,18 @@ def web(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
 
+    def said() -> str:
+        return log.read_text(errors="replace")[-4000:] if log.exists() else ""
+
     def up() -> bool:
+        if proc.poll() is not None:  # gunicorn died at start: say so now, not after the timeout
+            raise AssertionError(f"gunicorn exited with {proc.returncode}: {said()}")
         with contextlib.suppress(OSError):
             return urllib.request.urlopen(f"{base}/login/", timeout=5).status == 200
         return False
 
     try:
-        wait_until(up, timeout=120, message=log.read_text(errors="replace") if log.exists() else "")
+        wait_until(up, timeout=120, message=said)
         yield base, watched, proc
     finally:
         with contextlib.suppress(ProcessLookupError):
