@@ -51,7 +51,8 @@ from app.matching.fingerprint import (
     fingerprint_hash_only_bytes,
     fingerprint_reference,
 )
-from app.matching.stage1 import MIN_SIDE, fingerprint_stage1_bytes, stage1_of_decoded
+from app.matching.stage1 import fingerprint_stage1_bytes, stage1_of_decoded
+from app.matching.stage1 import stage1_decode as stage1_decode_bytes
 
 
 def _jpeg(img: Image.Image) -> bytes:
@@ -111,7 +112,7 @@ def main() -> None:
             pdqhash.compute(np.ascontiguousarray(small[box[1] : box[3], box[0] : box[2]]))
 
     def stage1_decode(b: bytes) -> Any:
-        return decode_media(b, draft_size=PDQ_SIDE, mode="L", min_side=MIN_SIDE)
+        return stage1_decode_bytes(b)
 
     def phash_decode(b: bytes) -> Image.Image:
         img = Image.open(io.BytesIO(b))

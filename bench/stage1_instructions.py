@@ -33,8 +33,10 @@ LABELS = {
     "stage1": "Jium stage 1 (fast): luma at reduced DCT scale + PDQ + trimmed PDQ",
     "stage1_exact": "Jium stage 1, Meta-exact hashes (luma >= 512 px + PDQ + trimmed PDQ)",
     "phash_decode": "  decode only: Image.open + full RGB decode (phash's)",
-    "stage1_decode": "  decode only: decode_media, luma at reduced DCT scale (stage 1's)",
+    "stage1_pillow": "Jium stage 1 decoded through Pillow (its draft mode), as before simplejpeg",
+    "stage1_decode": "  decode only: stage1_decode, luma at reduced DCT scale (stage 1's)",
     "jpeg_dc": "  floor: Image.open + libjpeg luma at 1/8 (entropy decoding of every block)",
+    "jpeg_dc_sj": "  floor: simplejpeg luma at 1/8 (entropy decoding of every block)",
     "phash_hash": "  hashing only: imagehash.phash on the decoded image",
     "stage1_hash": "  hashing only: stage1_of_decoded on the decoded blocks",
 }
@@ -43,11 +45,13 @@ LABELS = {
 def _child(method: str, photos: Path) -> None:
     import cv2
     import imagehash
+    import simplejpeg
     from PIL import Image
 
     from app.matching.decode import decode_media
     from app.matching.fingerprint import PDQ_SIDE, fingerprint_hash_only_bytes
     from app.matching.stage1 import MIN_SIDE, fingerprint_stage1_bytes, stage1_of_decoded
+    from app.matching.stage1 import stage1_decode as stage1_decode_bytes
 
     cv2.setNumThreads(1)
     blobs = [p.read_bytes() for p in sorted(photos.iterdir()) if p.suffix.lower() in {".jpg", ".jpeg"}]
@@ -58,12 +62,19 @@ def _child(method: str, photos: Path) -> None:
         return img
 
     def stage1_decode(b: bytes) -> object:
-        return decode_media(b, draft_size=PDQ_SIDE, mode="L", min_side=MIN_SIDE)
+        return stage1_decode_bytes(b)
 
     def jpeg_dc(b: bytes) -> None:
         img = Image.open(io.BytesIO(b))
         img.draft("L", (img.width // 8, img.height // 8))
         img.load()
+
+    def jpeg_dc_sj(b: bytes) -> None:
+        simplejpeg.decode_jpeg(b, "GRAY", min_height=1, min_width=1)
+
+    def stage1_pillow(b: bytes) -> object:
+        fps = stage1_of_decoded(decode_media(b, draft_size=PDQ_SIDE, mode="L", min_side=MIN_SIDE))
+        return fingerprint_hash_only_bytes(b) if fps is None else fps
 
     items: list[object] = list(blobs)
     fn: Callable[[object], object]
@@ -79,6 +90,10 @@ def _child(method: str, photos: Path) -> None:
         fn = stage1_decode  # type: ignore[assignment]
     elif method == "jpeg_dc":
         fn = jpeg_dc  # type: ignore[assignment]
+    elif method == "jpeg_dc_sj":
+        fn = jpeg_dc_sj  # type: ignore[assignment]
+    elif method == "stage1_pillow":
+        fn = stage1_pillow  # type: ignore[assignment]
     elif method == "phash_hash":
         items = [decoded_rgb(b) for b in blobs]
         fn = imagehash.phash
@@ -142,6 +157,7 @@ def main() -> None:
             "phash_decode": "phash_decode",
             "stage1_decode": "phash_decode",
             "jpeg_dc": "phash_decode",
+            "jpeg_dc_sj": "phash_decode",
         }.get(m)
         if m in ("phash_hash", "stage1_hash"):
             base = "phash_hash"

@@ -11,8 +11,10 @@ import contextlib
 import io
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
+import numpy as np
+import simplejpeg
 from PIL import Image, ImageFile, ImageOps
 
 try:  # HEIC/HEIF phone photos
@@ -208,6 +210,133 @@ def _decode_image(
         kind="image", mime=mime, width=width, height=height, frames=[frame], scale=scale,
         orientation=orientation if orientation in (2, 3, 4, 5, 6, 7, 8) else 1,
     )  # fmt: skip
+
+
+@dataclass
+class JpegBlocks:
+    """A JPEG decoded luma-only at 1/scale in the DCT domain (``decode_jpeg_blocks``)."""
+
+    pixels: np.ndarray  # uint8 (h, w), as shown (EXIF orientation applied)
+    width: int  # the shown image's size in file pixels
+    height: int
+    # Each pixel is the mean of a scale x scale block of the file's pixels, counted from the
+    # stored top-left corner before ``orientation`` (EXIF, 1-8) was applied.
+    scale: int
+    orientation: int
+
+
+# EXIF orientations 2-8 as ImageOps.exif_transpose applies them, on numpy arrays.
+_TRANSPOSE = {
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1],
+    5: lambda a: a.T,
+    6: lambda a: np.rot90(a, -1),
+    7: lambda a: np.rot90(a, 2).T,
+    8: lambda a: np.rot90(a, 1),
+}
+
+
+_BYTE_ORDERS: dict[bytes, Literal["little", "big"]] = {b"II": "little", b"MM": "big"}
+
+
+def _tiff_orientation(tiff: bytes) -> int | None:
+    """Tag 0x0112 of an EXIF block's first IFD (1 when absent), or None when anything about it
+    is unusual (then Pillow reads it)."""
+    order = _BYTE_ORDERS.get(tiff[:2])
+    if order is None or len(tiff) < 8 or int.from_bytes(tiff[2:4], order) != 42:
+        return None
+    ifd = int.from_bytes(tiff[4:8], order)
+    if ifd < 8 or ifd + 2 > len(tiff):
+        return None
+    count = int.from_bytes(tiff[ifd : ifd + 2], order)
+    if ifd + 2 + 12 * count > len(tiff):
+        return None
+    found = []
+    for entry in range(ifd + 2, ifd + 2 + 12 * count, 12):
+        if int.from_bytes(tiff[entry : entry + 2], order) == 0x0112:
+            # SHORT (3), one value, stored in the entry itself.
+            if tiff[entry + 2 : entry + 8] != (3).to_bytes(2, order) + (1).to_bytes(4, order):
+                return None
+            found.append(int.from_bytes(tiff[entry + 8 : entry + 10], order))
+    if not found:
+        return 1
+    return found[0] if len(found) == 1 and 1 <= found[0] <= 8 else None
+
+
+def _jpeg_orientation(data: bytes) -> int | None:
+    """The EXIF orientation Pillow's ``getexif()`` would report for this JPEG (1 when none), read
+    from the markers before the first scan; None for anything it might read otherwise (XMP,
+    fill bytes, odd markers): then Pillow is asked. Saves opening the file with Pillow."""
+    pos, end = 2, len(data)
+    orientation = 1
+    seen_exif = False
+    while pos + 4 <= end:
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xDA:  # start of scan: the pixels follow
+            return orientation
+        if marker in (0xFF, 0xD8, 0xD9, 0x01) or 0xD0 <= marker <= 0xD7:
+            return None
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if length < 2:
+            return None
+        if marker == 0xE1:
+            segment = data[pos + 4 : pos + 2 + length]
+            if not segment.startswith(b"Exif\x00\x00"):
+                return None  # XMP may carry an orientation too
+            if not seen_exif:  # Pillow keeps the first
+                seen_exif = True
+                found = _tiff_orientation(segment[6:])
+                if found is None:
+                    return None
+                orientation = found
+        pos += 2 + length
+    return None
+
+
+def decode_jpeg_blocks(
+    data: bytes, *, min_side: int, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> JpegBlocks | None:
+    """A JPEG decoded luma-only at the smallest DCT scale (8, 4 or 2) that keeps both sides
+    >= min_side, or None when it is not that kind of JPEG (or too small, or damaged in any way):
+    then ``decode_media`` decides, and words any error.
+
+    libjpeg-turbo through simplejpeg straight into a numpy array: the same decode as Pillow's
+    draft mode (the same pixels, tested) without Pillow's per-file parsing, decoder set-up and
+    copy into an Image, which together cost about as much as stage 1's hashing."""
+    if not data.startswith(b"\xff\xd8\xff"):
+        return None
+    try:
+        height, width, colorspace, _ = simplejpeg.decode_jpeg_header(data)
+        limit = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
+        if colorspace not in ("YCbCr", "Gray") or not 0 < width * height <= limit:
+            return None  # CMYK and the like; what decode_media refuses
+        scale = _dct_scale(width, height, min_side)
+        if scale == 1:
+            return None
+        shape = (-(-height // scale), -(-width // scale))
+        # strict: libjpeg's warnings (truncated or damaged data) raise instead of grey blocks.
+        pixels = simplejpeg.decode_jpeg(data, "GRAY", min_height=shape[0], min_width=shape[1], strict=True)
+    except (ValueError, TypeError, OverflowError, MemoryError):
+        return None
+    pixels = pixels.reshape(pixels.shape[:2])
+    if pixels.shape != shape:
+        return None
+    orientation = _jpeg_orientation(data)
+    if orientation is None:
+        try:
+            orientation = int(Image.open(io.BytesIO(data)).getexif().get(0x0112, 1))
+        except Exception:  # Pillow's own parsing errors: decode_media words them
+            return None
+    if orientation in _TRANSPOSE:
+        pixels = np.ascontiguousarray(_TRANSPOSE[orientation](pixels))
+        if orientation >= 5:
+            width, height = height, width
+    else:
+        orientation = 1
+    return JpegBlocks(pixels=pixels, width=width, height=height, scale=scale, orientation=orientation)
 
 
 def video_stream(container: Any, max_pixels: int) -> Any:

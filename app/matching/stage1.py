@@ -1,11 +1,12 @@
-"""Stage-1 hashes for matching, straight from file bytes, with JPEGs decoded at 1/8 scale.
+"""Stage-1 hashes for matching, straight from file bytes, with JPEGs decoded at 1/2-1/8 scale.
 
 Pure module: no Django. Meta's PDQ (``fingerprint.pdq_hash``) shrinks the image to 512 px,
 box-filters it twice and samples a 64x64 grid; every grid value is a fixed weighted sum of
 pixels spanning 10-20 pixels of a 1 MP photo, and only the 16x16 lowest frequencies of that
 grid make the hash. So a JPEG is decoded here at the smallest DCT scale that keeps both sides
->= 64 px (1/8 for photos): libjpeg then keeps only each 8x8 block's DC coefficient (the
-block's mean) and does no IDCT at all. The same PDQ weights are applied with every pixel
+>= MIN_SIDE px (1/8 for phone photos, 1/4 for 1 MP, 1/2 for 320 px thumbnails): at 1/8 libjpeg
+keeps only each 8x8 block's DC coefficient (the block's mean) and does no IDCT at all, at 1/4
+and 1/2 a cheap reduced one. The same PDQ weights are applied with every pixel
 replaced by its block's mean, folded into one (64 x blocks) matrix per axis. The hash is the
 canonical PDQ of that blocky image: a few bits from Meta's on photos (measured in
 docs/benchmarks.md), well inside the match distance.
@@ -23,7 +24,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .decode import DecodedMedia, decode_media
+from .decode import DEFAULT_MAX_PIXELS, DecodedMedia, JpegBlocks, decode_jpeg_blocks, decode_media
 from .fingerprint import (
     PDQ_MIN_QUALITY,
     PDQ_SIDE,
@@ -35,10 +36,13 @@ from .fingerprint import (
     fingerprint_hash_only_bytes,
 )
 
-# At least two decoded pixels per PDQ grid step on each axis: at one (64 px, 1/8 scale for a
-# 1024x768 photo) the blocks blur the grid enough to move 5 bits on average and up to 24 from
-# Meta's hash on photos-dev; at two, 1.2 on average and at most 8 (docs/benchmarks.md).
-MIN_SIDE = 128
+# Decoded pixels per PDQ grid step (64 per axis): at one (64 px, 1/8 scale for a 1024x576
+# photo) the blocks blur the grid enough to move 5 bits on average and up to 24 from Meta's
+# hash on photos-dev, and hash-stage recall fell on two transformations of
+# bench/stage1_accuracy.py; at 1.75 (112 px) 2.7 on average and at most 10, and no
+# transformation loses a match. 112 rather than 128 lets 320x240 thumbnails (half of
+# photos-dev, and common on the web) decode at 1/2 instead of in full (docs/benchmarks.md).
+MIN_SIDE = 112
 # Near PDQ_MIN_QUALITY the approximate quality could decide whether a hash may match at all;
 # such (near-flat) images are hashed the exact way instead.
 QUALITY_MARGIN = 10
@@ -136,9 +140,18 @@ def _trimmed(
         hi = max(round(edges[len(edges) - 1 - after] / ratio) - pad, 1) if after else n_pdq
         if hi <= lo:
             return None
-        idx, weights = _pdq_taps(hi - lo)
-        taps.append(_banded(weights, idx, _area_weights(n_full, n_pdq, scale, rev)[lo:hi]))
+        taps.append(_cut_taps(n_full, n_pdq, scale, rev, lo, hi))
     return _pdq_of_blocks(blocks, taps[0], taps[1])
+
+
+@functools.lru_cache(maxsize=1024)
+def _cut_taps(
+    n_full: int, n_pdq: int, scale: int, reverse: bool, lo: int, hi: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """As ``_axis_taps`` for the part lo:hi of PDQ's shrunk axis (a border cut off). Letterbox
+    bars come in a few standard sizes, so the same cuts recur."""
+    idx, weights = _pdq_taps(hi - lo)
+    return _banded(weights, idx, _area_weights(n_full, n_pdq, scale, reverse)[lo:hi])
 
 
 def fingerprint_stage1_bytes(data: bytes, **limits: Any) -> list[Fingerprint]:
@@ -148,32 +161,53 @@ def fingerprint_stage1_bytes(data: bytes, **limits: Any) -> list[Fingerprint]:
     formats and near-flat images exactly as ``fingerprint.fingerprint_hash_only_bytes``.
     Raises ``DecodeError`` like ``decode_media``.
     """
-    media = decode_media(data, draft_size=PDQ_SIDE, mode="L", min_side=MIN_SIDE, **limits)
-    fps = stage1_of_decoded(media)
+    fps = stage1_of_decoded(stage1_decode(data, **limits))
     return fingerprint_hash_only_bytes(data, **limits) if fps is None else fps
 
 
-def stage1_of_decoded(media: DecodedMedia) -> list[Fingerprint] | None:
-    """Stage-1 fingerprints of frames decoded with ``mode="L", min_side=MIN_SIDE``; None for a
-    near-flat image, whose hash must be computed the exact way (it will not match anyway)."""
+def stage1_decode(data: bytes, **limits: Any) -> JpegBlocks | DecodedMedia:
+    """What stage 1 hashes: most JPEGs as block means (``decode.decode_jpeg_blocks``), the rest
+    decoded by ``decode_media`` (luma; JPEGs at reduced DCT scale where Pillow can do it)."""
+    blocks = decode_jpeg_blocks(
+        data, min_side=MIN_SIDE, max_pixels=limits.get("max_pixels", DEFAULT_MAX_PIXELS)
+    )
+    if blocks is not None:
+        return blocks
+    return decode_media(data, draft_size=PDQ_SIDE, mode="L", min_side=MIN_SIDE, **limits)
+
+
+def stage1_of_decoded(media: JpegBlocks | DecodedMedia) -> list[Fingerprint] | None:
+    """Stage-1 fingerprints of what ``stage1_decode`` returned; None for a near-flat image,
+    whose hash must be computed the exact way (it will not match anyway)."""
+    if isinstance(media, JpegBlocks):
+        return _stage1_of_blocks(media.pixels, (media.height, media.width), media.scale, media.orientation)
     if media.kind != "image" or media.scale == 1:
         fps = [fingerprint_hash_only(frame) for frame in media.frames]
         return None if media.kind == "image" and fps[0].pdq_quality < PDQ_MIN_QUALITY else fps
-    blocks = np.asarray(media.frames[0])
-    dims = (media.height, media.width)
+    return _stage1_of_blocks(
+        np.asarray(media.frames[0]), (media.height, media.width), media.scale, media.orientation
+    )
+
+
+def _stage1_of_blocks(
+    blocks: np.ndarray, dims: tuple[int, int], scale: int, orientation: int
+) -> list[Fingerprint] | None:
+    """Stage-1 fingerprint from the block means of a JPEG decoded at 1/scale, as shown (EXIF
+    ``orientation`` applied; ``dims``: the shown image's height and width in file pixels);
+    None for a near-flat image."""
     long_side = max(dims)
     shrink = min(1.0, PDQ_SIDE / long_side)  # as fingerprint._shrink
     pdq_dims = dims if shrink == 1 else (max(1, round(dims[0] * shrink)), max(1, round(dims[1] * shrink)))
-    reverse = _reversed_axes(media.orientation)
+    reverse = _reversed_axes(orientation)
     code, quality = _pdq_of_blocks(
         blocks,
-        _axis_taps(dims[0], pdq_dims[0], media.scale, reverse[0]),
-        _axis_taps(dims[1], pdq_dims[1], media.scale, reverse[1]),
+        _axis_taps(dims[0], pdq_dims[0], scale, reverse[0]),
+        _axis_taps(dims[1], pdq_dims[1], scale, reverse[1]),
     )
     if quality < PDQ_MIN_QUALITY + QUALITY_MARGIN:
         return None
     fp = Fingerprint(pdq=code, pdq_quality=quality)
-    trimmed = _trimmed(blocks, dims, pdq_dims, media.scale, reverse)
+    trimmed = _trimmed(blocks, dims, pdq_dims, scale, reverse)
     if trimmed is not None:
         fp.pdq_trim, fp.pdq_trim_quality = trimmed
     return [fp]

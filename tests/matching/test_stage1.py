@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from app.matching.decode import DecodeError, decode_media
+from app.matching.decode import DecodeError, _jpeg_orientation, decode_jpeg_blocks, decode_media
 from app.matching.engine import Matcher
 from app.matching.fingerprint import (
     PDQ_SIDE,
@@ -21,7 +21,7 @@ from app.matching.fingerprint import (
     fingerprint_hash_only_bytes,
     fingerprint_reference,
 )
-from app.matching.stage1 import MIN_SIDE, fingerprint_stage1_bytes
+from app.matching.stage1 import MIN_SIDE, fingerprint_stage1_bytes, stage1_of_decoded
 
 from .test_matching import PHOTOS, REF_NAMES, STRANGER_NAMES, _bytes, _photo
 
@@ -147,3 +147,111 @@ def test_bad_input_is_a_decode_error_at_reduced_scale_too(data: bytes, code: str
     with pytest.raises(DecodeError) as exc:
         fingerprint_stage1_bytes(data)
     assert exc.value.code == code
+
+
+def _hashes(fps: list[Fingerprint] | None) -> object:
+    return fps and [(f.pdq, f.pdq_quality, f.pdq_trim, f.pdq_trim_quality) for f in fps]
+
+
+def _photos_dev() -> list[bytes]:
+    return [p.read_bytes() for p in sorted(PHOTOS.iterdir()) if p.suffix.lower() in {".jpg", ".jpeg"}]
+
+
+def test_simplejpeg_blocks_are_pillows_draft_pixels() -> None:
+    """decode_jpeg_blocks (simplejpeg) gives the very pixels Pillow's draft mode gave, at the same
+    scale, on every photos-dev JPEG and for every EXIF orientation."""
+    datas = _photos_dev()
+    img = _photo(REF_NAMES[2]).crop((0, 0, 1021, 711))
+    datas += [_jpeg_with_orientation(img, o) for o in range(1, 9)]
+    datas.append(_bytes(img.convert("L"), "JPEG", quality=85))  # a greyscale JPEG
+    datas.append(_bytes(img, "JPEG", quality=85, progressive=True))
+    fast = 0
+    for data in datas:
+        blocks = decode_jpeg_blocks(data, min_side=MIN_SIDE)
+        media = decode_media(data, draft_size=PDQ_SIDE, mode="L", min_side=MIN_SIDE)
+        if media.scale == 1:
+            assert blocks is None  # too small: hashed the exact way
+            continue
+        assert blocks is not None
+        fast += 1
+        assert (blocks.scale, blocks.orientation) == (media.scale, media.orientation)
+        assert (blocks.width, blocks.height) == (media.width, media.height)
+        np.testing.assert_array_equal(blocks.pixels, np.asarray(media.frames[0]))
+        assert _hashes(stage1_of_decoded(blocks)) == _hashes(stage1_of_decoded(media))
+    assert fast >= 70
+
+
+def test_fast_hash_is_within_a_few_bits_of_the_exact_hash_on_every_photos_dev_jpeg() -> None:
+    """PDQ's match distance is 31 bits: the fast hash spends at most a third of it on any photo.
+    Trimmed hashes are looser (the border is found on the blocks, so its edge can fall a block
+    apart): most photos agree on whether there is a border at all."""
+    trims, disagree = [], 0
+    for path in sorted(PHOTOS.iterdir()):
+        if path.suffix.lower() not in {".jpg", ".jpeg"}:
+            continue
+        data = path.read_bytes()
+        fast = fingerprint_stage1_bytes(data)[0]
+        exact = fingerprint_hash_only_bytes(data)[0]
+        assert _bits(fast.pdq, exact.pdq) <= 12, path.name
+        assert abs(fast.pdq_quality - exact.pdq_quality) <= 5, path.name
+        if fast.pdq_trim is not None and exact.pdq_trim is not None:
+            trims.append(_bits(fast.pdq_trim, exact.pdq_trim))
+        else:
+            disagree += fast.pdq_trim is not exact.pdq_trim
+    assert len(trims) >= 30 and disagree <= 6
+    assert np.median(trims) <= 8 and max(trims) <= 48
+
+
+def test_cmyk_and_damaged_jpegs_are_left_to_pillow() -> None:
+    img = _photo(REF_NAMES[1])
+    cmyk = _bytes(img.convert("CMYK"), "JPEG", quality=90)
+    assert decode_jpeg_blocks(cmyk, min_side=MIN_SIDE) is None
+    assert _bits(fingerprint_stage1_bytes(cmyk)[0].pdq, fingerprint_hash_only_bytes(cmyk)[0].pdq) <= 12
+    good = (PHOTOS / REF_NAMES[0]).read_bytes()
+    assert decode_jpeg_blocks(good[: len(good) // 2], min_side=MIN_SIDE) is None
+    # Over the pixel limit: decode_media refuses it, with its code.
+    assert decode_jpeg_blocks(good, min_side=MIN_SIDE, max_pixels=1000) is None
+    with pytest.raises(DecodeError) as exc:
+        fingerprint_stage1_bytes(good, max_pixels=1000)
+    assert exc.value.code == "decode_too_large"
+
+
+def _with_app1(data: bytes, payload: bytes) -> bytes:
+    return data[:2] + b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload + data[2:]
+
+
+@pytest.mark.parametrize("orientation", range(10))
+def test_exif_orientation_is_read_as_pillow_reads_it(orientation: int) -> None:
+    exif = Image.Exif()
+    exif[0x010F] = "camera"
+    exif[0x0112] = orientation
+    buf = io.BytesIO()
+    _photo(REF_NAMES[0]).resize((64, 36)).save(buf, "JPEG", exif=exif.tobytes())
+    data = buf.getvalue()
+    expected = Image.open(io.BytesIO(data)).getexif().get(0x0112, 1)
+    found = _jpeg_orientation(data)
+    # None: left to Pillow (values it does not know how to apply).
+    assert found == expected if 1 <= orientation <= 8 else found is None
+
+
+def test_exif_orientation_big_endian_missing_and_xmp() -> None:
+    plain = _bytes(_photo(REF_NAMES[0]).resize((64, 36)), "JPEG")
+    assert _jpeg_orientation(plain) == 1
+    tiff = b"MM\x00\x2a" + (8).to_bytes(4, "big") + (1).to_bytes(2, "big")
+    tiff += (
+        (0x0112).to_bytes(2, "big") + (3).to_bytes(2, "big") + (1).to_bytes(4, "big") + b"\x00\x06\x00\x00"
+    )
+    big_endian = _with_app1(plain, b"Exif\x00\x00" + tiff + b"\x00" * 4)
+    assert _jpeg_orientation(big_endian) == 6 == Image.open(io.BytesIO(big_endian)).getexif().get(0x0112)
+    # XMP can carry an orientation that Pillow applies: that file is left to Pillow.
+    xmp = _with_app1(plain, b'http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta tiff:Orientation="8"/>')
+    assert _jpeg_orientation(xmp) is None
+    blocks = decode_jpeg_blocks(
+        _with_app1(
+            _bytes(_photo(REF_NAMES[0]), "JPEG"), b'http://ns.adobe.com/xap/1.0/\x00<x tiff:Orientation="8"/>'
+        ),
+        min_side=MIN_SIDE,
+    )
+    assert blocks is not None and blocks.orientation == 8 and (blocks.width, blocks.height) == (576, 1024)
+    # A damaged EXIF block: left to Pillow, which decides.
+    assert _jpeg_orientation(_with_app1(plain, b"Exif\x00\x00II\x2a\x00\xff\xff\xff\xff")) is None
