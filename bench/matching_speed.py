@@ -12,7 +12,7 @@
     against a 20-reference case, for candidates that are transformed copies and for
     unrelated photos (which go through every stage).
 
-    .venv/bin/python bench/matching_speed.py [--photos DIR] [--rounds N] [--large N]
+    .venv/bin/python bench/matching_speed.py [--photos DIR] [--rounds N] [--large N] [--stage1-only]
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import faiss
 import imagehash
 import numpy as np
 import pdqhash
+import simplejpeg
 from matching_accuracy import DEFAULT_PHOTOS, TRANSFORMS
 from PIL import Image
 
@@ -51,7 +52,7 @@ from app.matching.fingerprint import (
     fingerprint_hash_only_bytes,
     fingerprint_reference,
 )
-from app.matching.stage1 import fingerprint_stage1_bytes, stage1_of_decoded
+from app.matching.stage1 import MIN_SIDE, fingerprint_stage1_bytes, stage1_of_decoded
 from app.matching.stage1 import stage1_decode as stage1_decode_bytes
 
 
@@ -84,6 +85,7 @@ def main() -> None:
     ap.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--large", type=int, default=20, help="how many 12 MP JPEGs to time (0: none)")
+    ap.add_argument("--stage1-only", action="store_true", help="leave out the full two-stage match")
     args = ap.parse_args()
     cv2.setNumThreads(1)
     faiss.omp_set_num_threads(1)
@@ -111,6 +113,10 @@ def main() -> None:
         if box is not None:
             pdqhash.compute(np.ascontiguousarray(small[box[1] : box[3], box[0] : box[2]]))
 
+    def stage1_pillow(b: bytes) -> Any:
+        fps = stage1_of_decoded(decode_media(b, draft_size=PDQ_SIDE, mode="L", min_side=128))
+        return fingerprint_hash_only_bytes(b) if fps is None else fps
+
     def stage1_decode(b: bytes) -> Any:
         return stage1_decode_bytes(b)
 
@@ -123,6 +129,9 @@ def main() -> None:
         img = Image.open(io.BytesIO(b))
         img.draft("L", (img.width // 8, img.height // 8))
         img.load()
+
+    def jpeg_dc_sj(b: bytes) -> None:
+        simplejpeg.decode_jpeg(b, "GRAY", min_height=1, min_width=1)
 
     def table(
         title: str,
@@ -153,6 +162,7 @@ def main() -> None:
         {
             "phash": phash,
             "stage1": fingerprint_stage1_bytes,
+            "stage1_pillow": stage1_pillow,
             "stage1_exact": fingerprint_hash_only_bytes,
             "stage1_nodraft": stage1_nodraft,
             "previous": previous,
@@ -166,7 +176,9 @@ def main() -> None:
         len(blobs),
         {
             "phash": "imagehash.phash (Image.open + phash)",
-            "stage1": "Jium stage 1: luma at reduced DCT scale (both sides >= 128 px) + PDQ + trimmed PDQ",
+            "stage1": f"Jium stage 1: simplejpeg luma at reduced DCT scale (both sides >= {MIN_SIDE} px) "
+            "+ PDQ + trimmed PDQ",
+            "stage1_pillow": "stage 1 as before 2026-12-05 b: Pillow's draft decode, both sides >= 128 px",
             "stage1_exact": "Meta-exact stage 1: luma decode (JPEG draft >= 512 px) + PDQ + trimmed PDQ",
             "stage1_nodraft": "Meta-exact stage 1 without JPEG draft (full-size luma)",
             "previous": "first stage 1: RGB decode (draft) + pdqhash + trimmed pdqhash",
@@ -192,12 +204,17 @@ def main() -> None:
     print()
     table(
         "Decoding only",
-        _interleaved({"phash": phash_decode, "stage1": stage1_decode, "floor": jpeg_dc}, blobs, args.rounds),
+        _interleaved(
+            {"phash": phash_decode, "stage1": stage1_decode, "floor": jpeg_dc, "floor_sj": jpeg_dc_sj},
+            blobs,
+            args.rounds,
+        ),
         len(blobs),
         {
             "phash": "Image.open + full RGB decode (phash's)",
-            "stage1": "decode_media, luma at reduced DCT scale (stage 1's)",
+            "stage1": "stage1_decode: simplejpeg luma at reduced DCT scale (stage 1's)",
             "floor": "Image.open + luma at 1/8 (little but libjpeg's entropy decoding of every block)",
+            "floor_sj": "simplejpeg luma at 1/8 (the same, without Pillow)",
         },
         "phash",
     )
@@ -228,6 +245,8 @@ def main() -> None:
         for k, label in (("stage1", "Jium stage 1"), ("stage1_exact", "Meta-exact stage 1")):
             print(f"| {label} | {ms[k]:.1f} | {ms['phash'] / ms[k]:.2f}x | {med['phash'] / med[k]:.2f}x |")
 
+    if args.stage1_only:
+        return
     # ---------------------------------------------------------------- full two-stage
     rng = random.Random(3)
     photos = [decode_media(b).frames[0] for b in blobs]
