@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-import simplejpeg
 from PIL import Image, ImageFile, ImageOps
 
 try:  # HEIC/HEIF phone photos
@@ -307,6 +306,12 @@ def decode_jpeg_blocks(
     draft mode (the same pixels, tested) without Pillow's per-file parsing, decoder set-up and
     copy into an Image, which together cost about as much as stage 1's hashing."""
     if not data.startswith(b"\xff\xd8\xff"):
+        return None
+    try:
+        # Imported here: a virtualenv made before simplejpeg was added (uv sync fixes it) still
+        # imports this module, and stage 1 then decodes through Pillow - the same pixels, slower.
+        import simplejpeg
+    except ImportError:  # pragma: no cover - pinned in uv.lock
         return None
     try:
         height, width, colorspace, _ = simplejpeg.decode_jpeg_header(data)

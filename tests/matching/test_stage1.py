@@ -9,6 +9,7 @@ import io
 
 import numpy as np
 import pytest
+import simplejpeg  # noqa: F401  # pinned in uv.lock: a stale virtualenv fails here, plainly (uv sync)
 from PIL import Image, ImageOps
 
 from app.matching.decode import DecodeError, _jpeg_orientation, decode_jpeg_blocks, decode_media
