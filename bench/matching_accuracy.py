@@ -6,7 +6,7 @@ reference, and anything else (a transformed distractor, an untouched distractor)
 nothing. A match to the wrong reference counts as a false match.
 
     .venv/bin/python bench/matching_accuracy.py [--photos DIR] [--refs N] [--stats FILE] [--mirrored]
-        [--only NAMES] [--no-guided] [--one-ref | --case-size K] [--jobs N]
+        [--only NAMES] [--no-guided] [--no-banded] [--one-ref | --case-size K] [--jobs N]
 
 By default one matcher holds all the references. A real case holds few (often one), and what
 the matcher decides for a pair depends on the other references it holds: Lowe's ratio test
@@ -318,6 +318,7 @@ def main() -> None:
     ap.add_argument("--only", help="comma-separated transforms to run")
     ap.add_argument("--mirrored", action="store_true", help="run the mirrored combinations instead")
     ap.add_argument("--no-guided", action="store_true", help="without guided matching of near misses")
+    ap.add_argument("--no-banded", action="store_true", help="without band-nominated verification")
     ap.add_argument(
         "--case-size",
         type=int,
@@ -338,6 +339,8 @@ def main() -> None:
 
     if args.no_guided:
         engine.GUIDED = False
+    if args.no_banded:
+        engine.BANDED = False
     photos = load_photos(args.photos)
     ref_ids, distractor_ids = split(photos, args.refs)
     case_size = 1 if args.one_ref else (args.case_size or len(ref_ids))

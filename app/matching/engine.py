@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from .bands import band_distances, band_table
 from .fingerprint import PDQ_MIN_QUALITY, Fingerprint, fingerprint_candidate
 
 logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # its CPU probing is noise
@@ -69,6 +70,18 @@ GUIDED_MIN_INLIERS = 24
 GUIDED_MIN_RATIO = 0.8
 GUIDED_MAX_HAMMING_MEAN = 40.0
 GUIDED_MAX_VIEWS = 3
+# Banded verification (see Matcher._banded) for undress edits: a reference whose top or side
+# band hash (bands.py) is within BAND_NOMINATE bits of the candidate's is verified by guided
+# matching from the whole frame's alignment, and accepted by the guided rules; inliers
+# clumped on one detail (spread < 0.1) only when a band is within BAND_STRONG bits. On
+# photos-dev, a candidate's band came no closer than 84 bits to any other photo's (the
+# undress set, its edited distractors and the untouched ones); edited copies of a reference
+# at 0-30, a few at 44-64.
+BANDED = True
+BAND_NOMINATE = 64
+BAND_STRONG = 31
+BAND_MAX_REFS = 2
+BAND_FRAME_TOLERANCE = 0.03  # of the candidate's diagonal, for each corner of the fitted frame
 
 
 @dataclass
@@ -177,6 +190,7 @@ class Matcher:
             else np.zeros((0, 32), np.uint8)
         )
         self._index = _feature_index(self._feat_desc)
+        self._bands = band_table([(fp.bands, fp.band_qualities) for _, fp in references])
 
     def _reference_of(self, view: int) -> int:
         return view - self._views if view >= self._views else view
@@ -412,7 +426,7 @@ class Matcher:
         ``guided``: also the guided re-verification of near misses (details say "guided")."""
         fits = self._fits(candidate, prefilter=prefilter)
         out = [(self._reference_of(view), v) for view, v, _ in fits]
-        return out + self._rescue(candidate, fits) if guided else out
+        return out + self._rescue(candidate, fits) + self._banded(candidate) if guided else out
 
     def _guided(
         self, view: int, candidate: Fingerprint, model: np.ndarray
@@ -516,11 +530,58 @@ class Matcher:
             out.append((self._reference_of(view), g))
         return out
 
+    def _banded(self, candidate: Fingerprint) -> list[tuple[int, dict[str, Any]]]:
+        """References nominated by a close band hash, verified by guided matching from the
+        alignment of the whole frame: an undress edit re-renders the whole picture (at most a
+        slight resize), so the reference's frame is the candidate's. Unlike _rescue this needs no
+        seed fit, which an edit that keeps only soft or plain areas does not leave."""
+        if not BANDED or not candidate.has_features or not len(self._bands[0]):
+            return []
+        dist = band_distances(self._bands, candidate.bands, candidate.band_qualities)
+        nominated = np.flatnonzero(dist <= BAND_NOMINATE)
+        out = []
+        cw, ch = candidate.feature_size
+        corners_c = np.array([[0, 0], [cw, 0], [cw, ch], [0, ch]], np.float64)
+        for ref in nominated[np.argsort(dist[nominated], kind="stable")][:BAND_MAX_REFS]:
+            ref = int(ref)
+            rw, rh = self._feat_size[ref]
+            if not rw or not rh or ref not in self._view_span:
+                continue
+            frame = np.diag([cw / rw, ch / rh, 1.0])
+            gq, gf, gd = self._guided(ref, candidate, frame)
+            if len(gq) < GUIDED_MIN_INLIERS:
+                continue
+            g, model = self._fit(ref, candidate, gq, gf, gd)
+            if g is None or model is None:
+                continue
+            # The fit must keep the frame where it is (a slight resize at most): a fit that drifts
+            # found something else than the picture re-rendered.
+            corners_r = np.array([[0, 0], [rw, 0], [rw, rh], [0, rh]], np.float64).reshape(-1, 1, 2)
+            moved = cv2.perspectiveTransform(corners_r, model.astype(np.float64)).reshape(-1, 2)
+            drift = float(np.abs(moved - corners_c).max() / np.hypot(cw, ch))
+            g["guided"] = True
+            g["band_distance"] = int(dist[ref])
+            g["frame_drift"] = round(drift, 3)
+            out.append((ref, g))
+        return out
+
+    @staticmethod
+    def _accept_banded(v: dict[str, Any]) -> bool:
+        return (
+            v["inliers"] >= GUIDED_MIN_INLIERS
+            and v["inlier_ratio"] >= GUIDED_MIN_RATIO
+            and v["inlier_hamming"] <= GUIDED_MAX_HAMMING_MEAN
+            and v["frame_drift"] <= BAND_FRAME_TOLERANCE
+            and (v["spread"] >= 0.1 or v["band_distance"] <= BAND_STRONG)
+        )
+
     def match_features(self, candidate: Fingerprint) -> MatchResult | None:
         fits = self._fits(candidate, prefilter=PREFILTER)
         accepted = [(self._reference_of(view), v) for view, v, _ in fits if self._accept(v)]
         if not accepted and GUIDED:
             accepted = [(r, v) for r, v in self._rescue(candidate, fits) if self._accept_guided(v)]
+        if not accepted and BANDED:
+            accepted = [(r, v) for r, v in self._banded(candidate) if self._accept_banded(v)]
         if not accepted:
             return None
         ref, v = max(accepted, key=lambda rv: (rv[1]["inliers"], rv[1]["inlier_ratio"]))

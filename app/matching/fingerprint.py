@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from .bands import HASH_BYTES, N_BANDS, band_hashes
 from .decode import decode_media
 
 FORMAT_VERSION = 1
@@ -37,6 +38,7 @@ _FLAG_DIHEDRAL = 1
 _FLAG_TRIM = 2
 _FLAG_FEATURES = 4
 _FLAG_MIRROR = 8
+_FLAG_BANDS = 16
 
 
 def _version(dist: str) -> str:
@@ -76,6 +78,10 @@ class Fingerprint:
     # mirrored *and* cropped, which no hash catches.
     mirror_keypoints: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))
     mirror_descriptors: np.ndarray = field(default_factory=lambda: np.zeros((0, 32), np.uint8))
+    # Hashes of the top and side bands of the picture and their qualities (bands.py): what an
+    # "undress" edit keeps. Empty for hash-only and device-made fingerprints.
+    bands: bytes = b""
+    band_qualities: bytes = b""
 
     @property
     def has_features(self) -> bool:
@@ -94,6 +100,8 @@ class Fingerprint:
             flags |= _FLAG_FEATURES
         if len(self.mirror_descriptors):
             flags |= _FLAG_MIRROR
+        if self.bands:
+            flags |= _FLAG_BANDS
         out = [_MAGIC, struct.pack("<BB", FORMAT_VERSION, flags), self.pdq, bytes([self.pdq_quality])]
         if self.pdq_dihedral:
             out.append(bytes([len(self.pdq_dihedral)]))
@@ -106,6 +114,9 @@ class Fingerprint:
             out.extend(_features_bytes(self.keypoints, self.descriptors))
         if len(self.mirror_descriptors):
             out.extend(_features_bytes(self.mirror_keypoints, self.mirror_descriptors))
+        if self.bands:
+            out.append(self.bands)
+            out.append(self.band_qualities)
         return b"".join(out)
 
     @classmethod
@@ -134,6 +145,13 @@ class Fingerprint:
             fp.keypoints, fp.descriptors, pos = _features_from(b, pos + 4)
         if flags & _FLAG_MIRROR:
             fp.mirror_keypoints, fp.mirror_descriptors, pos = _features_from(b, pos)
+        if flags & _FLAG_BANDS:
+            end = pos + N_BANDS * (HASH_BYTES + 1)
+            if end > len(b):
+                raise ValueError("fingerprint has trailing or missing bytes")
+            fp.bands = bytes(b[pos : pos + N_BANDS * HASH_BYTES])
+            fp.band_qualities = bytes(b[end - N_BANDS : end])
+            pos = end
         if pos != len(b):
             raise ValueError("fingerprint has trailing or missing bytes")
         return fp
@@ -484,7 +502,7 @@ def orb_features(
 # ---------------------------------------------------------------------------- fingerprints
 
 
-def _hashes(pixels: np.ndarray, *, dihedral: bool) -> Fingerprint:
+def _hashes(pixels: np.ndarray, *, dihedral: bool, bands: bool = False) -> Fingerprint:
     small = _shrink(pixels, PDQ_SIDE)
     if dihedral:
         hashes, quality = _pdq_dihedral_of_small(small)
@@ -495,13 +513,15 @@ def _hashes(pixels: np.ndarray, *, dihedral: bool) -> Fingerprint:
     box = _trim_box_array(small)
     if box is not None:
         fp.pdq_trim, fp.pdq_trim_quality = _pdq_of_small(small[box[1] : box[3], box[0] : box[2]])
+    if bands:
+        fp.bands, fp.band_qualities = band_hashes(small)
     return fp
 
 
 def fingerprint_reference(img: Image.Image) -> Fingerprint:
     """Everything needed to recognise this reference image later (the image itself is not kept)."""
     pixels = _pixels(img)
-    fp = _hashes(pixels, dihedral=True)
+    fp = _hashes(pixels, dihedral=True, bands=True)
     fp.feature_size, fp.keypoints, fp.descriptors = orb_features(pixels, REFERENCE_FEATURES, FEATURE_SIDE)
     if fp.has_features:
         _, fp.mirror_keypoints, fp.mirror_descriptors = orb_features(
@@ -513,7 +533,7 @@ def fingerprint_reference(img: Image.Image) -> Fingerprint:
 def fingerprint_candidate(img: Image.Image) -> Fingerprint:
     """Fingerprint of a fetched image or video frame, to compare against references."""
     pixels = _pixels(img)
-    fp = _hashes(pixels, dihedral=False)
+    fp = _hashes(pixels, dihedral=False, bands=True)
     fp.feature_size, fp.keypoints, fp.descriptors = orb_features(
         pixels, CANDIDATE_FEATURES, CANDIDATE_FEATURE_SIDE, adaptive=True
     )
