@@ -37,6 +37,7 @@ from app.matching.fingerprint import (
     trim_box,
 )
 from app.matching.index import PdqIndex
+from app.matching.labels import LIKELY, match_certainty
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
@@ -574,6 +575,7 @@ def test_undress_edit_matches_through_band_nominated_verification(bench_matcher:
         json.dumps(res.details)
         assert res.details["guided"] is True and res.details["band_distance"] <= 64, res
         assert res.details["frame_drift"] <= 0.03 and res.details["inliers"] >= 24, res
+        assert match_certainty(res.method, res.distance, res.details) == LIKELY  # never more
         engine_module.BANDED = False
         try:
             assert bench_matcher.match(edited) is None
