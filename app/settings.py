@@ -134,10 +134,15 @@ TEMPLATES = [
     },
 ]
 
+# Connections are kept for DATABASE_CONN_MAX_AGE seconds by web and worker processes alike (a
+# worker scanning a URL a second would otherwise start a PostgreSQL backend a second; see
+# app/celery.py), and checked before each request or task reuses one, so one the server dropped
+# is replaced instead of failing the request or task.
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'jium.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -297,6 +302,11 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
         "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
     }
 CELERY_BROKER_POOL_LIMIT = env_int("CELERY_BROKER_POOL_LIMIT", 10)
+# Celery's Django fix-up closes every database connection before and after each task unless this
+# is set; then it closes them only every this many tasks. Set high so that DATABASE_CONN_MAX_AGE
+# decides instead, as in the web: app/celery.py closes a connection that is too old or broken
+# around each task with Django's own close_old_connections().
+CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"

@@ -157,13 +157,13 @@ def reported_url_fetch_and_match(*, reported_url: ReportedUrl, purpose: str = "s
     from app.faces.selectors import face_matcher_for_case
     from app.faces.services import face_matches_record
     from app.matching.models import Match
-    from app.matching.selectors import case_matcher
-    from app.matching.videos import case_video_matcher, video_hashes_record
+    from app.matching.selectors import case_matchers
+    from app.matching.videos import video_hashes_record
 
     case = reported_url.case
-    matcher = case_matcher(case=case)
-    # None unless the case has reference videos: fetched videos are then also compared whole (vPDQ).
-    video_matcher = case_video_matcher(case=case)
+    # The video matcher is None unless the case has reference videos: fetched videos are then also
+    # compared whole (vPDQ).
+    matcher, video_matcher = case_matchers(case=case)
     # A minor's case keeps no bytes whatever its (switched-off) opt-in says: matching runs in memory.
     keep = case.keep_evidence and case.may_keep_media
     # None unless the person consented to the face stage and gave face photos: no cost otherwise.
@@ -176,7 +176,11 @@ def reported_url_fetch_and_match(*, reported_url: ReportedUrl, purpose: str = "s
         video_matcher=video_matcher,
     )
     with transaction.atomic():
-        locked = ReportedUrl.objects.select_for_update().filter(pk=reported_url.pk).first()
+        if purpose == "scan":
+            locked, replace = _scan_result_record(reported_url=reported_url, outcome=outcome)
+        else:
+            locked = ReportedUrl.objects.select_for_update().filter(pk=reported_url.pk).first()
+            replace = False
         if locked is None:  # the case was erased while we were fetching
             return reported_url
         if keep:
@@ -191,7 +195,7 @@ def reported_url_fetch_and_match(*, reported_url: ReportedUrl, purpose: str = "s
                 .first()
             )
             keep = bool(fresh and fresh["age_group"] == AgeGroup.ADULT and fresh["keep_evidence"])
-        if purpose == "scan":
+        if replace:
             FetchRecord.objects.filter(reported_url=locked, purpose="scan").delete()
         if shared is not None and not SharedFetch.objects.select_for_update().filter(pk=shared.pk).exists():
             shared = None  # expired or erased meanwhile: the record keeps its own copy of the evidence
@@ -219,15 +223,42 @@ def reported_url_fetch_and_match(*, reported_url: ReportedUrl, purpose: str = "s
         video_hashes_record(media=media, outcome=outcome)
         if face_matcher is not None and purpose == "scan":
             face_matches_record(reported_url=locked, media=media, outcome=outcome)
-        if purpose == "scan":
-            if outcome.status != FetchStatus.OK:
-                locked.state = UrlState.FAILED
-            else:
-                locked.state = UrlState.MATCHED if matches else UrlState.NO_MATCH
-            locked.error = (outcome.error or "")[:500]
-            locked.last_scanned_at = timezone.now()
-            locked.save(update_fields=["state", "error", "last_scanned_at", "updated_at"])
     return locked
+
+
+def _scan_result_record(
+    *, reported_url: ReportedUrl, outcome: ScanOutcome
+) -> tuple[ReportedUrl | None, bool]:
+    """In the scan's final transaction: write the URL's new state, which also locks its row
+    (an erasure or a duplicate delivery finishing meanwhile waits, or went first). Returns the
+    URL as written (None if it was erased meanwhile) and whether an earlier scan's evidence may
+    exist and must be replaced.
+
+    One UPDATE, instead of a locked read, a write and a look for earlier evidence, on a URL's first
+    scan: its first attempt (``reported_url_scan`` counts them before it calls this) with no scan
+    recorded yet holds no scan evidence, since the evidence and ``last_scanned_at`` are written
+    together, here. The UPDATE checks that ``last_scanned_at`` is still empty, so a duplicate
+    delivery that recorded its scan meanwhile sends this one down the replacing path; any later
+    attempt (a redelivery after a worker died, a requeue) always takes it."""
+    if outcome.status != FetchStatus.OK:
+        state = UrlState.FAILED
+    else:
+        state = (
+            UrlState.MATCHED if any(item.match is not None for item in outcome.media) else UrlState.NO_MATCH
+        )
+    now = timezone.now()
+    values = {"state": state, "error": (outcome.error or "")[:500], "last_scanned_at": now, "updated_at": now}
+    rows = ReportedUrl.objects.filter(pk=reported_url.pk)
+    replace = reported_url.scan_attempts != 1 or reported_url.last_scanned_at is not None
+    written = 0 if replace else rows.filter(last_scanned_at__isnull=True).update(**values)
+    if not written:
+        replace = True
+        written = rows.update(**values)
+    if not written:
+        return None, False
+    for name, value in values.items():
+        setattr(reported_url, name, value)
+    return reported_url, replace
 
 
 def _scan_or_reuse(

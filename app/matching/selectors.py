@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
@@ -12,12 +13,29 @@ from app.lib.lru import BuiltCache
 from app.matching.engine import Matcher
 from app.matching.fingerprint import PDQ_MIN_QUALITY, Fingerprint
 
+if TYPE_CHECKING:
+    from app.matching.vpdq import VpdqMatcher
+
 _matchers: BuiltCache[Matcher] = BuiltCache(32)
 
 
 def case_matcher(*, case: Case) -> Matcher | None:
     """The case's matcher, cached per worker process while the case's references stay the same."""
     ids = tuple(Reference.objects.filter(case=case).order_by("id").values_list("id", flat=True))
+    return _matcher_for_ids(case, ids)
+
+
+def case_matchers(*, case: Case) -> tuple[Matcher | None, VpdqMatcher | None]:
+    """The case's image matcher (``case_matcher``) and video matcher (``videos.case_video_matcher``),
+    both checked against the case's current references in one query, for the scan of each URL."""
+    from app.matching.videos import video_matcher_for_ids
+
+    rows = list(Reference.objects.filter(case=case).order_by("id").values_list("id", "video_hash__id"))
+    video_ids = tuple(sorted(v for _, v in rows if v is not None))
+    return _matcher_for_ids(case, tuple(r for r, _ in rows)), video_matcher_for_ids(case=case, ids=video_ids)
+
+
+def _matcher_for_ids(case: Case, ids: tuple[int, ...]) -> Matcher | None:
     if not ids:
         return None
 

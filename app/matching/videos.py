@@ -111,6 +111,11 @@ def case_video_matcher(*, case: Case) -> VpdqMatcher | None:
     """The vPDQ hashes of the case's reference videos, ready to match; None when it has none.
     Cached per worker process while the case's video hashes stay the same."""
     ids = tuple(VideoHash.objects.filter(reference__case=case).order_by("id").values_list("id", flat=True))
+    return video_matcher_for_ids(case=case, ids=ids)
+
+
+def video_matcher_for_ids(*, case: Case, ids: tuple[int, ...]) -> VpdqMatcher | None:
+    """``case_video_matcher`` for the case's reference-video hash ids already read (ascending)."""
     if not ids:
         return None
 

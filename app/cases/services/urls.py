@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from app.accounts.services import audit_record
@@ -194,21 +194,20 @@ def reported_url_scan(*, reported_url_id: int) -> ReportedUrl | None:
     """
     from app.fetching.services import reported_url_fetch_and_match
 
-    with transaction.atomic():
-        reported = (
-            ReportedUrl.objects.select_for_update().select_related("case").filter(pk=reported_url_id).first()
+    # One conditional UPDATE claims the URL (2 queries where a locked read and a write in a
+    # transaction took 4): not when whitelisted, nor when already final (a duplicate delivery of
+    # the same task). It is atomic, as the locked read was.
+    claimed = (
+        ReportedUrl.objects.filter(pk=reported_url_id)
+        .exclude(state=UrlState.WHITELISTED)
+        .exclude(
+            state__in=(UrlState.MATCHED, UrlState.NO_MATCH, UrlState.FAILED), last_scanned_at__isnull=False
         )
-        if reported is None or reported.state in (UrlState.WHITELISTED,):
-            return reported
-        if (
-            reported.state in (UrlState.MATCHED, UrlState.NO_MATCH, UrlState.FAILED)
-            and reported.last_scanned_at
-        ):
-            # Already final: a duplicate delivery of the same task.
-            return reported
-        reported.state = UrlState.FETCHING
-        reported.scan_attempts += 1
-        reported.save(update_fields=["state", "scan_attempts", "updated_at"])
+        .update(state=UrlState.FETCHING, scan_attempts=F("scan_attempts") + 1, updated_at=timezone.now())
+    )
+    reported = ReportedUrl.objects.select_related("case").filter(pk=reported_url_id).first()
+    if not claimed or reported is None:
+        return reported
     try:
         result: ReportedUrl | None = reported_url_fetch_and_match(reported_url=reported)
     except Exception:
