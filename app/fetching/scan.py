@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from app.matching.engine import Matcher, MatchResult
     from app.matching.faces import FaceMatcher, FaceMatchResult
     from app.matching.fingerprint import Fingerprint
-    from app.matching.vpdq import VpdqFeature, VpdqMatcher
+    from app.matching.vpdq import VpdqFeature, VpdqFrames, VpdqMatcher
 
 __all__ = [
     "MediaOutcome",
@@ -186,8 +186,19 @@ class _Analyser:
         if sniffed is None:
             _fail(item, "This is not an image or a video.", "not_media")
             return
+        video_frames = None
+        if self.video_matcher is not None and sniffed == "video":
+            from app.matching.vpdq import VpdqFrames
+
+            # vPDQ hashes the frames of the same decoding as the keyframes: one pass, not two.
+            video_frames = VpdqFrames(max_pixels=self.max_pixels)
         try:
-            decoded = decode_media(data, max_pixels=self.max_pixels, max_frames=self.max_frames)
+            decoded = decode_media(
+                data,
+                max_pixels=self.max_pixels,
+                max_frames=self.max_frames,
+                frame_sink=video_frames.start if video_frames is not None else None,
+            )
         except DecodeError as exc:
             item.kind = sniffed
             _fail(item, f"The file could not be read: {exc.reason}.", exc.code)
@@ -196,8 +207,8 @@ class _Analyser:
         item.width, item.height = decoded.width, decoded.height
         item.fingerprints.extend(fingerprint_candidate(frame) for frame in decoded.frames)
         _match_item(item, self.matcher)
-        if decoded.kind == "video" and self.video_matcher is not None:
-            _video_stage(item, data, self.video_matcher, self.max_pixels)
+        if decoded.kind == "video" and self.video_matcher is not None and video_frames is not None:
+            _video_stage(item, video_frames, self.video_matcher)
         if item.match is None and self.face_matcher is not None:
             _face_stage(item, decoded.frames, self.face_matcher)
         decoded.frames.clear()
@@ -322,15 +333,15 @@ def outcome_from_bytes(data: bytes) -> ScanOutcome:
     return outcome
 
 
-def _video_stage(item: MediaOutcome, data: bytes, video_matcher: VpdqMatcher, max_pixels: int) -> None:
+def _video_stage(item: MediaOutcome, video_frames: VpdqFrames, video_matcher: VpdqMatcher) -> None:
     # vPDQ compares the whole video, a frame a second, with the case's reference videos: it
     # matches when keyframes do not (the reference video's own keyframe is only its best frame),
     # and backs up a keyframe match with how much of the video is the same.
     from app.matching.engine import MatchResult
-    from app.matching.vpdq import comparison_details, vpdq_hash_video
+    from app.matching.vpdq import comparison_details
 
     try:
-        item.video_hash = vpdq_hash_video(data, max_pixels=max_pixels)
+        item.video_hash = video_frames.result()[0]
     except DecodeError:
         return  # the keyframes were read; frames beyond them could not be: nothing to add
     found = video_matcher.match(item.video_hash)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -360,8 +361,19 @@ def video_stream(container: Any, max_pixels: int) -> Any:
     return stream
 
 
+# Given the video stream, returns the function that takes each decoded frame (number in decoding
+# order, PyAV frame) and answers False when it wants no more (vpdq.VpdqFrames.start).
+FrameSink = Callable[[Any], Callable[[int, Any], bool]]
+
+
 def _decode_video(
-    data: bytes, mime: str, max_pixels: int, max_frames: int, max_video_seconds: float, mode: str = "RGB"
+    data: bytes,
+    mime: str,
+    max_pixels: int,
+    max_frames: int,
+    max_video_seconds: float,
+    mode: str = "RGB",
+    frame_sink: FrameSink | None = None,
 ) -> DecodedMedia:
     import av  # imported lazily: FFmpeg start-up is only paid for videos
 
@@ -369,6 +381,7 @@ def _decode_video(
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
             stream = video_stream(container, max_pixels)
+            offer = frame_sink(stream) if frame_sink is not None else None
             duration = None
             if stream.duration is not None and stream.time_base is not None:
                 duration = float(stream.duration * stream.time_base)
@@ -379,21 +392,28 @@ def _decode_video(
                 # Spread the frame budget over the part of the video we look at.
                 interval = max(interval, min(duration, max_video_seconds) / max(max_frames, 1))
             last_taken: float | None = None
-            for frame in container.decode(stream):
+            picking = True
+            for number, frame in enumerate(container.decode(stream)):
                 t = float(frame.time) if frame.time is not None else 0.0
-                if t > max_video_seconds:
+                if picking and t > max_video_seconds:
+                    picking = False
+                elif picking:
+                    if frame.width * frame.height > max_pixels:
+                        raise DecodeError("video frame too large", "decode_too_large")
+                    take = last_taken is None or t - last_taken >= interval
+                    # Keyframes are often scene cuts; keep them unless they crowd the budget.
+                    if not take and frame.key_frame and t - (last_taken or 0.0) >= interval / 4:
+                        take = True
+                    if take:
+                        frames.append(frame.to_image().convert(mode))
+                        last_taken = t
+                        picking = len(frames) < max_frames
+                # The same decoding also feeds the frame sink (vPDQ), which may want frames past
+                # the last keyframe: the video is decoded once for both.
+                if offer is not None and not offer(number, frame):
+                    offer = None
+                if not picking and offer is None:
                     break
-                if frame.width * frame.height > max_pixels:
-                    raise DecodeError("video frame too large", "decode_too_large")
-                take = last_taken is None or t - last_taken >= interval
-                # Keyframes are often scene cuts; keep them unless they crowd the budget.
-                if not take and frame.key_frame and t - (last_taken or 0.0) >= interval / 4:
-                    take = True
-                if take:
-                    frames.append(frame.to_image().convert(mode))
-                    last_taken = t
-                    if len(frames) >= max_frames:
-                        break
     except DecodeError:
         raise
     except MemoryError as exc:
@@ -419,6 +439,7 @@ def decode_media(
     draft_size: int | None = DEFAULT_DRAFT_SIZE,
     mode: str = "RGB",
     min_side: int | None = None,
+    frame_sink: FrameSink | None = None,
 ) -> DecodedMedia:
     """Decode an image or video held in memory; raise ``DecodeError`` for anything unusable.
 
@@ -427,6 +448,8 @@ def decode_media(
     ``min_side``: instead, JPEGs are decoded at the smallest DCT scale (down to 1/8) that
     keeps both sides >= min_side; ``DecodedMedia.scale`` says which.
     ``mode``: "RGB" frames, or "L" (luma) for hashing and features, which never look at colour.
+    ``frame_sink``: videos only, given every frame the keyframes are decoded from, and more if it
+    asks (see ``FrameSink``); it must not raise. Its frames are lost if this raises.
     """
     if mode not in ("RGB", "L"):
         raise ValueError("mode is 'RGB' or 'L'")
@@ -442,5 +465,5 @@ def decode_media(
         # SVG can carry scripts and external references; we never render it.
         raise DecodeError("SVG images are not supported", "svg")
     if mime.startswith("video/"):
-        return _decode_video(data, mime, max_pixels, max_frames, max_video_seconds, mode)
+        return _decode_video(data, mime, max_pixels, max_frames, max_video_seconds, mode, frame_sink)
     return _decode_image(data, mime, max_pixels, draft_size, mode, min_side)

@@ -27,8 +27,9 @@ import json
 import math
 import re
 import struct
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -132,8 +133,12 @@ def vpdq_hash_reference(
 def _hash_video(
     data: bytes, seconds_per_hash: float, between: int, max_pixels: int, max_video_seconds: float
 ) -> tuple[list[VpdqFeature], list[VpdqFeature]]:
-    if seconds_per_hash <= 0:
-        raise ValueError("seconds_per_hash must be positive")
+    hasher = VpdqFrames(
+        seconds_per_hash=seconds_per_hash,
+        between=between,
+        max_pixels=max_pixels,
+        max_video_seconds=max_video_seconds,
+    )
     if not data:
         raise DecodeError("empty file", "decode_empty")
     mime = sniff_mime(data)
@@ -141,48 +146,105 @@ def _hash_video(
         raise DecodeError("not a video", "not_media")
     import av  # imported lazily, as in decode.py: FFmpeg start-up is only paid for videos
 
-    features: list[VpdqFeature] = []
-    extra: list[VpdqFeature] = []
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
             stream = video_stream(container, max_pixels)
-            rate = _frame_rate(stream)
-            # Meta truncates seconds x rate to an integer and never lets it reach 0.
-            every = max(1, int(seconds_per_hash * rate)) if rate > 0 else 0
-            step = max(1, every // between) if every else 0
-            due = 0.0  # without a declared rate: the frame's own time, one frame per period
+            offer = hasher.start(stream)
             for number, frame in enumerate(container.decode(stream)):
-                timestamp = number / rate if rate > 0 else float(frame.time or 0.0)
-                if timestamp > max_video_seconds:
-                    break
-                main = True
-                if every:
-                    if number % every:
-                        if number % step:
-                            continue
-                        main = False
-                elif timestamp < due:
-                    continue
-                else:
-                    due = timestamp + seconds_per_hash
-                if frame.width * frame.height > max_pixels:
-                    raise DecodeError("video frame too large", "decode_too_large")
-                w, h = _hash_side(frame.width, frame.height)
-                pixels = frame.to_ndarray(width=w, height=h, format="rgb24", interpolation="AREA")
-                pdq, quality = pdq_hash(pixels)
-                (features if main else extra).append(VpdqFeature(number, quality, pdq, round(timestamp, 3)))
-                if len(features) >= MAX_FEATURES or len(extra) >= MAX_FEATURES * between:
+                if not offer(number, frame):
                     break
     except DecodeError:
         raise
     except MemoryError as exc:
         raise DecodeError("video too large", "decode_too_large") from exc
     except Exception as exc:  # PyAV raises many FFmpeg error classes
-        if not features:
-            raise DecodeError(f"corrupt or truncated video ({type(exc).__name__})", "decode_corrupt") from exc
-    if not features:
-        raise DecodeError("video has no decodable frames", "decode_corrupt")
-    return features, extra
+        hasher.decoding_failed(exc)
+    return hasher.result()
+
+
+class VpdqFrames:
+    """vPDQ hashing of a video's frames as they are decoded: ``vpdq_hash_video`` feeds it from its
+    own decoding, and the scan from the decoding that also takes the keyframes
+    (``decode.decode_media(frame_sink=...)``), so a fetched video is decoded once for both.
+
+    ``start(stream)`` returns the function to call with each decoded frame and its number in
+    decoding order; it answers False when no more frames are wanted, and never raises (a frame it
+    cannot use ends the hashing; ``result`` then raises what ``vpdq_hash_video`` would)."""
+
+    def __init__(
+        self,
+        *,
+        seconds_per_hash: float = SECONDS_PER_HASH,
+        between: int = 1,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        max_video_seconds: float = DEFAULT_MAX_VIDEO_SECONDS,
+    ) -> None:
+        if seconds_per_hash <= 0:
+            raise ValueError("seconds_per_hash must be positive")
+        self.seconds_per_hash = seconds_per_hash
+        self.between = max(1, between)
+        self.max_pixels = max_pixels
+        self.max_video_seconds = max_video_seconds
+        self.features: list[VpdqFeature] = []
+        self.extra: list[VpdqFeature] = []
+        self.error: DecodeError | None = None
+        self._rate = 0.0
+        self._every = self._step = 0
+        self._due = 0.0  # without a declared rate: the frame's own time, one frame per period
+
+    def start(self, stream: object) -> Callable[[int, Any], bool]:
+        self._rate = _frame_rate(stream)
+        # Meta truncates seconds x rate to an integer and never lets it reach 0.
+        self._every = max(1, int(self.seconds_per_hash * self._rate)) if self._rate > 0 else 0
+        self._step = max(1, self._every // self.between) if self._every else 0
+        return self.offer
+
+    def offer(self, number: int, frame: Any) -> bool:
+        try:
+            return self._offer(number, frame)
+        except DecodeError as exc:
+            self.error = exc
+        except MemoryError:
+            self.error = DecodeError("video too large", "decode_too_large")
+        except Exception as exc:  # a frame PyAV could not convert: as a decoding error
+            self.decoding_failed(exc)
+        return False
+
+    def _offer(self, number: int, frame: Any) -> bool:
+        rate = self._rate
+        timestamp = number / rate if rate > 0 else float(frame.time or 0.0)
+        if timestamp > self.max_video_seconds:
+            return False
+        main = True
+        if self._every:
+            if number % self._every:
+                if number % self._step:
+                    return True
+                main = False
+        elif timestamp < self._due:
+            return True
+        else:
+            self._due = timestamp + self.seconds_per_hash
+        if frame.width * frame.height > self.max_pixels:
+            raise DecodeError("video frame too large", "decode_too_large")
+        w, h = _hash_side(frame.width, frame.height)
+        pixels = frame.to_ndarray(width=w, height=h, format="rgb24", interpolation="AREA")
+        pdq, quality = pdq_hash(pixels)
+        (self.features if main else self.extra).append(VpdqFeature(number, quality, pdq, round(timestamp, 3)))
+        return len(self.features) < MAX_FEATURES and len(self.extra) < MAX_FEATURES * self.between
+
+    def decoding_failed(self, exc: BaseException) -> None:
+        """Decoding stopped on an error: a video cut short keeps the frames hashed before it."""
+        if not self.features and self.error is None:
+            self.error = DecodeError(f"corrupt or truncated video ({type(exc).__name__})", "decode_corrupt")
+
+    def result(self) -> tuple[list[VpdqFeature], list[VpdqFeature]]:
+        """(the vPDQ hash, the frames hashed between) or the ``DecodeError`` of the video."""
+        if self.error is not None:
+            raise self.error
+        if not self.features:
+            raise DecodeError("video has no decodable frames", "decode_corrupt")
+        return self.features, self.extra
 
 
 # ----------------------------------------------------------------------------- formats

@@ -21,6 +21,7 @@ from app.matching.vpdq import (
     VpdqComparison,
     VpdqFeature,
     VpdqFormatError,
+    VpdqFrames,
     VpdqMatcher,
     comparison_details,
     vpdq_compare,
@@ -150,6 +151,76 @@ def test_video_cut_short_keeps_the_frames_before_the_cut() -> None:
 def test_only_the_first_ten_minutes_are_hashed() -> None:
     data = _video([_photo(0), _photo(10)], seconds_each=3)
     assert [f.timestamp for f in vpdq_hash_video(data, max_video_seconds=2.5)] == [0.0, 1.0, 2.0]
+
+
+def _decoded(data: bytes, **kwargs: object) -> tuple[list[bytes], str]:
+    try:
+        media = decode_media(data, **kwargs)  # type: ignore[arg-type]
+    except DecodeError as exc:
+        return [], exc.code
+    return [np.asarray(f).tobytes() for f in media.frames], ""
+
+
+def _hashed(hasher: VpdqFrames) -> tuple[object, str]:
+    try:
+        return hasher.result(), ""
+    except DecodeError as exc:
+        return None, exc.code
+
+
+@pytest.mark.parametrize(
+    ("fmt", "codec", "cut", "max_frames", "hasher_seconds"),
+    [
+        ("mp4", "libx264", False, 40, 600.0),  # vPDQ and keyframes end together
+        ("mp4", "libx264", False, 2, 600.0),  # vPDQ goes on after the last keyframe
+        ("mp4", "libx264", False, 40, 1.5),  # the keyframes go on after vPDQ has stopped
+        ("webm", "libvpx-vp9", True, 40, 600.0),  # cut short: both keep what came before the cut
+    ],
+)
+def test_one_decoding_gives_the_keyframes_and_vpdq_hash_that_two_did(
+    fmt: str, codec: str, cut: bool, max_frames: int, hasher_seconds: float
+) -> None:
+    data = _video([_photo(i) for i in (0, 10, 20, 30)], seconds_each=3, fmt=fmt, codec=codec)
+    if cut:
+        data = data[: len(data) // 2]
+    for between in (1, 5):
+        hasher = VpdqFrames(between=between, max_video_seconds=hasher_seconds)
+        offered: list[int] = []
+
+        def sink(stream: object, hasher: VpdqFrames = hasher, offered: list[int] = offered) -> object:
+            offer = hasher.start(stream)
+
+            def counted(number: int, frame: object) -> bool:
+                offered.append(number)
+                return offer(number, frame)
+
+            return counted
+
+        together = _decoded(data, max_frames=max_frames, frame_sink=sink)
+        assert together == _decoded(data, max_frames=max_frames) and together[0]
+        alone = _hash_video_alone(data, between, hasher_seconds)
+        assert _hashed(hasher) == alone and alone[0]
+        assert offered == list(range(len(offered))), "each frame offered once, in decoding order"
+
+
+def _hash_video_alone(data: bytes, between: int, seconds: float) -> tuple[object, str]:
+    try:
+        if between == 1:
+            return (vpdq_hash_video(data, max_video_seconds=seconds), []), ""
+        return vpdq_hash_reference(data, between=between, max_video_seconds=seconds), ""
+    except DecodeError as exc:
+        return None, exc.code
+
+
+def test_a_frame_too_large_for_vpdq_fails_the_hash_not_the_keyframes() -> None:
+    data = _video([_photo(0), _photo(10)], seconds_each=2)
+    hasher = VpdqFrames(max_pixels=320 * 240 - 1)
+    frames, code = _decoded(data, frame_sink=hasher.start)
+    assert frames and not code and frames == _decoded(data)[0]
+    assert _hashed(hasher) == (None, "decode_too_large")
+    with pytest.raises(DecodeError) as refused:
+        vpdq_hash_video(data, max_pixels=320 * 240 - 1)
+    assert refused.value.code == "decode_too_large"
 
 
 # ----------------------------------------------------------------------------- formats
