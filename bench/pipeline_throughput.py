@@ -145,12 +145,13 @@ class ProcessWatch:
     """Polls process trees (given root pids; 0.5 s) and the PostgreSQL backends of the bench
     database (0.2 s): peak RSS per process and CPU-seconds used since ``mark()``.
 
-    Celery's Django fixup closes the database connection after every task whatever
-    CONN_MAX_AGE says, so each task has a backend of its own that lives for the task. Backends
-    are found by their process title (it names the database), their CPU read from /proc while
-    they live; what a backend does in its last 0.2 s is missed, so the database figure is a
-    slight underestimate. The web's backends (kept: gunicorn honours CONN_MAX_AGE) are told
-    apart by their application_name."""
+    Backends are found by their process title (it names the database), their CPU read from /proc
+    while they live. Workers keep their connections (DATABASE_CONN_MAX_AGE, app/celery.py), so
+    each pool process has one long-lived backend and its CPU is measured whole. Before
+    2026-12-05 Celery's Django fix-up closed the connection after every task: each task had a
+    backend of its own living ~0.1 s, most of whose CPU (start-up included) this 0.2 s sampling
+    missed, so the database figures of earlier runs are lower bounds. The web's backends are
+    told apart by their application_name."""
 
     def __init__(self, roots: dict[str, int], db_name: str | None) -> None:
         import threading
