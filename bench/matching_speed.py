@@ -316,6 +316,47 @@ def main() -> None:
         print(
             f"| {label} | {len(group)} | {hn} / {hb} | {tn:.1f} | {tb:.1f} | {tn / tb:.2f} | {mn:.1f} | {mb:.1f} |"
         )
+
+    # The ratio test's background rivals (engine.BACKGROUND), measured in the same run: the same
+    # references in a matcher built with them and one built without, alternating candidate by
+    # candidate, for the 20-reference case and for one-reference cases (each reference alone).
+    def rivals(on: bool, fps: list[tuple[int, Any]]) -> Matcher:
+        saved_bg = engine.BACKGROUND
+        engine.BACKGROUND = on
+        try:
+            return Matcher(fps)
+        finally:
+            engine.BACKGROUND = saved_bg
+
+    cases = {
+        "20-reference case": ([rivals(True, ref_fps)], [rivals(False, ref_fps)]),
+        "20 one-reference cases": (
+            [rivals(True, [fp]) for fp in ref_fps],
+            [rivals(False, [fp]) for fp in ref_fps],
+        ),
+    }
+    print()
+    print("Background rivals of the ratio test: with / without (same run, alternating; CPU ms per candidate")
+    print("for fingerprint + match against every case, decode excluded):")
+    print("| cases | candidates | n | matched with / without | with | without | with / without |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for case_label, (with_bg, without_bg) in cases.items():
+        for label, group in (("transformed copies", copies), ("unrelated photos", strangers)):
+            cpu = {"with": 0.0, "without": 0.0}
+            hits = {"with": 0, "without": 0}
+            for b in group:
+                img = decode_media(b).frames[0]
+                for name, matchers in (("with", with_bg), ("without", without_bg)):
+                    t0 = time.process_time()
+                    fp = fingerprint_candidate(img)
+                    found = [m.match(fp) for m in matchers]
+                    cpu[name] += time.process_time() - t0
+                    hits[name] += any(r is not None for r in found)
+            w, wo = (1000 * cpu[k] / len(group) for k in ("with", "without"))
+            print(
+                f"| {case_label} | {label} | {len(group)} | {hits['with']} / {hits['without']} "
+                f"| {w:.1f} | {wo:.1f} | {w / wo:.2f} |"
+            )
     print(f"load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
