@@ -545,6 +545,11 @@ def test_undress_edit_matches_through_guided_matching(bench_matcher: Matcher) ->
         res = bench_matcher.match(edited)
         assert res is not None and res.reference_key == name, (name, res)
         json.dumps(res.details)  # evidence is JSON-safe
+        if name == UNDRESS_CASES[1][0]:
+            # Since the background rivals (one-reference fix) the ratio test leaves this edit a
+            # clean fit (27 inliers of 28 tentative matches): the ordinary rules accept it.
+            assert "guided" not in res.details and res.details["inliers"] >= 24, res
+            continue
         assert res.details["guided"] is True and res.details["seed_inliers"] >= 15, res
         assert res.details["inliers"] >= 24 and res.details["spread"] >= 0.1, res
         # The ratio-tested fit alone is not accepted: guided matching is what finds these.
