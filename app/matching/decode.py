@@ -216,7 +216,7 @@ def _decode_image(
 class JpegBlocks:
     """A JPEG decoded luma-only at 1/scale in the DCT domain (``decode_jpeg_blocks``)."""
 
-    pixels: np.ndarray  # uint8 (h, w), as shown (EXIF orientation applied)
+    pixels: np.ndarray  # uint8 (h, w), or (h, w, 3) in RGB, as shown (EXIF orientation applied)
     width: int  # the shown image's size in file pixels
     height: int
     # Each pixel is the mean of a scale x scale block of the file's pixels, counted from the
@@ -225,14 +225,15 @@ class JpegBlocks:
     orientation: int
 
 
-# EXIF orientations 2-8 as ImageOps.exif_transpose applies them, on numpy arrays.
+# EXIF orientations 2-8 as ImageOps.exif_transpose applies them, on numpy arrays (h, w) or
+# (h, w, 3).
 _TRANSPOSE = {
     2: lambda a: a[:, ::-1],
     3: lambda a: a[::-1, ::-1],
     4: lambda a: a[::-1],
-    5: lambda a: a.T,
+    5: lambda a: a.swapaxes(0, 1),
     6: lambda a: np.rot90(a, -1),
-    7: lambda a: np.rot90(a, 2).T,
+    7: lambda a: np.rot90(a, 2).swapaxes(0, 1),
     8: lambda a: np.rot90(a, 1),
 }
 
@@ -296,12 +297,26 @@ def _jpeg_orientation(data: bytes) -> int | None:
     return None
 
 
+def _draft_scale(width: int, height: int, draft_size: int) -> int:
+    """The DCT scale Pillow's ``draft`` picks when ``_decode_image`` asks for draft_size (its
+    JpegImagePlugin: the largest of 8, 4, 2, 1 within both sides' integer ratios)."""
+    ratio = min(1.0, draft_size / max(width, height))
+    ratios = min(width // max(1, int(width * ratio)), height // max(1, int(height * ratio)))
+    return next(s for s in (8, 4, 2, 1) if ratios >= s)
+
+
 def decode_jpeg_blocks(
-    data: bytes, *, min_side: int, max_pixels: int = DEFAULT_MAX_PIXELS
+    data: bytes,
+    *,
+    min_side: int | None = None,
+    draft_size: int | None = None,
+    mode: str = "L",
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> JpegBlocks | None:
-    """A JPEG decoded luma-only at the smallest DCT scale (8, 4 or 2) that keeps both sides
-    >= min_side, or None when it is not that kind of JPEG (or too small, or damaged in any way):
-    then ``decode_media`` decides, and words any error.
+    """A JPEG decoded at the DCT scale ``decode_media`` would use for ``min_side`` (the smallest
+    of 1/8, 1/4, 1/2 or full that keeps both sides >= min_side) or for ``draft_size`` (Pillow's
+    draft), in ``mode`` "L" (luma only) or "RGB"; or None when it is not that kind of JPEG
+    (or damaged in any way): then ``decode_media`` decides, and words any error.
 
     libjpeg-turbo through simplejpeg straight into a numpy array: the same decode as Pillow's
     draft mode (the same pixels, tested) without Pillow's per-file parsing, decoder set-up and
@@ -319,16 +334,20 @@ def decode_jpeg_blocks(
         limit = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
         if colorspace not in ("YCbCr", "Gray") or not 0 < width * height <= limit:
             return None  # CMYK and the like; what decode_media refuses
-        scale = _dct_scale(width, height, min_side)
-        if scale == 1:
-            return None
+        if min_side is not None:
+            scale = _dct_scale(width, height, min_side)
+        else:
+            scale = _draft_scale(width, height, draft_size) if draft_size else 1
         shape = (-(-height // scale), -(-width // scale))
         # strict: libjpeg's warnings (truncated or damaged data) raise instead of grey blocks.
-        pixels = simplejpeg.decode_jpeg(data, "GRAY", min_height=shape[0], min_width=shape[1], strict=True)
+        pixels = simplejpeg.decode_jpeg(
+            data, "GRAY" if mode == "L" else "RGB", min_height=shape[0], min_width=shape[1], strict=True
+        )
     except (ValueError, TypeError, OverflowError, MemoryError):
         return None
-    pixels = pixels.reshape(pixels.shape[:2])
-    if pixels.shape != shape:
+    if mode == "L":
+        pixels = pixels.reshape(pixels.shape[:2])
+    if pixels.shape[:2] != shape:
         return None
     orientation = _jpeg_orientation(data)
     if orientation is None:

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from .bands import HASH_BYTES, N_BANDS, band_hashes
-from .decode import decode_media
+from .decode import DEFAULT_MAX_PIXELS, decode_jpeg_blocks, decode_media
 
 FORMAT_VERSION = 1
 _MAGIC = b"JFP"
@@ -540,7 +540,7 @@ def fingerprint_candidate(img: Image.Image) -> Fingerprint:
     return fp
 
 
-def fingerprint_hash_only(img: Image.Image) -> Fingerprint:
+def fingerprint_hash_only(img: Image.Image | np.ndarray) -> Fingerprint:
     """Stage-1 fingerprint only (PDQ and trimmed PDQ): for the NGO-wide hash index."""
     return _hashes(_pixels(img), dihedral=False)
 
@@ -551,12 +551,24 @@ def fingerprint_hash_only_bytes(data: bytes, **limits: Any) -> list[Fingerprint]
     Decodes luma only, JPEGs at the smallest DCT scale that still gives >= PDQ_SIDE pixels.
     Raises ``DecodeError`` like ``decode_media``.
     """
-    media = decode_media(data, draft_size=PDQ_SIDE, mode="L", **limits)
-    fps = [fingerprint_hash_only(frame) for frame in media.frames]
-    if media.kind == "image" and fps[0].pdq_quality < PDQ_MIN_QUALITY:
+    frames, is_image = _draft_frames(data, "L", limits)
+    fps = [fingerprint_hash_only(frame) for frame in frames]
+    if is_image and fps[0].pdq_quality < PDQ_MIN_QUALITY:
         # On a near-flat image the 8-bit rounding of the decoded luma decides many bits of
         # the hash (up to 36 on one of Meta's vectors); such hashes never match here, but one
         # we export must agree with Meta's tools, which take luma in float from RGB.
-        media = decode_media(data, draft_size=PDQ_SIDE, mode="RGB", **limits)
-        fps = [fingerprint_hash_only(media.frames[0])]
+        fps = [fingerprint_hash_only(_draft_frames(data, "RGB", limits)[0][0])]
     return fps
+
+
+def _draft_frames(data: bytes, mode: str, limits: dict[str, Any]) -> tuple[list[Any], bool]:
+    """decode_media's frames at PDQ's draft size (and whether it is an image): ordinary JPEGs
+    through simplejpeg, the very pixels Pillow decodes (tested) without its per-file set-up,
+    which costs as much as hashing a small photo; the rest, and every error, by decode_media."""
+    jpeg = decode_jpeg_blocks(
+        data, draft_size=PDQ_SIDE, mode=mode, max_pixels=limits.get("max_pixels", DEFAULT_MAX_PIXELS)
+    )
+    if jpeg is not None:
+        return [jpeg.pixels], True
+    media = decode_media(data, draft_size=PDQ_SIDE, mode=mode, **limits)
+    return list(media.frames), media.kind == "image"

@@ -179,6 +179,11 @@ def stage1_decode(data: bytes, **limits: Any) -> JpegBlocks | DecodedMedia:
 def stage1_of_decoded(media: JpegBlocks | DecodedMedia) -> list[Fingerprint] | None:
     """Stage-1 fingerprints of what ``stage1_decode`` returned; None for a near-flat image,
     whose hash must be computed the exact way (it will not match anyway)."""
+    if isinstance(media, JpegBlocks) and media.scale == 1:
+        # Small JPEGs (a side under 2 * MIN_SIDE) are decoded in full: hashed the exact way, on
+        # the same pixels Pillow decodes (tested), without Pillow's parsing and set-up.
+        fp = fingerprint_hash_only(media.pixels)
+        return None if fp.pdq_quality < PDQ_MIN_QUALITY else [fp]
     if isinstance(media, JpegBlocks):
         return _stage1_of_blocks(media.pixels, (media.height, media.width), media.scale, media.orientation)
     if media.kind != "image" or media.scale == 1:
