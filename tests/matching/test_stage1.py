@@ -212,7 +212,10 @@ def test_exact_hash_of_a_near_flat_jpeg_still_comes_from_rgb() -> None:
     fp = fingerprint_hash_only_bytes(data)[0]
     assert fp.pdq_quality < PDQ_MIN_QUALITY
     rgb = decode_media(data, draft_size=PDQ_SIDE, mode="RGB").frames[0]
-    assert (fp.pdq, fp.pdq_quality) == (fingerprint_hash_only(rgb).pdq, fingerprint_hash_only(rgb).pdq_quality)
+    assert (fp.pdq, fp.pdq_quality) == (
+        fingerprint_hash_only(rgb).pdq,
+        fingerprint_hash_only(rgb).pdq_quality,
+    )
     luma = decode_media(data, draft_size=PDQ_SIDE, mode="L").frames[0]
     assert fingerprint_hash_only(luma).pdq != fp.pdq  # so the test tells the two apart
 
