@@ -3,15 +3,18 @@
 Starts Jium's web server on a free port (throw-away SQLite data folder), drives Debian's
 chromium through Playwright and prints:
 
-1. PDQ bits of difference, browser vs server, on every photo of photos-dev and on Meta's PDQ
-   reference vectors (browser decoding end to end), and on the same decoded pixels (the server's
-   decoded RGB handed to the browser's code);
+1. PDQ and band-hash (bands.py) bits of difference, browser vs server, on every photo of
+   photos-dev and on Meta's PDQ reference vectors (browser decoding end to end), and on the same
+   decoded pixels (the server's decoded RGB handed to the browser's code);
 2. matching recall and false matches on the photos-dev accuracy bench (bench/matching_accuracy.py
-   transformations) with browser-made reference fingerprints vs server-made ones, same candidates;
-3. browser time per photo for a 12-megapixel and a 1-megapixel JPEG (both levels);
+   transformations, undress_edit included) with browser-made reference fingerprints vs
+   server-made ones, and browser-made ones without their band hashes, same candidates;
+3. browser time per photo for a 12-megapixel and a 1-megapixel JPEG (both levels), and what the
+   band hashes add to it (the same pixels fingerprinted with and without them);
 4. page weight (JS/WASM bytes downloaded) and time to first fingerprint on a cold load.
 
     .venv/bin/python bench/device_fingerprints.py [--photos DIR] [--skip-accuracy] [--mirrored]
+        [--only undress_edit,...]
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import base64
 import csv
+import dataclasses
 import io
 import os
 import random
@@ -41,6 +45,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from matching_accuracy import DEFAULT_PHOTOS, MIRRORED, TRANSFORMS, split  # noqa: E402
 
+from app.matching.bands import MIN_QUALITY, N_BANDS  # noqa: E402
 from app.matching.decode import decode_media  # noqa: E402
 from app.matching.engine import Matcher  # noqa: E402
 from app.matching.fingerprint import Fingerprint, fingerprint_candidate, fingerprint_reference  # noqa: E402
@@ -59,18 +64,81 @@ FILE_JS = """async ([b64, name, level]) => {
   for (let i = 0; i < bin.length; i++) a[i] = bin.charCodeAt(i);
   return await window.Jium.fingerprintFile(new File([a], name), {level: level || 'features'});
 }"""
-# The browser's own code (core.js + OpenCV.js) on pixels decoded by the server (Pillow).
+# The browser's own code (core.js + OpenCV.js) on pixels decoded by the server (Pillow): PDQ
+# and the band hashes of the picture shrunk for PDQ, as fingerprintPixels computes them.
 PIXELS_JS = """async ([b64, w, h]) => {
   const cv = await window.cv;
   const bin = atob(b64); const a = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) a[i] = bin.charCodeAt(i);
-  const fp = window.JiumCore.fingerprintPixels(cv, a, w, h, {level: 'hash'});
-  return window.JiumCore.hex(fp.pdq);
+  const J = window.JiumCore;
+  const fp = J.fingerprintPixels(cv, a, w, h, {level: 'hash'});
+  const rgb = new Uint8Array(w * h * 3);
+  for (let i = 0, j = 0; i < a.length; i += 4, j += 3) { rgb[j] = a[i]; rgb[j + 1] = a[i + 1]; rgb[j + 2] = a[i + 2]; }
+  const small = J.shrinkRGB(cv, rgb, w, h, 512);
+  const b = J.bandHashes(cv, small.rgb, small.w, small.h);
+  return [J.hex(fp.pdq), J.hex(b.hashes), Array.from(b.qualities)];
+}"""
+# The worker's own path (createImageBitmap, canvas, fingerprintPixels) in the page, timed with and
+# without band hashes on the same decoded pixels: what the bands add to a photo's time.
+BANDS_COST_JS = """async ([b64, runs]) => {
+  const cv = await window.cv;
+  const bin = atob(b64); const a = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) a[i] = bin.charCodeAt(i);
+  const bitmap = await createImageBitmap(new Blob([a], {type: 'image/jpeg'}),
+    {imageOrientation: 'from-image', colorSpaceConversion: 'none', premultiplyAlpha: 'none'});
+  const w = bitmap.width, h = bitmap.height;
+  const canvas = new OffscreenCanvas(w, h), ctx = canvas.getContext('2d', {willReadFrequently: true});
+  ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, w, h); ctx.drawImage(bitmap, 0, 0);
+  const rgba = ctx.getImageData(0, 0, w, h).data;
+  const J = window.JiumCore, out = {with: [], without: [], bands: []};
+  for (let r = 0; r < runs; r++) {
+    for (const bands of [true, false]) {
+      const t0 = performance.now();
+      J.fingerprintPixels(cv, rgba, w, h, {level: 'features', jpeg: true, bands: bands});
+      out[bands ? 'with' : 'without'].push(performance.now() - t0);
+    }
+  }
+  // The band hashes alone, on the picture shrunk for PDQ (what fingerprintPixels hands them).
+  const rgb = new Uint8Array(w * h * 3);
+  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) { rgb[j] = rgba[i]; rgb[j + 1] = rgba[i + 1]; rgb[j + 2] = rgba[i + 2]; }
+  const small = J.shrinkRGB(cv, rgb, w, h, 512);
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    J.bandHashes(cv, small.rgb, small.w, small.h);
+    out.bands.push(performance.now() - t0);
+  }
+  return out;
 }"""
 
 
 def bits(a: bytes, b: bytes) -> int:
     return int(np.unpackbits(np.frombuffer(a, np.uint8) ^ np.frombuffer(b, np.uint8)).sum())
+
+
+def band_bits(a: Fingerprint | tuple[bytes, bytes], b: Fingerprint) -> tuple[list[int], list[int]]:
+    """Bits of difference of each band that counts (quality >= MIN_QUALITY on the server), and the
+    quality difference of every band."""
+    hashes, qualities = (a.bands, a.band_qualities) if isinstance(a, Fingerprint) else a
+    if len(hashes) != 32 * N_BANDS:
+        return [], []
+    used = [
+        bits(hashes[32 * k : 32 * (k + 1)], b.bands[32 * k : 32 * (k + 1)])
+        for k in range(N_BANDS)
+        if b.band_qualities[k] >= MIN_QUALITY
+    ]
+    return used, [abs(int(x) - int(y)) for x, y in zip(qualities, b.band_qualities, strict=True)]
+
+
+def band_summary(values: list[int], qualities: list[int]) -> str:
+    if not values:
+        return "n/a"
+    same = sum(v == 0 for v in values) / len(values)
+    return (
+        f"median {statistics.median(values):g}, max {max(values)}, {100 * same:.1f}% identical, "
+        f"{100 * sum(v <= 31 for v in values) / len(values):.1f}% within 31 bits (n={len(values)} bands of "
+        f"quality >= {MIN_QUALITY}); quality bytes: max difference {max(qualities)}, "
+        f"{100 * sum(q == 0 for q in qualities) / len(qualities):.1f}% equal (n={len(qualities)})"
+    )
 
 
 def summary(values: list[int]) -> str:
@@ -151,6 +219,10 @@ def browser_fp(page: Any, data: bytes, name: str, level: str = "features") -> di
 def pdq_parity(page: Any, pixel_page: Any, photos: list[Path]) -> dict[str, Fingerprint]:
     """Browser vs server PDQ on every photo; returns the browser-made reference fingerprints."""
     end_to_end, same_pixels, device = [], [], {}
+    bands_end: list[int] = []
+    bands_same: list[int] = []
+    quality_end: list[int] = []
+    quality_same: list[int] = []
     same_points: list[float] = []
     same_desc: list[float] = []
     for path in photos:
@@ -161,6 +233,9 @@ def pdq_parity(page: Any, pixel_page: Any, photos: list[Path]) -> dict[str, Fing
         made = Fingerprint.from_bytes(base64.b64decode(fp["fingerprint"]))
         device[path.name] = made
         end_to_end.append(bits(made.pdq, server.pdq))
+        used, qd = band_bits(made, server)
+        bands_end += used
+        quality_end += qd
         for mine, theirs, desc_mine, desc_theirs in (
             (made.keypoints, server.keypoints, made.descriptors, server.descriptors),
             (
@@ -179,10 +254,17 @@ def pdq_parity(page: Any, pixel_page: Any, photos: list[Path]) -> dict[str, Fing
                 sum(bool((desc_mine[i] == desc_theirs[j]).all()) for i, j in shared) / max(len(shared), 1)
             )
         rgba = np.asarray(frame.convert("RGBA")).tobytes()
-        hex_ = pixel_page.evaluate(PIXELS_JS, [base64.b64encode(rgba).decode(), frame.width, frame.height])
+        hex_, bands_hex, qualities = pixel_page.evaluate(
+            PIXELS_JS, [base64.b64encode(rgba).decode(), frame.width, frame.height]
+        )
         same_pixels.append(bits(bytes.fromhex(hex_), server.pdq))
+        used, qd = band_bits((bytes.fromhex(bands_hex), bytes(qualities)), server)
+        bands_same += used
+        quality_same += qd
     print(f"photos-dev, browser decoding end to end: {summary(end_to_end)}")
     print(f"photos-dev, same decoded pixels (server's decode, browser's code): {summary(same_pixels)}")
+    print(f"band hashes, browser decoding end to end: {band_summary(bands_end, quality_end)}")
+    print(f"band hashes, same decoded pixels: {band_summary(bands_same, quality_same)}")
     print(
         f"ORB features (own and mirrored views): {100 * statistics.mean(same_points):.2f}% of the server's "
         f"keypoints also chosen by the browser (min {100 * min(same_points):.2f}%); of those "
@@ -238,14 +320,26 @@ def accuracy(photos_dir: Path, device: dict[str, Fingerprint], names: list[str])
             for i, fp in ((i, device[photos[i][0]]) for i in ref_ids)
         ]
     )
-    labels = ("server", "browser", "hash_only")
+    # The same browser-made fingerprints without their band hashes: what the page made before.
+    no_bands = Matcher(
+        [
+            (i, dataclasses.replace(fp, bands=b"", band_qualities=b""))
+            for i, fp in ((i, device[photos[i][0]]) for i in ref_ids)
+        ]
+    )
+    labels = ("server", "browser", "no_bands", "hash_only")
     recall: dict[str, dict[str, list[int]]] = {k: defaultdict(lambda: [0, 0]) for k in labels}
     false: dict[str, list[str]] = {k: [] for k in labels}
     refs = set(ref_ids)
 
     def run(src: int, tname: str, img: Image.Image) -> None:
         fp = fingerprint_candidate(img)
-        for label, matcher in (("server", server), ("browser", browser), ("hash_only", hash_only)):
+        for label, matcher in (
+            ("server", server),
+            ("browser", browser),
+            ("no_bands", no_bands),
+            ("hash_only", hash_only),
+        ):
             res = matcher.match(fp)
             if src in refs:
                 recall[label][tname][1] += 1
@@ -261,8 +355,11 @@ def accuracy(photos_dir: Path, device: dict[str, Fingerprint], names: list[str])
             others = [photos[j][1] for j in rng.sample(pool, 3)]
             run(i, tname, transforms[tname](photos[i][1], others))
     print()
-    print("| transformation | server-made references | browser-made references | browser-made, hash only |")
-    print("|---|---:|---:|---:|")
+    print(
+        "| transformation | server-made references | browser-made references "
+        "| browser-made, without band hashes | browser-made, hash only |"
+    )
+    print("|---|---:|---:|---:|---:|")
     totals = {
         k: [sum(v[0] for v in recall[k].values()), sum(v[1] for v in recall[k].values())] for k in labels
     }
@@ -273,13 +370,14 @@ def accuracy(photos_dir: Path, device: dict[str, Fingerprint], names: list[str])
     print("| **all** | " + " | ".join(cells) + " |")
     print(
         f"false matches: server-made {len(false['server'])}, browser-made {len(false['browser'])}, "
+        f"browser-made without band hashes {len(false['no_bands'])}, "
         f"browser-made hash only {len(false['hash_only'])}"
     )
     for f in false["browser"]:
         print("  FALSE (browser-made):", f)
 
 
-def timing(page: Any, photo: Path) -> None:
+def timing(page: Any, pixel_page: Any, photo: Path) -> None:
     base = Image.open(photo).convert("RGB")
     cases = {
         "12 MP JPEG (4000x3000)": jpeg(base.resize((4000, 3000), Image.Resampling.BICUBIC)),
@@ -296,6 +394,17 @@ def timing(page: Any, photo: Path) -> None:
             decode = statistics.median(r["timing"]["decode_ms"] for r in runs)
             d = bits(bytes.fromhex(runs[0]["pdq"]), server.pdq)
             print(f"| {label} | {level} | {total:.0f} ms | {decode:.0f} ms | {d} |")
+    print()
+    print(
+        "| photo | fingerprintPixels, features, without band hashes | with them | ratio "
+        "| band hashes alone (on 512 px) |"
+    )
+    print("|---|---:|---:|---:|---:|")
+    for label, data in cases.items():
+        runs = pixel_page.evaluate(BANDS_COST_JS, [base64.b64encode(data).decode(), 5])
+        without, with_ = statistics.median(runs["without"]), statistics.median(runs["with"])
+        alone = statistics.median(runs["bands"])
+        print(f"| {label} | {without:.0f} ms | {with_:.0f} ms | {with_ / without:.3f} | {alone:.1f} ms |")
 
 
 def main() -> None:
@@ -303,7 +412,12 @@ def main() -> None:
     ap.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS)
     ap.add_argument("--skip-accuracy", action="store_true")
     ap.add_argument("--mirrored", action="store_true", help="also the mirrored combinations")
+    ap.add_argument("--only", default="", help="comma-separated transformations for the accuracy part")
     args = ap.parse_args()
+    every = {**TRANSFORMS, **MIRRORED}
+    only = [n for n in args.only.split(",") if n]
+    if unknown := [n for n in only if n not in every]:
+        raise SystemExit(f"unknown transformations: {', '.join(unknown)}")
 
     import cv2
     from playwright.sync_api import sync_playwright
@@ -332,13 +446,13 @@ def main() -> None:
                 pixel_page.add_script_tag(url=base + "/static/fingerprint/core.js")
                 device = pdq_parity(page, pixel_page, photos)
                 pdq_reference_vectors(page)
-                timing(page, photos[0])
+                timing(page, pixel_page, photos[0])
                 browser.close()
         finally:
             proc.terminate()
             proc.wait(10)
     if not args.skip_accuracy:
-        names = list(TRANSFORMS) + (list(MIRRORED) if args.mirrored else [])
+        names = only or (list(TRANSFORMS) + (list(MIRRORED) if args.mirrored else []))
         accuracy(args.photos, device, names)
 
 

@@ -9,7 +9,9 @@ Pure module: no Django. The page (static/fingerprint/core.js) writes, and the se
                        "fingerprint": "<base64 of Fingerprint.to_bytes()>"}]}
 
 ``fingerprint`` is the server's own binary layout, so a device-made fingerprint is read and
-matched exactly like one made on the server. Everything is bounded: the document comes from
+matched exactly like one made on the server: at the "features" level it carries the band hashes
+(bands.py) too, so an undress edit of it is found as one of a server-made reference is; one made
+before the page computed them has none and is read all the same. Everything is bounded: the document comes from
 outside (an anonymous intake link, a file someone sends).
 """
 
@@ -63,6 +65,15 @@ def _check(fp: Fingerprint) -> None:
             raise ValueError("keypoints outside the image")
     if fp.has_features and (min(fp.feature_size) < 1 or max(fp.feature_size) > 4096):
         raise ValueError("feature image size out of range")
+    if fp.pdq_quality > 100 or (fp.pdq_trim is not None and fp.pdq_trim_quality > 100):
+        raise ValueError("hash quality out of range")
+    # Band hashes (from_bytes has checked their length) only nominate a reference for a
+    # verification with its features: without features they could only crowd real ones out of
+    # the few nominations (engine.BAND_MAX_REFS). The page never makes such a fingerprint.
+    if fp.bands and not fp.has_features:
+        raise ValueError("band hashes without features")
+    if fp.band_qualities and max(fp.band_qualities) > 100:
+        raise ValueError("band quality out of range")
 
 
 def _item(raw: Any, position: int) -> DeviceFingerprint:

@@ -1,5 +1,6 @@
-// Jium fingerprints made on the person's own device: the same PDQ hashes and ORB features as
-// the server's app/matching/fingerprint.py (fingerprint_reference), from decoded pixels.
+// Jium fingerprints made on the person's own device: the same PDQ hashes, ORB features and band
+// hashes as the server's app/matching/fingerprint.py (fingerprint_reference) and bands.py, from
+// decoded pixels.
 //
 // Pure functions over pixel arrays and an OpenCV.js module (`cv`): no DOM, no network. Used by
 // the page's worker (worker.js) and by Node in the tests. Every step mirrors a line of
@@ -17,7 +18,19 @@
   // (app/matching/decode.py DEFAULT_DRAFT_SIZE); the browser cannot, so it averages down by the
   // same integer factor instead.
   var DRAFT_SIZE = 1024;
-  var FLAG_DIHEDRAL = 1, FLAG_TRIM = 2, FLAG_FEATURES = 4, FLAG_MIRROR = 8;
+  var FLAG_DIHEDRAL = 1, FLAG_TRIM = 2, FLAG_FEATURES = 4, FLAG_MIRROR = 8, FLAG_BANDS = 16;
+  // bands.py BANDS: (left, top, right, bottom) as fractions of the picture, in the same order.
+  var BANDS = [
+    [0.0, 0.0, 1.0, 0.10],
+    [0.0, 0.0, 1.0, 0.15],
+    [0.0, 0.0, 1.0, 0.20],
+    [0.0, 0.0, 1.0, 0.30],
+    [0.0, 0.0, 1.0, 0.40],
+    [0.0, 0.0, 0.08, 1.0],
+    [0.0, 0.0, 0.12, 1.0],
+    [0.92, 0.0, 1.0, 1.0],
+    [0.88, 0.0, 1.0, 1.0],
+  ];
   var LUMA = [0.299, 0.587, 0.114];
 
   // Python's round(): halves to even (sizes computed with it must agree to the pixel).
@@ -90,6 +103,12 @@
         a[r2 * 64 + c] = Math.fround(sum);
       }
     }
+    return pdqOfBuffer(a);
+  }
+
+  // PDQ's hash and quality steps on a filtered, decimated 64 x 64 luma buffer (row-major; values
+  // float32-exact): fingerprint.py _pdq_of_buffer, and bands.py _hash_buffers for each band.
+  function pdqOfBuffer(a) {
     // dct = D a D^T (16 x 16)
     var tmp = new Float64Array(16 * 64);
     for (var i1 = 0; i1 < 16; i1++) {
@@ -163,6 +182,36 @@
     var out = new Uint8Array(dst.data);
     src.delete(); dst.delete();
     return { rgb: out, w: nw, h: nh };
+  }
+
+  // ------------------------------------------------------------------ band hashes (bands.py)
+  // What an "undress" edit keeps: the top of the picture and its side strips, each area-averaged
+  // to 64 x 64 and hashed like PDQ. Without them an edit of a device-made reference is found only
+  // when enough keypoints survive; with them the server nominates it for guided verification.
+  // rgb: the picture already shrunk for PDQ. Returns 9 x 32 hash bytes and 9 quality bytes.
+  function bandHashes(cv, rgb, w, h) {
+    var src = matRGB(cv, rgb, w, h), gray = new cv.Mat(), buf = new cv.Mat();
+    cv.cvtColor(src, gray, cv.COLOR_RGB2GRAY); // OpenCV's fixed-point luma, as on the server
+    src.delete();
+    var hashes = new Uint8Array(BANDS.length * 32), qualities = new Uint8Array(BANDS.length);
+    var a = new Float64Array(64 * 64);
+    for (var i = 0; i < BANDS.length; i++) {
+      var b = BANDS[i];
+      var left = Math.min(pyRound(b[0] * w), w - 1), top = Math.min(pyRound(b[1] * h), h - 1);
+      // numpy's slice gray[top:max(round(y1 h), top + 1), left:...] stops at the edge.
+      var right = Math.min(Math.max(pyRound(b[2] * w), left + 1), w);
+      var bottom = Math.min(Math.max(pyRound(b[3] * h), top + 1), h);
+      var roi = gray.roi(new cv.Rect(left, top, right - left, bottom - top));
+      cv.resize(roi, buf, new cv.Size(64, 64), 0, 0, cv.INTER_AREA);
+      roi.delete();
+      var d = buf.data; // (a getter that makes a new view each time: read it once)
+      for (var p = 0; p < 64 * 64; p++) a[p] = d[p]; // uint8, as cv2.resize returns it
+      var r = pdqOfBuffer(a);
+      hashes.set(r.hash, i * 32);
+      qualities[i] = r.quality;
+    }
+    gray.delete(); buf.delete();
+    return { hashes: hashes, qualities: qualities };
   }
 
   // ------------------------------------------------------------------ borders (trim)
@@ -311,6 +360,8 @@
   // rgba: Uint8ClampedArray/Uint8Array of w x h x 4 (alpha already composited on white).
   // options.level: "hash" (PDQ only) or "features" (PDQ + ORB and mirrored ORB).
   // options.jpeg: the file is a JPEG (the server would have decoded it at a reduced scale).
+  // options.bands === false: no band hashes (what the page made before them; for the bench and
+  // tests, which measure what they cost and what they find).
   function fingerprintPixels(cv, rgba, w, h, options) {
     options = options || {};
     var level = options.level === "hash" ? "hash" : "features";
@@ -332,7 +383,8 @@
     var first = pdqOfSmall(small.rgb, small.w, small.h);
     var fp = { pdq: first.hash, quality: first.quality, dihedral: [], trim: null, trimQuality: 0,
       featureSize: [0, 0], xy: new Float32Array(0), desc: new Uint8Array(0),
-      mirrorXy: new Float32Array(0), mirrorDesc: new Uint8Array(0), width: options.width || w, height: options.height || h };
+      mirrorXy: new Float32Array(0), mirrorDesc: new Uint8Array(0), bands: null, bandQualities: null,
+      width: options.width || w, height: options.height || h };
     for (var t = 0; t < 7; t++) {
       var v = dihedral(small.rgb, small.w, small.h, t);
       fp.dihedral.push(pdqOfSmall(v.rgb, v.w, v.h).hash);
@@ -355,6 +407,14 @@
         fp.mirrorXy = mf.xy; fp.mirrorDesc = mf.desc;
       }
       gray.delete();
+      if (f.desc.length && options.bands !== false) {
+        // Only with features (a hash-only fingerprint has none, as on the server): a band only
+        // nominates a reference for a verification that needs its keypoints, and the server
+        // refuses band hashes without them (app/matching/document.py).
+        var bh = bandHashes(cv, small.rgb, small.w, small.h);
+        fp.bands = bh.hashes;
+        fp.bandQualities = bh.qualities;
+      }
     }
     rgbMat.delete();
     fp.level = level;
@@ -362,11 +422,12 @@
   }
 
   // ------------------------------------------------------------------ serialisation
-  // The server's binary layout (Fingerprint.to_bytes, format 1), so it reads it unchanged.
+  // The server's binary layout (Fingerprint.to_bytes, format 1), so it reads it unchanged. The
+  // band block (flag 16) comes last; a server reads a fingerprint without one as before.
   function toBytes(fp) {
     var hasFeatures = fp.desc.length > 0, hasMirror = fp.mirrorDesc.length > 0;
     var flags = (fp.dihedral.length ? FLAG_DIHEDRAL : 0) | (fp.trim ? FLAG_TRIM : 0) |
-      (hasFeatures ? FLAG_FEATURES : 0) | (hasMirror ? FLAG_MIRROR : 0);
+      (hasFeatures ? FLAG_FEATURES : 0) | (hasMirror ? FLAG_MIRROR : 0) | (fp.bands ? FLAG_BANDS : 0);
     var parts = [new Uint8Array([0x4a, 0x46, 0x50, FORMAT_VERSION, flags]), fp.pdq, new Uint8Array([fp.quality])];
     if (fp.dihedral.length) {
       parts.push(new Uint8Array([fp.dihedral.length]));
@@ -388,6 +449,7 @@
       features(fp.xy, fp.desc);
     }
     if (hasMirror) features(fp.mirrorXy, fp.mirrorDesc);
+    if (fp.bands) { parts.push(fp.bands); parts.push(fp.bandQualities); }
     var total = parts.reduce(function (s, p) { return s + p.length; }, 0);
     var out = new Uint8Array(total), o = 0;
     parts.forEach(function (p) { out.set(p, o); o += p.length; });
@@ -423,6 +485,8 @@
   root.JiumCore = {
     FORMAT_VERSION: FORMAT_VERSION,
     pdqOfSmall: pdqOfSmall,
+    bandHashes: bandHashes,
+    shrinkRGB: shrinkRGB,
     fingerprintPixels: fingerprintPixels,
     toBytes: toBytes,
     toJSON: toJSON,

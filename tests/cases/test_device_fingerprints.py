@@ -6,6 +6,7 @@ import base64
 import json
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -112,6 +113,52 @@ def test_tampered_fingerprints_are_skipped(case, owner, fingerprints):
     doc["fingerprints"].append({"fingerprint": base64.b64encode(b"JFP\x01\x00" + b"x" * 10).decode()})
     result = services.reference_fingerprints_import(case=case, actor=owner.user, document=json.dumps(doc))
     assert len(result.created) == 1 and len(result.skipped) == 2
+
+
+def test_band_hashes_are_checked_and_nothing_bad_is_stored(case, owner, fingerprints):
+    fp = fingerprints[0]
+    assert len(fp.bands) == 9 * 32  # server-made like the page's: band hashes after the features
+    blob = fp.to_bytes()
+    too_good = bytearray(blob)
+    too_good[-1] = 101  # the last band's quality byte
+    no_features = Fingerprint(
+        pdq=fp.pdq, pdq_quality=fp.pdq_quality, bands=fp.bands, band_qualities=fp.band_qualities
+    )
+    doc = json.loads(_document(fp))
+    good = doc["fingerprints"][0]
+    doc["fingerprints"] = [
+        {**good, "fingerprint": base64.b64encode(blob[:-3]).decode()},  # band block cut short
+        {**good, "fingerprint": base64.b64encode(blob + b"\x00").decode()},
+        {**good, "fingerprint": base64.b64encode(bytes(too_good)).decode()},
+        {**good, "fingerprint": base64.b64encode(no_features.to_bytes()).decode()},
+    ]
+    bad = services.reference_fingerprints_import(case=case, actor=owner.user, document=json.dumps(doc))
+    assert len(bad.skipped) == 4 and not bad.created and not Reference.objects.exists()
+    doc["fingerprints"].append(good)
+    result = services.reference_fingerprints_import(case=case, actor=owner.user, document=json.dumps(doc))
+    assert len(result.created) == 1 and len(result.skipped) == 4
+    assert "band" in " ".join(result.skipped[2:])
+    stored = Fingerprint.from_bytes(Reference.objects.get(case=case).fingerprint)
+    assert stored.bands == fp.bands and stored.band_qualities == fp.band_qualities
+
+
+def test_device_fingerprints_without_bands_still_import_and_gain_them_when_sent_again(
+    case, owner, fingerprints
+):
+    fp = fingerprints[0]
+    older = Fingerprint.from_bytes(fp.to_bytes())
+    older.bands = older.band_qualities = b""  # made by the page before it computed band hashes
+    first = services.reference_fingerprints_import(case=case, actor=owner.user, document=_document(older))
+    assert len(first.created) == 1
+    ref = Reference.objects.get(case=case)
+    assert Fingerprint.from_bytes(ref.fingerprint).bands == b""
+    again = services.reference_fingerprints_import(case=case, actor=owner.user, document=_document(fp))
+    assert [r.pk for r in again.upgraded] == [ref.pk] and not again.created
+    stored = Fingerprint.from_bytes(Reference.objects.get(pk=ref.pk).fingerprint)
+    assert stored.bands == fp.bands and stored.band_qualities == fp.band_qualities
+    assert np.array_equal(stored.descriptors, older.descriptors)  # the stored features stay
+    third = services.reference_fingerprints_import(case=case, actor=owner.user, document=_document(fp))
+    assert third.duplicates == 1 and not third.upgraded
 
 
 def test_intake_link_is_single_use_and_expires(case, owner, fingerprints):

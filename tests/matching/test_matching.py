@@ -530,11 +530,8 @@ BLOCKS_123 = "105_gcompris_categorization_2939670.jpg"
 
 
 @pytest.fixture(scope="module")
-def bench_matcher() -> Matcher:
-    """The accuracy bench's 60 references (every other photo): with fewer, the ratio test has
-    fewer rivals and the same edit gives other fits."""
-    names = sorted(p.name for p in PHOTOS.iterdir() if p.suffix.lower() == ".jpg")[::2][:60]
-    return Matcher([(name, fingerprint_reference(_photo(name))) for name in names])
+def bench_matcher(bench_references: list[tuple[str, Fingerprint]]) -> Matcher:
+    return Matcher(bench_references)
 
 
 def test_undress_edit_matches_through_guided_matching(bench_matcher: Matcher) -> None:

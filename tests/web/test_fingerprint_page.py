@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from app.cases import services
 from app.cases.models import Reference, ReferenceSource
+from app.matching.bands import MIN_QUALITY, N_BANDS
 from app.matching.decode import decode_media
 from app.matching.document import parse_document
 from app.matching.fingerprint import fingerprint_reference
@@ -107,6 +108,13 @@ def test_intake_link_sends_fingerprints_only(live_server, case, owner, tmp_path,
         at = {tuple(xy) for xy in np.round(mine * 4).astype(int)}
         shared = sum(tuple(xy) in at for xy in np.round(theirs * 4).astype(int))
         assert shared >= 0.95 * len(theirs)
+    # And its band hashes (bands.py), which find undress edits of the reference: every band that
+    # counts (quality >= 50) as the server's, from the browser's own decoding of the file.
+    assert len(made.bands) == 32 * N_BANDS and len(made.band_qualities) == N_BANDS
+    for k in range(N_BANDS):
+        assert abs(made.band_qualities[k] - server.band_qualities[k]) <= 1
+        if server.band_qualities[k] >= MIN_QUALITY:
+            assert _bits(made.bands[32 * k : 32 * (k + 1)], server.bands[32 * k : 32 * (k + 1)]) <= 4
     # Single use: the link is gone now.
     from django.test import Client
 

@@ -502,7 +502,10 @@ def organisation_hashes_import(
 
 class FingerprintsImported(Schema):
     created: list[ReferenceOut]
-    upgraded: int = Field(description="References that had a hash only and now have shape features too.")
+    upgraded: int = Field(
+        description="References that had a hash only and now have shape features too, or had shape "
+        "features and now have band hashes too (sent again from the newer page)."
+    )
     already_present: int
     skipped: list[str] = Field(description="One short reason per fingerprint that could not be used.")
 

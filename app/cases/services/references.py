@@ -6,6 +6,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -21,6 +22,9 @@ from app.cases.models import (
     ReferenceSource,
 )
 from app.cases.services.cases import CaseInputError, _pdq_index_forget_on_commit
+
+if TYPE_CHECKING:
+    from app.matching.fingerprint import Fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +248,8 @@ def reference_import_pdq(
 @dataclass
 class FingerprintImport:
     created: list[Reference] = field(default_factory=list)
-    upgraded: list[Reference] = field(default_factory=list)  # had a hash only; now has features too
+    # Had a hash only and now has features too, or had features and now has band hashes too.
+    upgraded: list[Reference] = field(default_factory=list)
     duplicates: int = 0
     skipped: list[str] = field(default_factory=list)  # short reasons, one per unusable fingerprint
 
@@ -276,20 +281,20 @@ def reference_fingerprints_import(
             }
             existing = Reference.objects.filter(case=case, pdq_hex=fp.pdq.hex()).first()
             if existing is not None:
-                old = existing.fingerprint
-                had_features = False
-                if old:
-                    from app.matching.fingerprint import Fingerprint
-
-                    try:
-                        had_features = Fingerprint.from_bytes(bytes(old)).has_features
-                    except ValueError:
-                        had_features = False
-                if fp.has_features and not had_features:
+                old = _stored_fingerprint(existing)
+                if fp.has_features and (old is None or not old.has_features):
                     existing.fingerprint = fp.to_bytes()
                     existing.pdq_hashes = reference_index_hashes(fingerprint=fp)
                     existing.hash_versions = versions
                     existing.save(update_fields=["fingerprint", "pdq_hashes", "hash_versions"])
+                    result.upgraded.append(existing)
+                elif fp.has_features and fp.bands and old is not None and not old.bands:
+                    # Made before the page computed band hashes: the same picture (same PDQ)
+                    # sent again brings them, so undress edits of it are found too. The stored
+                    # features stay as they are.
+                    old.bands, old.band_qualities = fp.bands, fp.band_qualities
+                    existing.fingerprint = old.to_bytes()
+                    existing.save(update_fields=["fingerprint"])
                     result.upgraded.append(existing)
                 else:
                     result.duplicates += 1
@@ -322,6 +327,17 @@ def reference_fingerprints_import(
             },
         )
     return result
+
+
+def _stored_fingerprint(reference: Reference) -> Fingerprint | None:
+    from app.matching.fingerprint import Fingerprint
+
+    if not reference.fingerprint:
+        return None
+    try:
+        return Fingerprint.from_bytes(bytes(reference.fingerprint))
+    except ValueError:
+        return None
 
 
 def _document_error_text(code: str) -> str:
