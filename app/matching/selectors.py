@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models.functions import Length
 
 from app.cases.models import Case, Reference
 from app.fetching.models import MediaItem
@@ -21,8 +22,8 @@ _matchers: BuiltCache[Matcher] = BuiltCache(32)
 
 def case_matcher(*, case: Case) -> Matcher | None:
     """The case's matcher, cached per worker process while the case's references stay the same."""
-    ids = tuple(Reference.objects.filter(case=case).order_by("id").values_list("id", flat=True))
-    return _matcher_for_ids(case, ids)
+    rows = Reference.objects.filter(case=case).order_by("id").values_list("id", Length("fingerprint"))
+    return _matcher_for_ids(case, tuple(rows))
 
 
 def case_matchers(*, case: Case) -> tuple[Matcher | None, VpdqMatcher | None]:
@@ -30,14 +31,24 @@ def case_matchers(*, case: Case) -> tuple[Matcher | None, VpdqMatcher | None]:
     both checked against the case's current references in one query, for the scan of each URL."""
     from app.matching.videos import video_matcher_for_ids
 
-    rows = list(Reference.objects.filter(case=case).order_by("id").values_list("id", "video_hash__id"))
-    video_ids = tuple(sorted(v for _, v in rows if v is not None))
-    return _matcher_for_ids(case, tuple(r for r, _ in rows)), video_matcher_for_ids(case=case, ids=video_ids)
+    rows = list(
+        Reference.objects.filter(case=case)
+        .order_by("id")
+        .values_list("id", Length("fingerprint"), "video_hash__id")
+    )
+    video_ids = tuple(sorted(v for _, _, v in rows if v is not None))
+    matcher = _matcher_for_ids(case, tuple((r, n) for r, n, _ in rows))
+    return matcher, video_matcher_for_ids(case=case, ids=video_ids)
 
 
-def _matcher_for_ids(case: Case, ids: tuple[int, ...]) -> Matcher | None:
-    if not ids:
+def _matcher_for_ids(case: Case, refs: tuple[tuple[int, int], ...]) -> Matcher | None:
+    """``refs``: (id, fingerprint length) of each reference. The length is in the cache key
+    because a reference's fingerprint can change in place: a device-made one gains features or
+    band hashes when the same picture is sent again (cases.services.references), and every such
+    change lengthens it; a worker must not go on matching with the old one."""
+    if not refs:
         return None
+    ids = tuple(ref_id for ref_id, _ in refs)
 
     def build() -> Matcher:
         references = [
@@ -48,7 +59,7 @@ def _matcher_for_ids(case: Case, ids: tuple[int, ...]) -> Matcher | None:
         ]
         return Matcher(references)
 
-    return _matchers.get_or_build((case.pk, ids), build)
+    return _matchers.get_or_build((case.pk, refs), build)
 
 
 def references_near(

@@ -185,3 +185,28 @@ def test_erasing_the_case_erases_device_fingerprints_and_links(case, owner, fing
     services.fingerprint_intake_create(case=case, actor=owner.user)
     services.case_erase(case=case, actor=owner.user)
     assert not Reference.objects.exists() and not FingerprintIntake.objects.exists()
+
+
+def test_a_workers_cached_matcher_follows_a_reference_upgraded_in_place(case, owner, fingerprints):
+    """A worker keeps each case's matcher while the case's references stay the same; a reference
+    that gains features (or band hashes) in place must not leave it matching with the old one."""
+    from app.matching.fingerprint import fingerprint_candidate
+    from app.matching.selectors import case_matcher, case_matchers
+
+    fp = fingerprints[0]
+    hash_only = Fingerprint(pdq=fp.pdq, pdq_quality=fp.pdq_quality)
+    services.reference_fingerprints_import(case=case, actor=owner.user, document=_document(hash_only))
+    # Features are what a hash-only reference cannot match with.
+    candidate = fingerprint_candidate(decode_media(photo_paths()[0].read_bytes()).frames[0])
+    before = case_matcher(case=case)
+    assert before is not None and before.match_features(candidate) is None  # no features yet
+    older = Fingerprint.from_bytes(fp.to_bytes())
+    older.bands = older.band_qualities = b""
+    services.reference_fingerprints_import(case=case, actor=owner.user, document=_document(older))
+    upgraded = case_matcher(case=case)
+    assert upgraded is not before
+    assert upgraded is not None and upgraded.match_features(candidate) is not None
+    assert case_matchers(case=case)[0] is upgraded  # the scan's lookup agrees
+    services.reference_fingerprints_import(case=case, actor=owner.user, document=_document(fp))
+    with_bands = case_matcher(case=case)
+    assert with_bands is not upgraded and with_bands is case_matcher(case=case)  # cached again
