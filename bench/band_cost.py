@@ -4,8 +4,9 @@ Every candidate now carries band hashes, and one that matched nothing compares t
 references' (Matcher._banded). Against a 20-reference case on photos-dev, per unrelated photo
 (the common case, and the one that goes through every stage): CPU time of the whole match
 (decode, fingerprint_candidate, Matcher.match) beside that of the band hashes alone and of the
-band comparison alone, in the same run, best of 3 each. CPU time, not wall clock: the machine
-is shared.
+band comparison alone, in the same run, best of 3 each; and what the candidate's mirror-image
+bands add (hashes of both against the picture's alone, and the mirrored comparison). CPU time,
+not wall clock: the machine is shared.
 
     .venv/bin/python bench/band_cost.py [--photos DIR]
 """
@@ -28,7 +29,7 @@ import faiss
 from matching_accuracy import DEFAULT_PHOTOS
 
 from app.matching import fingerprint
-from app.matching.bands import band_hashes
+from app.matching.bands import band_hashes, band_hashes_with_mirror
 from app.matching.decode import decode_media
 from app.matching.engine import Matcher
 
@@ -56,7 +57,7 @@ def main() -> None:
     matcher = Matcher(
         [(i, fingerprint.fingerprint_reference(decode_media(blobs[i]).frames[0])) for i in refs]
     )
-    full, bands, compare, matched = [], [], [], 0
+    full, bands, both, compare, compare_m, matched = [], [], [], [], [], 0
     for i in others:
         img = decode_media(blobs[i]).frames[0]
         small = fingerprint._shrink(fingerprint._pixels(img), fingerprint.PDQ_SIDE)
@@ -68,8 +69,10 @@ def main() -> None:
             )
         )
         bands.append(_cpu(lambda small=small: band_hashes(small)))
+        both.append(_cpu(lambda small=small: band_hashes_with_mirror(small)))
         compare.append(_cpu(lambda fp=fp: matcher._banded(fp)))
-    f, b, c = (1000 * statistics.mean(x) for x in (full, bands, compare))
+        compare_m.append(_cpu(lambda fp=fp: matcher._banded(fp, mirrored=True)))
+    f, b, b2, c, cm = (1000 * statistics.mean(x) for x in (full, bands, both, compare, compare_m))
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
         f"{len(others)} unrelated photos against 20 references ({matched} matched), CPU ms per photo, load {load}:"
@@ -77,8 +80,15 @@ def main() -> None:
     print("| part | CPU ms | share of the whole match |")
     print("|---|---:|---:|")
     print(f"| whole match (decode, fingerprint_candidate with bands, match) | {f:.2f} | 100 % |")
-    print(f"| band hashes (in fingerprint_candidate) | {b:.3f} | {100 * b / f:.1f} % |")
+    print(f"| band hashes of the picture alone | {b:.3f} | {100 * b / f:.1f} % |")
+    print(
+        f"| band hashes of the picture and its mirror (in fingerprint_candidate) | {b2:.3f} | {100 * b2 / f:.1f} % |"
+    )
+    print(f"| of which the mirror's | {b2 - b:.3f} | {100 * (b2 - b) / f:.1f} % |")
     print(f"| band comparison (Matcher._banded, nothing nominated) | {c:.3f} | {100 * c / f:.2f} % |")
+    print(
+        f"| mirrored band comparison (Matcher._banded mirrored, nothing nominated) | {cm:.3f} | {100 * cm / f:.2f} % |"
+    )
 
 
 if __name__ == "__main__":

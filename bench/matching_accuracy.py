@@ -6,7 +6,11 @@ reference, and anything else (a transformed distractor, an untouched distractor)
 nothing. A match to the wrong reference counts as a false match.
 
     .venv/bin/python bench/matching_accuracy.py [--photos DIR] [--refs N] [--stats FILE] [--mirrored]
-        [--only NAMES] [--no-guided] [--no-banded] [--one-ref | --case-size K] [--jobs N]
+        [--only NAMES] [--no-guided] [--no-banded] [--no-mirror-bands] [--one-ref | --case-size K]
+        [--jobs N]
+
+``mirror_undress`` (an undress edit flipped left to right) uses the same fills as ``undress_edit``
+when both run, so the two rows differ by the flip alone.
 
 By default one matcher holds all the references. A real case holds few (often one), and what
 the matcher decides for a pair depends on the other references it holds: Lowe's ratio test
@@ -226,7 +230,15 @@ TRANSFORMS: dict[str, Transform] = {
     "png": lambda im, _: _reencode(im, "PNG"),
     "grayscale": lambda im, _: ImageOps.grayscale(im).convert("RGB"),
     "undress_edit": _undress,
+    # The undress edit then flipped left to right, as reposts often are to evade matching: the
+    # bands and the whole-frame guide of the banded path must then be taken from the mirror image.
+    "mirror_undress": lambda im, others: ImageOps.mirror(_undress(im, others)),
 }
+
+# A transformation that takes the fills of another in the same run, so its row differs from that
+# one's by its own step only: each mirror_undress candidate is an undress_edit candidate flipped
+# (which fill replaces the lower centre decides more than anything else whether an edit is found).
+SAME_FILLS = {"mirror_undress": "undress_edit"}
 
 # The same edit without the re-render (``--only undress_edit_plain``): which part costs recall.
 EXTRA: dict[str, Transform] = {"undress_edit_plain": lambda im, others: _undress(im, others, rerender=False)}
@@ -320,6 +332,9 @@ def main() -> None:
     ap.add_argument("--no-guided", action="store_true", help="without guided matching of near misses")
     ap.add_argument("--no-banded", action="store_true", help="without band-nominated verification")
     ap.add_argument(
+        "--no-mirror-bands", action="store_true", help="band-nominated verification of unmirrored edits only"
+    )
+    ap.add_argument(
         "--case-size",
         type=int,
         default=0,
@@ -341,6 +356,8 @@ def main() -> None:
         engine.GUIDED = False
     if args.no_banded:
         engine.BANDED = False
+    if args.no_mirror_bands:
+        engine.BANDED_MIRROR = False
     photos = load_photos(args.photos)
     ref_ids, distractor_ids = split(photos, args.refs)
     case_size = 1 if args.one_ref else (args.case_size or len(ref_ids))
@@ -392,10 +409,14 @@ def main() -> None:
         # every reference they only find themselves.
         jobs += [(i, "reference_original", []) for i in ref_ids]
     all_ids = ref_ids + distractor_ids
+    draws: dict[tuple[str, int], list[int]] = {}
     for tname in names:
         for i in all_ids:
             pool = distractor_ids if i in ref_set else [d for d in distractor_ids if d != i]
-            jobs.append((i, tname, rng.sample(pool, 3)))
+            draws[tname, i] = rng.sample(pool, 3)  # drawn for every transformation, in order
+    for tname in names:
+        fills_of = SAME_FILLS[tname] if SAME_FILLS.get(tname) in names else tname
+        jobs += [(i, tname, draws[fills_of, i]) for i in all_ids]
 
     _STATE.update(
         photos=photos, matchers=matchers, transforms=transforms, stats=stats_out is not None, legacy=legacy

@@ -6,7 +6,10 @@ reference; its edit must match it. Every other photo (the same people's other ph
 share their pose, clothes and often the event, and the 300 distractors), edited the same way
 and untouched, must match nothing. LFW's deep-funneled photos are all aligned the same way
 (250 px, face centred, black corner wedges), which makes their top and side bands alike: a hard
-case for band hashes. Same run with and without the band-nominated verification.
+case for band hashes. Same run with and without the band-nominated verification, and with it
+for unmirrored edits only. Every candidate is also matched flipped left to right (the edit
+mirrored, as reposts are to evade matching; and every negative mirrored): aligned portraits are
+nearly symmetric, so another person's mirror image is where mirrored bands could mislead.
 
     .venv/bin/python bench/undress_faces.py [--faces DIR]
 """
@@ -19,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 
+from PIL import Image, ImageOps
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -27,7 +32,7 @@ from matching_accuracy import DEFAULT_PHOTOS, _undress, load_photos
 from app.matching import engine
 from app.matching.decode import decode_media
 from app.matching.engine import Matcher
-from app.matching.fingerprint import fingerprint_candidate, fingerprint_reference
+from app.matching.fingerprint import Fingerprint, fingerprint_candidate, fingerprint_reference
 
 DEFAULT_FACES = DEFAULT_PHOTOS.parent / "faces-dev"
 
@@ -61,36 +66,48 @@ def main() -> None:
         f"{len(refs)} references, {len(others)} other photos (fingerprinted in {time.perf_counter() - t:.0f} s)"
     )
 
-    positives = [(name, fingerprint_candidate(_undress(img, [rng.choice(fills)]))) for name, img in refs]
-    negatives = [
-        (f"{name} edited", fingerprint_candidate(_undress(img, [rng.choice(fills)]))) for name, img in others
-    ]
-    negatives += [(f"{name} untouched", fingerprint_candidate(img)) for name, img in others]
+    edited_refs = [(name, _undress(img, [rng.choice(fills)])) for name, img in refs]
+    edited_others = [(f"{name} edited", _undress(img, [rng.choice(fills)])) for name, img in others]
+    untouched = [(f"{name} untouched", img) for name, img in others]
+
+    def prints(pictures: list[tuple[str, Image.Image]], mirrored: bool) -> list[tuple[str, Fingerprint]]:
+        return [
+            (name, fingerprint_candidate(ImageOps.mirror(img) if mirrored else img)) for name, img in pictures
+        ]
+
     print(
-        "| run | recall (edited photo 1) | of which banded | false matches (other photos, edited + untouched) |"
+        "| candidates | run | recall (edited photo 1) | of which banded | false matches (other photos, edited + untouched) |"
     )
-    print("|---|---:|---:|---:|")
-    for label, banded in (("without band hashes", False), ("with band hashes", True)):
-        engine.BANDED = banded
-        found = banded_hits = 0
-        for name, fp in positives:
-            res = matcher.match(fp)
-            if res is not None and res.reference_key == name:
-                found += 1
-                banded_hits += "band_distance" in res.details
-        false = []
-        for name, fp in negatives:
-            res = matcher.match(fp)
-            # Another photo of the same person is still a different photo: a false match.
-            if res is not None:
-                false.append(f"{name} -> {res.reference_key} ({res.method} {res.details})")
-        n = len(positives)
-        print(
-            f"| {label} | {found / n:.3f} ({found}/{n}) | {banded_hits} | {len(false)} / {len(negatives)} |"
-        )
-        for f in false:
-            print("  FALSE:", f)
-    engine.BANDED = True
+    print("|---|---|---:|---:|---:|")
+    for mirrored in (False, True):
+        positives = prints(edited_refs, mirrored)
+        negatives = prints(edited_others, mirrored) + prints(untouched, mirrored)
+        for label, banded, banded_mirror in (
+            ("without band hashes", False, False),
+            ("band hashes, unmirrored only", True, False),
+            ("band hashes, and the mirror's", True, True),
+        ):
+            engine.BANDED, engine.BANDED_MIRROR = banded, banded_mirror
+            found = banded_hits = 0
+            for name, fp in positives:
+                res = matcher.match(fp)
+                if res is not None and res.reference_key == name:
+                    found += 1
+                    banded_hits += "band_distance" in res.details
+            false = []
+            for name, fp in negatives:
+                res = matcher.match(fp)
+                # Another photo of the same person is still a different photo: a false match.
+                if res is not None:
+                    false.append(f"{name} -> {res.reference_key} ({res.method} {res.details})")
+            n = len(positives)
+            print(
+                f"| {'mirrored' if mirrored else 'as edited'} | {label} | {found / n:.3f} ({found}/{n}) | "
+                f"{banded_hits} | {len(false)} / {len(negatives)} |"
+            )
+            for f in false:
+                print("  FALSE:", f)
+    engine.BANDED = engine.BANDED_MIRROR = True
 
 
 if __name__ == "__main__":

@@ -93,8 +93,13 @@ GUIDED_MAX_VIEWS = 3
 # clumped on one detail (spread < 0.1) only when a band is within BAND_STRONG bits. On
 # photos-dev, a candidate's band came no closer than 84 bits to any other photo's (the
 # undress set, its edited distractors and the untouched ones); edited copies of a reference
-# at 0-30, a few at 44-64.
+# at 0-30, a few at 44-64. A mirrored edit: the candidate's mirror-image bands (fingerprint
+# .mirror_bands) nominate with the same thresholds, and the reference's mirror view (its features
+# on the mirrored picture) is verified against the whole frame by the same rules; this runs only
+# when the unmirrored bands found nothing, so what they decide is unchanged. BANDED_MIRROR is
+# off only to measure what it changes.
 BANDED = True
+BANDED_MIRROR = True
 BAND_NOMINATE = 64
 BAND_STRONG = 31
 BAND_MAX_REFS = 2
@@ -456,7 +461,10 @@ class Matcher:
         ``guided``: also the guided re-verification of near misses (details say "guided")."""
         fits = self._fits(candidate, prefilter=prefilter)
         out = [(self._reference_of(view), v) for view, v, _ in fits]
-        return out + self._rescue(candidate, fits) + self._banded(candidate) if guided else out
+        if not guided:
+            return out
+        banded = self._banded(candidate) + (self._banded(candidate, mirrored=True) if BANDED_MIRROR else [])
+        return out + self._rescue(candidate, fits) + banded
 
     def _guided(
         self, view: int, candidate: Fingerprint, model: np.ndarray
@@ -560,28 +568,37 @@ class Matcher:
             out.append((self._reference_of(view), g))
         return out
 
-    def _banded(self, candidate: Fingerprint) -> list[tuple[int, dict[str, Any]]]:
+    def _banded(self, candidate: Fingerprint, *, mirrored: bool = False) -> list[tuple[int, dict[str, Any]]]:
         """References nominated by a close band hash, verified by guided matching from the
         alignment of the whole frame: an undress edit re-renders the whole picture (at most a
         slight resize), so the reference's frame is the candidate's. Unlike _rescue this needs no
-        seed fit, which an edit that keeps only soft or plain areas does not leave."""
+        seed fit, which an edit that keeps only soft or plain areas does not leave.
+
+        ``mirrored``: the candidate's mirror-image bands nominate, and the reference's mirror
+        view is what is carried into the candidate: a mirrored edit is the mirrored reference
+        re-rendered, frame for frame. Reference bands are compared as they are, so references
+        stored before this need nothing new."""
         if not BANDED or not candidate.has_features or not len(self._bands[0]):
             return []
-        dist = band_distances(self._bands, candidate.bands, candidate.band_qualities)
+        if mirrored:
+            dist = band_distances(self._bands, candidate.mirror_bands, candidate.mirror_band_qualities)
+        else:
+            dist = band_distances(self._bands, candidate.bands, candidate.band_qualities)
         nominated = np.flatnonzero(dist <= BAND_NOMINATE)
         out = []
         cw, ch = candidate.feature_size
         corners_c = np.array([[0, 0], [cw, 0], [cw, ch], [0, ch]], np.float64)
         for ref in nominated[np.argsort(dist[nominated], kind="stable")][:BAND_MAX_REFS]:
             ref = int(ref)
+            view = ref + self._views if mirrored else ref  # the mirror view has the same size
             rw, rh = self._feat_size[ref]
-            if not rw or not rh or ref not in self._view_span:
+            if not rw or not rh or view not in self._view_span:
                 continue
             frame = np.diag([cw / rw, ch / rh, 1.0])
-            gq, gf, gd = self._guided(ref, candidate, frame)
+            gq, gf, gd = self._guided(view, candidate, frame)
             if len(gq) < GUIDED_MIN_INLIERS:
                 continue
-            g, model = self._fit(ref, candidate, gq, gf, gd)
+            g, model = self._fit(view, candidate, gq, gf, gd)
             if g is None or model is None:
                 continue
             # The fit must keep the frame where it is (a slight resize at most): a fit that drifts
@@ -592,6 +609,8 @@ class Matcher:
             g["guided"] = True
             g["band_distance"] = int(dist[ref])
             g["frame_drift"] = round(drift, 3)
+            if mirrored:
+                g["mirrored"] = True
             out.append((ref, g))
         return out
 
@@ -612,6 +631,8 @@ class Matcher:
             accepted = [(r, v) for r, v in self._rescue(candidate, fits) if self._accept_guided(v)]
         if not accepted and BANDED:
             accepted = [(r, v) for r, v in self._banded(candidate) if self._accept_banded(v)]
+        if not accepted and BANDED and BANDED_MIRROR:
+            accepted = [(r, v) for r, v in self._banded(candidate, mirrored=True) if self._accept_banded(v)]
         if not accepted:
             return None
         ref, v = max(accepted, key=lambda rv: (rv[1]["inliers"], rv[1]["inlier_ratio"]))

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .bands import HASH_BYTES, N_BANDS, band_hashes
+from .bands import HASH_BYTES, N_BANDS, band_hashes, band_hashes_with_mirror
 from .decode import DEFAULT_MAX_PIXELS, decode_jpeg_blocks, decode_media
 
 FORMAT_VERSION = 1
@@ -39,6 +39,7 @@ _FLAG_TRIM = 2
 _FLAG_FEATURES = 4
 _FLAG_MIRROR = 8
 _FLAG_BANDS = 16
+_FLAG_MIRROR_BANDS = 32
 
 
 def _version(dist: str) -> str:
@@ -82,6 +83,12 @@ class Fingerprint:
     # "undress" edit keeps. Empty for hash-only and device-made fingerprints.
     bands: bytes = b""
     band_qualities: bytes = b""
+    # Candidates only: the same for the image mirrored left to right, so a mirrored undress edit
+    # is nominated too. Kept in the serialised candidate, since a kept candidate is matched
+    # again later (a shared fetch, scan.outcome_rematch) and must decide as the scan did; the
+    # references' are not needed (their mirror view's features suffice), so none grows.
+    mirror_bands: bytes = b""
+    mirror_band_qualities: bytes = b""
 
     @property
     def has_features(self) -> bool:
@@ -102,6 +109,8 @@ class Fingerprint:
             flags |= _FLAG_MIRROR
         if self.bands:
             flags |= _FLAG_BANDS
+        if self.mirror_bands:
+            flags |= _FLAG_MIRROR_BANDS
         out = [_MAGIC, struct.pack("<BB", FORMAT_VERSION, flags), self.pdq, bytes([self.pdq_quality])]
         if self.pdq_dihedral:
             out.append(bytes([len(self.pdq_dihedral)]))
@@ -117,6 +126,9 @@ class Fingerprint:
         if self.bands:
             out.append(self.bands)
             out.append(self.band_qualities)
+        if self.mirror_bands:
+            out.append(self.mirror_bands)
+            out.append(self.mirror_band_qualities)
         return b"".join(out)
 
     @classmethod
@@ -146,12 +158,9 @@ class Fingerprint:
         if flags & _FLAG_MIRROR:
             fp.mirror_keypoints, fp.mirror_descriptors, pos = _features_from(b, pos)
         if flags & _FLAG_BANDS:
-            end = pos + N_BANDS * (HASH_BYTES + 1)
-            if end > len(b):
-                raise ValueError("fingerprint has trailing or missing bytes")
-            fp.bands = bytes(b[pos : pos + N_BANDS * HASH_BYTES])
-            fp.band_qualities = bytes(b[end - N_BANDS : end])
-            pos = end
+            fp.bands, fp.band_qualities, pos = _bands_from(b, pos)
+        if flags & _FLAG_MIRROR_BANDS:
+            fp.mirror_bands, fp.mirror_band_qualities, pos = _bands_from(b, pos)
         if pos != len(b):
             raise ValueError("fingerprint has trailing or missing bytes")
         return fp
@@ -195,6 +204,13 @@ def pdq_hashes_from_prefix(b: bytes) -> Fingerprint:
     ):
         raise ValueError("fingerprint prefix too short")
     return fp
+
+
+def _bands_from(b: bytes, pos: int) -> tuple[bytes, bytes, int]:
+    end = pos + N_BANDS * (HASH_BYTES + 1)
+    if end > len(b):
+        raise ValueError("fingerprint has trailing or missing bytes")
+    return bytes(b[pos : pos + N_BANDS * HASH_BYTES]), bytes(b[end - N_BANDS : end]), end
 
 
 def _features_bytes(keypoints: np.ndarray, descriptors: np.ndarray) -> list[bytes]:
@@ -502,7 +518,9 @@ def orb_features(
 # ---------------------------------------------------------------------------- fingerprints
 
 
-def _hashes(pixels: np.ndarray, *, dihedral: bool, bands: bool = False) -> Fingerprint:
+def _hashes(
+    pixels: np.ndarray, *, dihedral: bool, bands: bool = False, mirror_bands: bool = False
+) -> Fingerprint:
     small = _shrink(pixels, PDQ_SIDE)
     if dihedral:
         hashes, quality = _pdq_dihedral_of_small(small)
@@ -513,7 +531,11 @@ def _hashes(pixels: np.ndarray, *, dihedral: bool, bands: bool = False) -> Finge
     box = _trim_box_array(small)
     if box is not None:
         fp.pdq_trim, fp.pdq_trim_quality = _pdq_of_small(small[box[1] : box[3], box[0] : box[2]])
-    if bands:
+    if mirror_bands:
+        fp.bands, fp.band_qualities, fp.mirror_bands, fp.mirror_band_qualities = band_hashes_with_mirror(
+            small
+        )
+    elif bands:
         fp.bands, fp.band_qualities = band_hashes(small)
     return fp
 
@@ -533,7 +555,7 @@ def fingerprint_reference(img: Image.Image) -> Fingerprint:
 def fingerprint_candidate(img: Image.Image) -> Fingerprint:
     """Fingerprint of a fetched image or video frame, to compare against references."""
     pixels = _pixels(img)
-    fp = _hashes(pixels, dihedral=False, bands=True)
+    fp = _hashes(pixels, dihedral=False, bands=True, mirror_bands=True)
     fp.feature_size, fp.keypoints, fp.descriptors = orb_features(
         pixels, CANDIDATE_FEATURES, CANDIDATE_FEATURE_SIDE, adaptive=True
     )

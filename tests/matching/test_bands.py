@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-import numpy as np
-from PIL import Image, ImageDraw
+import json
+from dataclasses import replace
 
-from app.matching.bands import N_BANDS, _hash_buffers, band_distances, band_table
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageOps
+
+from app.matching.bands import (
+    N_BANDS,
+    _hash_buffers,
+    band_distances,
+    band_hashes,
+    band_hashes_with_mirror,
+    band_table,
+)
 from app.matching.decode import decode_media
+from app.matching.engine import BAND_NOMINATE, BAND_STRONG, Matcher
 from app.matching.fingerprint import (
     Fingerprint,
     _pdq_of_buffer,
@@ -14,7 +26,8 @@ from app.matching.fingerprint import (
     fingerprint_hash_only,
     fingerprint_reference,
 )
-from tests.matching.test_matching import PHOTOS
+from app.matching.labels import LIKELY, MIRRORED, match_certainty, match_kind
+from tests.matching.test_matching import PHOTOS, _bench_undress
 
 OWL = "229_gcompris_explore_farm_animals_856834.jpg"
 OTHERS = [
@@ -98,3 +111,120 @@ def test_bands_round_trip_and_older_fingerprints_still_read() -> None:
         pass
     else:  # pragma: no cover
         raise AssertionError("a cut fingerprint must not read")
+
+
+# ----------------------------------------------------------------------------- mirrored edits
+
+# (photo, fill) as the accuracy bench pairs them for undress_edit, found only by the banded path:
+# the owl keeps its branches (inliers in a clump, band 12 bits), the windmill its sails (a seed
+# too weak for guided matching). Flipped after the edit, as reposts are to evade matching.
+MIRRORED_CASES = [
+    ("229_gcompris_explore_farm_animals_856834.jpg", "231_gcompris_explore_world_music_1676863.jpg"),
+    ("125_gcompris_categorization_38734.jpg", "075_gcompris_categorization_2254170.jpg"),
+]
+# An LFW portrait (aligned like all of them: face centred, black corner wedges) whose mirror image
+# has a band within 10 bits of another person's photo, well inside BAND_STRONG: the closest such
+# pair among faces-dev's 759 other photos, mirrored, against photo 1 of its 100 people.
+FACES = PHOTOS.parent / "faces-dev"
+FACE_REFERENCE = FACES / "people" / "Kimi_Raikkonen" / "1.jpg"
+FACE_STRANGER = FACES / "distractors" / "Edina_Batar" / "1.jpg"
+
+
+def test_mirror_bands_are_the_bands_of_the_flipped_picture() -> None:
+    # Computed from the flipped pixels, exactly; the picture's own bands exactly as band_hashes
+    # gives them (references use that, and nothing about them may move).
+    small = np.asarray(_photo(OWL))
+    hashes, qualities, mirror, mirror_qualities = band_hashes_with_mirror(small)
+    assert (hashes, qualities) == band_hashes(small)
+    assert (mirror, mirror_qualities) == band_hashes(np.ascontiguousarray(small[:, ::-1]))
+    assert mirror != hashes
+
+
+@pytest.fixture(scope="module")
+def mirror_matcher() -> Matcher:
+    names = [name for name, _ in MIRRORED_CASES] + OTHERS[1:]
+    refs = [(name, fingerprint_reference(_photo(name))) for name in names]
+    face = decode_media(FACE_REFERENCE.read_bytes()).frames[0]
+    return Matcher([*refs, ("face", fingerprint_reference(face))])
+
+
+def _mirrored_undress(name: str, fill: str) -> Image.Image:
+    return ImageOps.mirror(_bench_undress()(_photo(name), [_photo(fill)]))
+
+
+def test_mirrored_undress_edit_is_found_through_its_mirror_bands(mirror_matcher: Matcher) -> None:
+    for name, fill in MIRRORED_CASES:
+        edited = fingerprint_candidate(_mirrored_undress(name, fill))
+        assert edited.mirror_bands and len(edited.mirror_band_qualities) == N_BANDS
+        # Unmirrored, its bands are as far from the reference's as an unrelated photo's.
+        assert mirror_matcher._banded(edited) == []
+        res = mirror_matcher.match(edited)
+        assert res is not None and res.reference_key == name, (name, res)
+        json.dumps(res.details)
+        assert res.method.endswith("-mirror") and res.details["mirrored"] is True, res
+        assert res.details["guided"] is True and res.details["band_distance"] <= BAND_NOMINATE, res
+        assert res.details["frame_drift"] <= 0.03 and res.details["inliers"] >= 24, res
+        assert match_kind(res.method) == MIRRORED
+        assert match_certainty(res.method, res.distance, res.details) == LIKELY  # never more
+        # A kept candidate matched again later decides as the scan did ...
+        again = Fingerprint.from_bytes(edited.to_bytes())
+        assert again.mirror_bands == edited.mirror_bands
+        assert again.mirror_band_qualities == edited.mirror_band_qualities
+        res_again = mirror_matcher.match(again)  # (keypoints kept to a quarter pixel)
+        assert res_again is not None and res_again.reference_key == name and res_again.method == res.method
+        assert res_again.details["band_distance"] == res.details["band_distance"]
+        # ... and one kept before candidates had mirror bands reads and matches as it did then:
+        # the mirror bands are what finds the flipped edit.
+        older = Fingerprint.from_bytes(
+            replace(edited, mirror_bands=b"", mirror_band_qualities=b"").to_bytes()
+        )
+        assert older.mirror_bands == b"" and older.bands == edited.bands
+        assert mirror_matcher.match(older) is None
+
+
+def test_unmirrored_edits_and_older_fingerprints_match_as_before(mirror_matcher: Matcher) -> None:
+    # References keep no mirror bands (none grows; their mirror view's features are enough).
+    owl = fingerprint_reference(_photo(MIRRORED_CASES[0][0]))
+    assert owl.mirror_bands == b"" and Fingerprint.from_bytes(owl.to_bytes()).mirror_bands == b""
+    for name, fill in MIRRORED_CASES:
+        edited = fingerprint_candidate(_bench_undress()(_photo(name), [_photo(fill)]))
+        res = mirror_matcher.match(edited)
+        assert res is not None and res.reference_key == name and "band_distance" in res.details, res
+        assert not res.method.endswith("-mirror") and "mirrored" not in res.details, res
+        # Kept with and without mirror bands, it is matched again the same way.
+        kept = mirror_matcher.match(Fingerprint.from_bytes(edited.to_bytes()))
+        older = replace(edited, mirror_bands=b"", mirror_band_qualities=b"")
+        assert kept is not None and mirror_matcher.match(Fingerprint.from_bytes(older.to_bytes())) == kept
+    # A blob cut inside the mirror bands does not read.
+    blob = fingerprint_candidate(_photo(OTHERS[0])).to_bytes()
+    with pytest.raises(ValueError):
+        Fingerprint.from_bytes(blob[:-5])
+
+
+def test_unrelated_mirrored_photos_are_not_found(mirror_matcher: Matcher) -> None:
+    # Another person's portrait, mirrored, untouched or edited: a band within 10 bits nominates
+    # the reference, and the whole-frame verification against its mirror view turns it down.
+    stranger = decode_media(FACE_STRANGER.read_bytes()).frames[0]
+    fill = _photo(MIRRORED_CASES[0][1])
+    face = mirror_matcher.keys.index("face")
+    untouched = fingerprint_candidate(ImageOps.mirror(stranger))
+    dist = band_distances(mirror_matcher._bands, untouched.mirror_bands, untouched.mirror_band_qualities)
+    assert dist[face] <= BAND_STRONG, dist  # the strongest nomination: clumped inliers would do
+    for fp in (untouched, fingerprint_candidate(ImageOps.mirror(_bench_undress()(stranger, [fill])))):
+        assert not [v for _, v in mirror_matcher._banded(fp, mirrored=True) if Matcher._accept_banded(v)]
+        assert mirror_matcher.match(fp) is None
+    # Photos of photos-dev, mirrored, untouched or edited: nothing even nominated.
+    for name in ("051_gcompris_categorization_1556234.jpg", "067_gcompris_categorization_204706.jpg"):
+        for variant in (
+            ImageOps.mirror(_photo(name)),
+            ImageOps.mirror(_bench_undress()(_photo(name), [fill])),
+        ):
+            fp = fingerprint_candidate(variant)
+            assert mirror_matcher._banded(fp, mirrored=True) == [], name
+            assert mirror_matcher.match(fp) is None, name
+    # A plain top band, mirrored or not, is never evidence (quality under 50 on both sides).
+    plain = Image.new("RGB", (400, 300), (240, 240, 240))
+    ImageDraw.Draw(plain).ellipse((150, 150, 250, 300), fill=(30, 90, 200))
+    table = band_table([(fingerprint_reference(plain).bands, fingerprint_reference(plain).band_qualities)])
+    fp = fingerprint_candidate(ImageOps.mirror(plain))
+    assert band_distances(table, fp.mirror_bands, fp.mirror_band_qualities)[0] == 256
