@@ -74,6 +74,10 @@ def _check(fp: Fingerprint) -> None:
         raise ValueError("band hashes without features")
     if fp.band_qualities and max(fp.band_qualities) > 100:
         raise ValueError("band quality out of range")
+    # The mirror image's bands are a fetched picture's (a mirrored edit is found from its side);
+    # a reference never uses them, so none is stored.
+    if fp.mirror_bands:
+        raise ValueError("mirror band hashes belong to fetched pictures, not references")
 
 
 def _item(raw: Any, position: int) -> DeviceFingerprint:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import replace
 
@@ -18,6 +19,7 @@ from app.matching.bands import (
     band_table,
 )
 from app.matching.decode import decode_media
+from app.matching.document import parse_document
 from app.matching.engine import BAND_NOMINATE, BAND_STRONG, Matcher
 from app.matching.fingerprint import (
     Fingerprint,
@@ -228,3 +230,28 @@ def test_unrelated_mirrored_photos_are_not_found(mirror_matcher: Matcher) -> Non
     table = band_table([(fingerprint_reference(plain).bands, fingerprint_reference(plain).band_qualities)])
     fp = fingerprint_candidate(ImageOps.mirror(plain))
     assert band_distances(table, fp.mirror_bands, fp.mirror_band_qualities)[0] == 256
+
+
+def test_a_reference_document_with_mirror_bands_is_refused() -> None:
+    # Mirror bands are a fetched picture's; a reference uploaded with them (no page makes one)
+    # would only store 297 bytes nothing reads.
+    candidate = fingerprint_candidate(_photo(OWL))
+    reference = fingerprint_reference(_photo(OWL))
+    document = {
+        "format": "jium-fingerprints",
+        "version": 1,
+        "fingerprints": [
+            {"fingerprint": base64.b64encode(fp.to_bytes()).decode()}
+            for fp in (
+                replace(
+                    reference,
+                    mirror_bands=candidate.mirror_bands,
+                    mirror_band_qualities=candidate.mirror_band_qualities,
+                ),
+                reference,
+            )
+        ],
+    }
+    items, skipped = parse_document(document)
+    assert len(items) == 1 and items[0].fingerprint.bands == reference.bands
+    assert skipped == ["#1: mirror band hashes belong to fetched pictures, not references"]
