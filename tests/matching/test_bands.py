@@ -29,7 +29,7 @@ from app.matching.fingerprint import (
     fingerprint_reference,
 )
 from app.matching.labels import LIKELY, MIRRORED, match_certainty, match_kind
-from tests.matching.test_matching import PHOTOS, _bench_undress
+from tests.matching.test_matching import PHOTOS, _bench_undress, _photo
 
 OWL = "229_gcompris_explore_farm_animals_856834.jpg"
 OTHERS = [
@@ -37,10 +37,6 @@ OTHERS = [
     "045_gcompris_categorization_1251760.jpg",
     "105_gcompris_categorization_2939670.jpg",
 ]
-
-
-def _photo(name: str) -> Image.Image:
-    return decode_media((PHOTOS / name).read_bytes()).frames[0]
 
 
 def _lower_centre_replaced(img: Image.Image) -> Image.Image:

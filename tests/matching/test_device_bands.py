@@ -21,7 +21,7 @@ from app.matching.document import parse_document
 from app.matching.engine import Matcher
 from app.matching.fingerprint import PDQ_SIDE, Fingerprint, _pixels, _shrink, fingerprint_candidate
 from tests.conftest import PHOTOS, REPO
-from tests.matching.test_matching import BANDED_CASES, _bench_undress
+from tests.matching.test_matching import BANDED_CASES, _bench_undress, _photo
 
 NODE = shutil.which("node")
 HARNESS = Path(__file__).with_name("device_core_node.js")
@@ -29,10 +29,6 @@ pytestmark = pytest.mark.skipif(
     NODE is None or not (REPO / "node_modules" / "@techstark" / "opencv-js").is_dir(),
     reason="needs Node and the page's OpenCV.js (scripts/_common.sh installs both)",
 )
-
-
-def _photo(name: str) -> Image.Image:
-    return decode_media((PHOTOS / name).read_bytes()).frames[0]
 
 
 def _run_core(tmp_path: Path, images: list[Image.Image], mode: str) -> list[dict[str, Any]]:

@@ -12,18 +12,16 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from app.matching.background import background_descriptors
-from app.matching.decode import decode_media
 from app.matching.engine import Matcher
 from app.matching.fingerprint import Fingerprint, fingerprint_candidate, fingerprint_reference
+from tests.conftest import REPO
+from tests.matching.test_matching import _photo
 
-REPO = Path(__file__).resolve().parents[2]
-PHOTOS = REPO.parent / "shared" / "data" / "photos-dev"
 BLOCKS_ABC = "045_gcompris_categorization_1251760.jpg"
 BLOCKS_123 = "105_gcompris_categorization_2939670.jpg"
 # A collage/undress fill and distractors, as the accuracy bench draws them.
@@ -32,10 +30,6 @@ OTHERS = [
     "051_gcompris_categorization_1556234.jpg",
     "159_gcompris_explore_monuments_1154013.jpg",
 ]
-
-
-def _photo(name: str) -> Image.Image:
-    return decode_media((PHOTOS / name).read_bytes()).frames[0]
 
 
 def _bench_transforms() -> dict[str, Callable[[Image.Image, list[Image.Image]], Image.Image]]:
