@@ -97,7 +97,8 @@ def band_hashes_with_mirror(small: np.ndarray) -> tuple[bytes, bytes, bytes, byt
 
 def band_table(entries: list[tuple[bytes, bytes]]) -> tuple[np.ndarray, np.ndarray]:
     """Stack references' (hashes, qualities) for band_distances; an empty entry (a fingerprint
-    made before bands existed, or on the person's device) gets quality 0: never nominated."""
+    made before bands existed, on the server or on the person's device) gets quality 0: never
+    nominated."""
     hashes = np.zeros((len(entries), N_BANDS, 4), np.uint64)
     qualities = np.zeros((len(entries), N_BANDS), np.uint8)
     for i, (h, q) in enumerate(entries):

@@ -426,15 +426,20 @@ class Matcher:
         )
 
     @staticmethod
-    def _accept_guided(v: dict[str, Any]) -> bool:
-        # Guided pairs admit descriptor distances up to guided.GUIDED_MAX_HAMMING, so their mean is
-        # higher than a ratio-tested fit's: the clean seed stands in for WEAK_MAX_HAMMING.
+    def _guided_fit_ok(v: dict[str, Any]) -> bool:
+        """The guided rules both guided paths share (the seeded rescue and the banded one).
+        Guided pairs admit descriptor distances up to guided.GUIDED_MAX_HAMMING, so their mean is
+        higher than a ratio-tested fit's: the clean seed (or the close band) stands in for
+        WEAK_MAX_HAMMING."""
         return (
             v["inliers"] >= GUIDED_MIN_INLIERS
             and v["inlier_ratio"] >= GUIDED_MIN_RATIO
             and v["inlier_hamming"] <= GUIDED_MAX_HAMMING_MEAN
-            and v["spread"] >= 0.1
         )
+
+    @staticmethod
+    def _accept_guided(v: dict[str, Any]) -> bool:
+        return Matcher._guided_fit_ok(v) and v["spread"] >= 0.1
 
     def _fits(
         self, candidate: Fingerprint, *, prefilter: bool
@@ -552,9 +557,7 @@ class Matcher:
     @staticmethod
     def _accept_banded(v: dict[str, Any]) -> bool:
         return (
-            v["inliers"] >= GUIDED_MIN_INLIERS
-            and v["inlier_ratio"] >= GUIDED_MIN_RATIO
-            and v["inlier_hamming"] <= GUIDED_MAX_HAMMING_MEAN
+            Matcher._guided_fit_ok(v)
             and v["frame_drift"] <= BAND_FRAME_TOLERANCE
             and (v["spread"] >= 0.1 or v["band_distance"] <= BAND_STRONG)
         )

@@ -80,7 +80,8 @@ class Fingerprint:
     mirror_keypoints: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))
     mirror_descriptors: np.ndarray = field(default_factory=lambda: np.zeros((0, 32), np.uint8))
     # Hashes of the top and side bands of the picture and their qualities (bands.py): what an
-    # "undress" edit keeps. Empty for hash-only and device-made fingerprints.
+    # "undress" edit keeps. Empty for hash-only fingerprints, and for device-made ones from
+    # before the page computed them.
     bands: bytes = b""
     band_qualities: bytes = b""
     # Candidates only: the same for the image mirrored left to right, so a mirrored undress edit

@@ -157,9 +157,10 @@ def _video_batch_store(
     from app.matching.videos import video_hashes_for_references
 
     # The first video whose best frame is a given hash wins, as when imported one after another.
-    by_hash: dict[str, list[VpdqFeature]] = {}
+    by_hash: dict[str, tuple[VpdqFeature, list[VpdqFeature]]] = {}
     for features in batch:
-        by_hash.setdefault(_best_frame(features).pdq_hex, features)
+        best = _best_frame(features)
+        by_hash.setdefault(best.pdq_hex, (best, features))
     existing = {
         r.pdq_hex: r
         for r in Reference.objects.filter(case=case, pdq_hex__in=list(by_hash)).only("id", "pdq_hex")
@@ -168,13 +169,11 @@ def _video_batch_store(
         VideoHash.objects.filter(reference__in=list(existing.values())).values_list("reference_id", flat=True)
     )
     new = [
-        _new_reference(case=case, best=_best_frame(features))
-        for hex_, features in by_hash.items()
-        if hex_ not in existing
+        _new_reference(case=case, best=best) for hex_, (best, _f) in by_hash.items() if hex_ not in existing
     ]
     created = Reference.objects.bulk_create(new, batch_size=VIDEO_IMPORT_BATCH)
     attach = [r for r in existing.values() if r.pk not in with_video]
-    pairs = [(r, by_hash[r.pdq_hex]) for r in [*created, *attach]]
+    pairs = [(r, by_hash[r.pdq_hex][1]) for r in [*created, *attach]]
     video_hashes_for_references(pairs=pairs)
     audit_record(
         organization=case.organization,
