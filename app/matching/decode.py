@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import struct
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -239,6 +240,7 @@ _TRANSPOSE = {
 
 
 _BYTE_ORDERS: dict[bytes, Literal["little", "big"]] = {b"II": "little", b"MM": "big"}
+_U16 = struct.Struct(">H")
 
 
 def _tiff_orientation(tiff: bytes) -> int | None:
@@ -280,7 +282,7 @@ def _jpeg_orientation(data: bytes) -> int | None:
             return orientation
         if marker in (0xFF, 0xD8, 0xD9, 0x01) or 0xD0 <= marker <= 0xD7:
             return None
-        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        (length,) = _U16.unpack_from(data, pos + 2)  # no slice copied: this runs per marker
         if length < 2:
             return None
         if marker == 0xE1:

@@ -291,12 +291,20 @@ def _pdq_of_buffer(a: np.ndarray) -> tuple[bytes, int]:
     median = np.partition(flat, 127)[127]  # torben(): the 128th smallest
     # Hash256.setBit(i * 16 + j) and its hex form (word 15 first) put bit 255 first.
     code = np.packbits(flat[::-1] > median).tobytes()
-    # computePDQImageDomainQualityMetric: truncated per-pixel gradients, summed, / 90.
-    grad = (
-        np.abs(np.trunc((a[:-1] - a[1:]) * 100 / 255)).sum()
-        + np.abs(np.trunc((a[:, :-1] - a[:, 1:]) * 100 / 255)).sum()
-    )
-    return code, min(int(grad) // 90, 100)
+    # computePDQImageDomainQualityMetric: truncated per-pixel gradients |d| * 100 / 255,
+    # summed, / 90. Each term is the same float32 value as Meta's (|d| * 100 / 255 rounds as
+    # |d * 100 / 255| does), and they are integers <= 100, so their float32 sum is exact in
+    # any order: both directions go into one buffer, taken from the buffer's memory order (a
+    # transposed view swaps the two directions, not the terms), in place: fewer numpy calls.
+    c = a.T if a.flags.f_contiguous and not a.flags.c_contiguous else a
+    h, w = c.shape
+    grads = np.empty((h - 1) * w + h * (w - 1), np.float32)
+    np.subtract(c[:-1], c[1:], out=grads[: (h - 1) * w].reshape(h - 1, w))
+    np.subtract(c[:, :-1], c[:, 1:], out=grads[(h - 1) * w :].reshape(h, w - 1))
+    np.abs(grads, out=grads)
+    grads *= 100
+    grads /= 255
+    return code, min(int(np.trunc(grads, out=grads).sum()) // 90, 100)
 
 
 def _pixels(img: Image.Image | np.ndarray) -> np.ndarray:
@@ -355,26 +363,28 @@ def pdq_hash_dihedral(img: Image.Image | np.ndarray) -> tuple[list[bytes], int]:
     return _pdq_dihedral_of_small(_shrink(_pixels(img), PDQ_SIDE))
 
 
-def _uniform_lines(gray: np.ndarray, colour: int, tolerance: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and columns (bool arrays) that are border lines of this colour: at least 98 % of
-    their pixels within tolerance of it."""
-    h, w = gray.shape
-    near = cv2.inRange(gray, max(colour - tolerance, 0), min(colour + tolerance, 255))  # 0 or 255
-    row_sums = cv2.reduce(near, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S)[:, 0].astype(np.int64)
-    col_sums = cv2.reduce(near, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S)[0].astype(np.int64)
-    # sum / (255 * n) >= 0.98, in integers
-    return 50 * row_sums >= 49 * 255 * w, 50 * col_sums >= 49 * 255 * h
+@functools.lru_cache(maxsize=1024)
+def _edge_spans(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where the top, bottom, left and right lines start in ``_edge_colours``' concatenated
+    edges, and 49 x their lengths (the 98 % rule in integers)."""
+    return np.array([0, w, 2 * w, 2 * w + h]), 49 * np.array([w, w, h, h])
 
 
 def _edge_colours(gray: np.ndarray, tolerance: int) -> list[int]:
-    """Corner colours in which at least one outermost row or column is a border line."""
+    """Corner colours (ascending) in which at least one outermost row or column is a border
+    line: at least 98 % of its pixels within tolerance of the colour.
+
+    Runs on every hashed image (most have no border), so in few numpy calls: no np.unique,
+    no fancy indexing (stage 1's cost is mostly per-call overhead on small arrays)."""
     h, w = gray.shape
-    colours = np.unique(np.array([gray[0, 0], gray[0, -1], gray[-1, 0], gray[-1, -1]], np.int16))
-    edges = np.concatenate([gray[[0, -1]].ravel(), gray[:, [0, -1]].T.ravel()]).astype(np.int16)
-    near = np.abs(edges[None, :] - colours[:, None]) <= tolerance  # (colours, 2w + 2h)
-    sums = np.add.reduceat(near, [0, w, 2 * w, 2 * w + h], axis=1, dtype=np.int64)
-    lengths = np.array([w, w, h, h])
-    return [int(c) for c in colours[(50 * sums >= 49 * lengths).any(axis=1)]]
+    corners = sorted(set(gray[:: h - 1, :: w - 1].ravel().tolist()))  # h, w >= 16
+    edges = np.concatenate((gray[0], gray[-1], gray[:, 0], gray[:, -1]), dtype=np.int16)
+    near = np.abs(edges - np.array(corners, np.int16)[:, None]) <= tolerance  # (colours, 2w + 2h)
+    starts, need = _edge_spans(h, w)
+    sums: np.ndarray = np.add.reduceat(near, starts, axis=1, dtype=np.int64)
+    uniform: np.ndarray = np.greater_equal(50 * sums, need).any(axis=1)
+    keep: list[bool] = uniform.tolist()
+    return [c for c, kept in zip(corners, keep, strict=True) if kept]
 
 
 def _trim_box_array(pixels: np.ndarray, tolerance: int = 14) -> tuple[int, int, int, int] | None:
@@ -418,15 +428,21 @@ def _border_widths(small: np.ndarray, tolerance: int, min_lines: int = 2) -> tup
     colours = _edge_colours(small, tolerance)
     if not colours:
         return None
-    lines = [_uniform_lines(small, c, tolerance) for c in colours]
-    rows = np.array([r for r, _ in lines])  # (colours, h)
-    cols = np.array([c for _, c in lines])  # (colours, w)
-    if rows.all(axis=1).any() or cols.all(axis=1).any():
-        return None  # a flat image: nothing inside to keep
-    top = int(np.argmin(rows, axis=1).max())
-    bottom = int(np.argmin(rows[:, ::-1], axis=1).max())
-    left = int(np.argmin(cols, axis=1).max())
-    right = int(np.argmin(cols[:, ::-1], axis=1).max())
+    # A line is a border line of a colour when >= 98 % of its pixels are within tolerance of
+    # it: 50 * sum >= 49 * 255 * n in integers (inRange gives 0 or 255), i.e. sum >= these.
+    row_need, col_need = -(-49 * 255 * w // 50), -(-49 * 255 * h // 50)
+    top = bottom = left = right = 0
+    for colour in colours:
+        near = cv2.inRange(small, max(colour - tolerance, 0), min(colour + tolerance, 255))
+        rows = cv2.reduce(near, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() >= row_need
+        cols = cv2.reduce(near, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() >= col_need
+        # argmin of a bool array: the first non-border line (0 when all are border lines).
+        first_row, first_col = int(rows.argmin()), int(cols.argmin())
+        if rows[first_row] or cols[first_col]:
+            return None  # a flat image: nothing inside to keep
+        top, left = max(top, first_row), max(left, first_col)
+        bottom = max(bottom, int(rows[::-1].argmin()))
+        right = max(right, int(cols[::-1].argmin()))
     if top + bottom + left + right < min_lines:
         return None
     if h - top - bottom < h * 0.3 or w - left - right < w * 0.3:

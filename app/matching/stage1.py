@@ -105,13 +105,16 @@ def _pdq_of_blocks(
     return _pdq_of_buffer(np.matmul(cw[:, None, :], columns)[:, 0].T)
 
 
+# Whether the shown image's rows and columns run against the stored file's, by EXIF
+# orientation (1-8); 5-8 also swap the axes (then the rows come from the stored columns).
+_REVERSED_AXES = {
+    1: (False, False), 2: (False, True), 3: (True, True), 4: (True, False),
+    5: (False, False), 6: (False, True), 7: (True, True), 8: (True, False),
+}  # fmt: skip
+
+
 def _reversed_axes(orientation: int) -> tuple[bool, bool]:
-    """Whether the shown image's rows and columns run against the stored file's (EXIF 1-8);
-    5-8 also swap the axes (then the rows come from the stored columns)."""
-    return {
-        1: (False, False), 2: (False, True), 3: (True, True), 4: (True, False),
-        5: (False, False), 6: (False, True), 7: (True, True), 8: (True, False),
-    }[orientation]  # fmt: skip
+    return _REVERSED_AXES[orientation]
 
 
 def _trimmed(
