@@ -302,6 +302,13 @@ def _pdq_of_buffer(a: np.ndarray) -> tuple[bytes, int]:
     np.subtract(c[:-1], c[1:], out=grads[: (h - 1) * w].reshape(h - 1, w))
     np.subtract(c[:, :-1], c[:, 1:], out=grads[(h - 1) * w :].reshape(h, w - 1))
     np.abs(grads, out=grads)
+    # Most buffers clear the quality cap (100, i.e. a truncated sum >= 9,000) by far, and then
+    # the terms need not be scaled: each truncated term is > |d| * 100 / 255 * (1 - 2^-23) - 1,
+    # so the truncated sum is > S / 2.55 * (1 - 2^-23) - n for the plain sum S of the n |d|,
+    # which is > 9,000 once S >= 2.551 * (9,000 + n) (S's float32 rounding, < 1e-5 relative,
+    # is far inside the margin). Saves three of the calls on 92 % of photos-dev's buffers.
+    if grads.sum() >= 2.551 * (9000 + grads.size):
+        return code, 100
     grads *= 100
     grads /= 255
     return code, min(int(np.trunc(grads, out=grads).sum()) // 90, 100)
