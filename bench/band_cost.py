@@ -32,6 +32,7 @@ from app.matching import fingerprint
 from app.matching.bands import band_hashes, band_hashes_with_mirror
 from app.matching.decode import decode_media
 from app.matching.engine import Matcher
+from app.matching.pixels import as_array
 
 
 def _cpu(fn, rounds: int = 3) -> float:  # type: ignore[no-untyped-def]
@@ -60,7 +61,7 @@ def main() -> None:
     full, bands, both, compare, compare_m, matched = [], [], [], [], [], 0
     for i in others:
         img = decode_media(blobs[i]).frames[0]
-        small = fingerprint._shrink(fingerprint._pixels(img), fingerprint.PDQ_SIDE)
+        small = fingerprint._shrink(as_array(img), fingerprint.PDQ_SIDE)
         fp = fingerprint.fingerprint_candidate(img)
         matched += matcher.match(fp) is not None
         full.append(

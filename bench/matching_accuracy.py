@@ -6,7 +6,8 @@ reference, and anything else (a transformed distractor, an untouched distractor)
 nothing. A match to the wrong reference counts as a false match.
 
     .venv/bin/python bench/matching_accuracy.py [--photos DIR] [--refs N] [--stats FILE] [--mirrored]
-        [--only NAMES] [--no-guided] [--no-banded] [--no-mirror-bands] [--one-ref | --case-size K]
+        [--only NAMES] [--no-guided] [--no-banded] [--no-mirror-bands] [--no-face-only]
+        [--one-ref | --case-size K]
         [--jobs N]
 
 ``mirror_undress`` (an undress edit flipped left to right) uses the same fills as ``undress_edit``
@@ -342,6 +343,9 @@ def main() -> None:
         "candidate with each case alone, as the pipeline does; 0 (default): one matcher holding "
         "every reference",
     )
+    ap.add_argument(
+        "--no-face-only", action="store_true", help="without the face-only rule (app/matching/fitcheck.py)"
+    )
     ap.add_argument("--one-ref", action="store_true", help="--case-size 1: each reference alone")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (nice them)")
     args = ap.parse_args()
@@ -356,6 +360,8 @@ def main() -> None:
         engine.GUIDED = False
     if args.no_banded:
         engine.BANDED = False
+    if args.no_face_only:
+        engine.FACE_ONLY = False
     if args.no_mirror_bands:
         engine.BANDED_MIRROR = False
     photos = load_photos(args.photos)

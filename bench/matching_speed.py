@@ -40,7 +40,7 @@ import simplejpeg
 from matching_accuracy import DEFAULT_PHOTOS, TRANSFORMS
 from PIL import Image
 
-from app.matching import engine, fingerprint
+from app.matching import engine, orb
 from app.matching.decode import decode_media
 from app.matching.engine import Matcher
 from app.matching.fingerprint import (
@@ -270,7 +270,7 @@ def main() -> None:
 
     # "before": the match as of 2026-11-26 (docs/benchmarks.md), with the same references and
     # matcher: no stage-2 prefilter and no second FAST pass for soft candidates.
-    saved = (engine.PREFILTER, fingerprint.LOW_FAST_THRESHOLD)
+    saved = (engine.PREFILTER, orb.LOW_FAST_THRESHOLD)
 
     def per_candidate(blobs_: list[bytes]) -> dict[str, tuple[float, float, int]]:
         """Per method: mean ms/candidate incl. decode (best of 2 per candidate), the same
@@ -285,11 +285,11 @@ def main() -> None:
                     media = decode_media(b)
                     t1 = time.perf_counter()
                     if name == "before":
-                        engine.PREFILTER, fingerprint.LOW_FAST_THRESHOLD = False, fingerprint.FAST_THRESHOLD
+                        engine.PREFILTER, orb.LOW_FAST_THRESHOLD = False, orb.FAST_THRESHOLD
                     try:
                         res = matcher.match(fingerprint_candidate(media.frames[0]))
                     finally:
-                        engine.PREFILTER, fingerprint.LOW_FAST_THRESHOLD = saved
+                        engine.PREFILTER, orb.LOW_FAST_THRESHOLD = saved
                     t2 = time.perf_counter()
                     runs.append((t2 - t0, t2 - t1))
                 out[name].append(min(runs))

@@ -20,7 +20,7 @@ responsible. ``--edited`` also runs each candidate's undress edit (bench/matchin
 ``--people N`` keeps the first N people and 3N distractors, for a quick run.
 
     nice -n 19 .venv/bin/python bench/portrait_distinct.py [--faces DIR] [--others K] [--jobs N]
-        [--edited] [--people N]
+        [--edited] [--people N] [--no-face-only]
 """
 
 from __future__ import annotations
@@ -108,6 +108,10 @@ def evidence(method: str, d: dict[str, Any]) -> str:
         parts.append(f"seed {d['seed_inliers']}/{d['seed_ratio']}/{d['seed_hamming']}")
     if "band_distance" in d:
         parts.append(f"band {d['band_distance']} drift {d['frame_drift']}")
+    if "face_share" in d:
+        parts.append(
+            f"face share {d['face_share']}" + (f" coverage {d['coverage']}" if "coverage" in d else "")
+        )
     return ", ".join(parts)
 
 
@@ -145,7 +149,12 @@ def main() -> None:
     ap.add_argument("--edited", action="store_true", help="also each candidate's undress edit")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (nice them)")
     ap.add_argument("--people", type=int, help="only the first N people and 3N distractors (a quick run)")
+    ap.add_argument(
+        "--no-face-only", action="store_true", help="without the face-only rule (app/matching/fitcheck.py)"
+    )
     args = ap.parse_args()
+    if args.no_face_only:
+        engine.FACE_ONLY = False
 
     import cv2
     import faiss

@@ -30,7 +30,8 @@ import functools
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from .fingerprint import FEATURE_SIDE, REFERENCE_FEATURES, orb_features
+from .fingerprint import REFERENCE_FEATURES
+from .orb import FEATURE_SIDE, orb_features
 
 BACKGROUND_IMAGES = 12
 _SEED = 20261205  # fixed: the same rivals in every process, every run

@@ -16,7 +16,6 @@ see BACKGROUND and WEAK_MIN_RATIO; ``bench/matching_accuracy.py --one-ref`` meas
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,19 +27,20 @@ from PIL import Image
 from .background import background_descriptors
 from .bands import band_distances, band_table
 from .fingerprint import PDQ_MIN_QUALITY, Fingerprint, fingerprint_candidate
+from .fitcheck import (
+    FACE_ONLY_COVERAGE,
+    FACE_ONLY_SHARE,
+    convex,
+    coverage,
+    face_share,
+    mirrored_boxes,
+    polygon_area,
+)
 from .guided import guided_pairs
-
-logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # its CPU probing is noise
-import faiss  # noqa: E402
-
-# Parallelism comes from running several worker processes; faiss's own OpenMP threads on top of
-# that made one match 2.3 s instead of 0.17 s on 2 cores (threads fighting over the same cores).
-faiss.omp_set_num_threads(1)
+from .search import feature_index, hash_rows, popcount_distance
 
 PDQ_THRESHOLD = 31  # Meta's recommended match distance for PDQ
 
-FLAT_MAX = 8000  # descriptors; beyond this an IVF index answers ~10x faster
-NPROBE = 8
 KNN = 6  # neighbours fetched per candidate descriptor
 MAX_DESCRIPTOR_DISTANCE = 64  # of 256 bits
 RATIO = 0.8  # Lowe's ratio against the best match from another place
@@ -103,6 +103,9 @@ BAND_NOMINATE = 64
 BAND_STRONG = 31
 BAND_MAX_REFS = 2
 BAND_FRAME_TOLERANCE = 0.03  # of the candidate's diagonal, for each corner of the fitted frame
+# Another photo of the same face is not a copy of the picture: see fitcheck.py. Every path obeys
+# it; off only to measure what it changes.
+FACE_ONLY = True
 
 
 @dataclass
@@ -112,51 +115,6 @@ class MatchResult:
     method: str
     distance: float  # PDQ bits for hash matches; mean inlier descriptor distance for features
     details: dict[str, Any] = field(default_factory=dict)
-
-
-def _hash_rows(hashes: Sequence[bytes]) -> np.ndarray:
-    return np.frombuffer(b"".join(hashes), dtype=np.uint64).reshape(-1, 4)
-
-
-def _popcount_distance(table: np.ndarray, h: bytes) -> np.ndarray:
-    q = np.frombuffer(h, dtype=np.uint64)
-    return np.bitwise_count(table ^ q).sum(axis=1, dtype=np.int32)
-
-
-def _convex(quad: np.ndarray) -> bool:
-    signs = []
-    for i in range(4):
-        a, b, c = quad[i], quad[(i + 1) % 4], quad[(i + 2) % 4]
-        u, v = b - a, c - b
-        signs.append(u[0] * v[1] - u[1] * v[0])
-    return all(s > 0 for s in signs) or all(s < 0 for s in signs)
-
-
-def _polygon_area(quad: np.ndarray) -> float:
-    x, y = quad[:, 0], quad[:, 1]
-    return float(abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))) / 2)
-
-
-def _feature_index(descs: np.ndarray) -> faiss.IndexBinary:
-    """Exact search for small sets; an inverted file beyond, as brute force grows linearly."""
-    n = len(descs)
-    if n <= FLAT_MAX:
-        flat = faiss.IndexBinaryFlat(256)
-        if n:
-            flat.add(descs)
-        return flat
-    nlist = int(np.clip(n // 220, 32, 4096))
-    quantizer = faiss.IndexBinaryFlat(256)
-    index = faiss.IndexBinaryIVF(quantizer, 256, nlist)
-    index.cp.niter = 8
-    index.cp.max_points_per_centroid = 48  # k-means on a sample is plenty for coarse cells
-    index.cp.seed = 1234  # same references, same cells, same answers
-    index.train(descs)
-    index.add(descs)
-    index.nprobe = NPROBE
-    index.own_fields = True
-    quantizer.this.disown()  # type: ignore[attr-defined]
-    return index
 
 
 class Matcher:
@@ -179,7 +137,7 @@ class Matcher:
                     owners.append(i)
                     variants.append(v)
                     qualities.append(q)
-        self._pdq = _hash_rows(hashes) if hashes else np.zeros((0, 4), np.uint64)
+        self._pdq = hash_rows(hashes) if hashes else np.zeros((0, 4), np.uint64)
         self._pdq_owner = np.array(owners, dtype=np.int32)
         self._pdq_variant = variants
         self._pdq_quality = qualities
@@ -219,8 +177,16 @@ class Matcher:
             if descs
             else np.zeros((0, 32), np.uint8)
         )
-        self._index = _feature_index(self._feat_desc)
+        self._index = feature_index(self._feat_desc)
         self._bands = band_table([(fp.bands, fp.band_qualities) for _, fp in references])
+        # Face boxes per view (feature coordinates); the mirror view's are mirrored.
+        self._faces: dict[int, np.ndarray] = {}
+        for i, (_, fp) in enumerate(references):
+            if fp.face_boxes and fp.has_features:
+                b = np.array(fp.face_boxes, np.float32).reshape(-1, 4)
+                fw = float(fp.feature_size[0])
+                self._faces[i] = b
+                self._faces[n + i] = mirrored_boxes(b, fw)
 
     def _reference_of(self, view: int) -> int:
         return view - self._views if view >= self._views else view
@@ -240,7 +206,7 @@ class Matcher:
         for h, q, label in probes:
             if q < PDQ_MIN_QUALITY:
                 continue
-            dist = _popcount_distance(self._pdq, h)
+            dist = popcount_distance(self._pdq, h)
             row = int(np.argmin(dist))
             if best is None or dist[row] < best[0]:
                 best = (int(dist[row]), row, label, q)
@@ -385,18 +351,24 @@ class Matcher:
         pts = src.reshape(-1, 2)[inl]
         w, h = self._feat_size[ref]
         spread = float(np.sqrt(max(np.ptp(pts[:, 0]), 1) * max(np.ptp(pts[:, 1]), 1) / max(w * h, 1)))
-        return (
-            {
-                "method": best["method"],
-                "inliers": n_in,
-                "tentative": len(src),
-                "inlier_ratio": round(n_in / len(src), 3),
-                "inlier_hamming": round(float(dd[inl].mean()), 2),
-                "spread": round(spread, 3),
-                "scale": None if best["scale"] is None else round(best["scale"], 3),
-            },
-            best["model"],
-        )
+        details: dict[str, Any] = {
+            "method": best["method"],
+            "inliers": n_in,
+            "tentative": len(src),
+            "inlier_ratio": round(n_in / len(src), 3),
+            "inlier_hamming": round(float(dd[inl].mean()), 2),
+            "spread": round(spread, 3),
+            "scale": None if best["scale"] is None else round(best["scale"], 3),
+        }
+        share = face_share(self._faces.get(ref), pts)
+        if share is not None:
+            details["face_share"] = round(share, 3)
+            if share >= FACE_ONLY_SHARE:
+                s, e = self._view_span[ref]
+                details["coverage"] = round(
+                    coverage(self._feat_xy[s:e], pts, best["model"], candidate.feature_size), 3
+                )
+        return details, best["model"]
 
     def _sane_homography(self, ref: int, hom: np.ndarray, candidate: Fingerprint) -> bool:
         w, h = self._feat_size[ref]
@@ -405,11 +377,11 @@ class Matcher:
             quad = cv2.perspectiveTransform(corners, hom).reshape(-1, 2)
         except cv2.error:
             return False
-        if not np.all(np.isfinite(quad)) or not _convex(quad):
+        if not np.all(np.isfinite(quad)) or not convex(quad):
             return False
-        area_ratio = _polygon_area(quad) / max(w * h, 1)
+        area_ratio = polygon_area(quad) / max(w * h, 1)
         cw, ch = candidate.feature_size
-        cand_ratio = _polygon_area(quad) / max(cw * ch, 1)
+        cand_ratio = polygon_area(quad) / max(cw * ch, 1)
         return 0.005 <= area_ratio <= 150 and cand_ratio >= 0.01
 
     @staticmethod
@@ -423,6 +395,16 @@ class Matcher:
                 or (v["inlier_hamming"] <= WEAK_MAX_HAMMING and v["inlier_ratio"] >= WEAK_MIN_RATIO)
             )
             and v["spread"] >= 0.1
+            and not Matcher._face_only(v)
+        )
+
+    @staticmethod
+    def _face_only(v: dict[str, Any]) -> bool:
+        """The fit is another photo of the face, not this picture (FACE_ONLY_SHARE)."""
+        return (
+            FACE_ONLY
+            and v.get("face_share", 0.0) >= FACE_ONLY_SHARE
+            and v.get("coverage", 1.0) < FACE_ONLY_COVERAGE
         )
 
     @staticmethod
@@ -435,6 +417,7 @@ class Matcher:
             v["inliers"] >= GUIDED_MIN_INLIERS
             and v["inlier_ratio"] >= GUIDED_MIN_RATIO
             and v["inlier_hamming"] <= GUIDED_MAX_HAMMING_MEAN
+            and not Matcher._face_only(v)
         )
 
     @staticmethod

@@ -130,6 +130,41 @@ def _get_models() -> _Models:
         return _models
 
 
+_hog: Any = None
+_hog_lock = threading.Lock()
+
+
+def face_boxes(img: Image.Image, *, max_faces: int = MAX_FACES_PER_IMAGE) -> list[tuple[int, int, int, int]]:
+    """Where faces are in ``img``: (left, top, right, bottom) in its pixels, largest first.
+
+    dlib's HOG detector alone, built into dlib (no model files): a box says where a face is,
+    not whose it is, and nothing here describes the face. The image matcher uses it on
+    references only, to tell a copy of the picture from another photo of the same face
+    (engine.FACE_ONLY_SHARE); it needs no face-stage consent and costs tens of milliseconds a
+    reference, never anything per fetched image."""
+    import dlib
+
+    global _hog
+    arr, scale = _rgb_array(img, DETECT_SIDE)
+    upsample = 1 if max(arr.shape[:2]) <= SMALL_SIDE else 0
+    with _hog_lock:
+        if _hog is None:
+            _hog = dlib.get_frontal_face_detector()
+        rects = list(_hog(arr, upsample))
+    rects.sort(key=lambda r: -r.area())
+    h, w = arr.shape[:2]
+    return [
+        (
+            round(max(r.left(), 0) / scale),
+            round(max(r.top(), 0) / scale),
+            round(min(r.right(), w) / scale),
+            round(min(r.bottom(), h) / scale),
+        )
+        for r in rects[:max_faces]
+        if min(r.width(), r.height()) >= MIN_FACE_PX
+    ]
+
+
 @dataclass
 class Face:
     """One face found in an image. ``box`` is (left, top, right, bottom) in the image's pixels."""

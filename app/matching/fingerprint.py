@@ -19,20 +19,19 @@ from PIL import Image
 
 from .bands import HASH_BYTES, N_BANDS, band_hashes, band_hashes_with_mirror
 from .decode import DEFAULT_MAX_PIXELS, decode_jpeg_blocks, decode_media
+from .faces import face_boxes
+from .orb import FEATURE_SIDE, orb_features
+from .pixels import as_array, as_gray
 
 FORMAT_VERSION = 1
 _MAGIC = b"JFP"
 
 PDQ_SIDE = 512  # Meta's reference tools hash the image shrunk to at most 512x512
 PDQ_MIN_QUALITY = 50  # below this a PDQ hash describes a flat image: never match on it alone
-FEATURE_SIDE = 800  # long side of the grey image that local features are computed on
 REFERENCE_FEATURES = 1500
 CANDIDATE_FEATURES = 2000
 # Fetched images are often pages or collages in which the reference is a small part.
 CANDIDATE_FEATURE_SIDE = 800
-# Small images are enlarged only a little: upscaling adds no detail, only blurry keypoints.
-MAX_UPSCALE = 2.5
-GRID = 8  # keypoints are spread over a GRID x GRID layout so one textured corner cannot hog them
 
 _FLAG_DIHEDRAL = 1
 _FLAG_TRIM = 2
@@ -40,6 +39,7 @@ _FLAG_FEATURES = 4
 _FLAG_MIRROR = 8
 _FLAG_BANDS = 16
 _FLAG_MIRROR_BANDS = 32
+_FLAG_FACE_BOXES = 64
 
 
 def _version(dist: str) -> str:
@@ -90,6 +90,11 @@ class Fingerprint:
     # references' are not needed (their mirror view's features suffice), so none grows.
     mirror_bands: bytes = b""
     mirror_band_qualities: bytes = b""
+    # References only: where faces are (left, top, right, bottom at feature_size; faces.face_boxes),
+    # so that a fit on nothing but the face is not taken for a copy of the picture
+    # (engine.FACE_ONLY_SHARE). Empty for references without a face, for device-made ones and
+    # for those fingerprinted before the boxes existed: the rule then does not apply.
+    face_boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     @property
     def has_features(self) -> bool:
@@ -112,6 +117,8 @@ class Fingerprint:
             flags |= _FLAG_BANDS
         if self.mirror_bands:
             flags |= _FLAG_MIRROR_BANDS
+        if self.face_boxes:
+            flags |= _FLAG_FACE_BOXES
         out = [_MAGIC, struct.pack("<BB", FORMAT_VERSION, flags), self.pdq, bytes([self.pdq_quality])]
         if self.pdq_dihedral:
             out.append(bytes([len(self.pdq_dihedral)]))
@@ -130,6 +137,9 @@ class Fingerprint:
         if self.mirror_bands:
             out.append(self.mirror_bands)
             out.append(self.mirror_band_qualities)
+        if self.face_boxes:
+            out.append(bytes([len(self.face_boxes)]))
+            out.extend(struct.pack("<4H", *box) for box in self.face_boxes)
         return b"".join(out)
 
     @classmethod
@@ -162,6 +172,12 @@ class Fingerprint:
             fp.bands, fp.band_qualities, pos = _bands_from(b, pos)
         if flags & _FLAG_MIRROR_BANDS:
             fp.mirror_bands, fp.mirror_band_qualities, pos = _bands_from(b, pos)
+        if flags & _FLAG_FACE_BOXES:
+            count = b[pos] if pos < len(b) else 0
+            if not count or pos + 1 + 8 * count > len(b):
+                raise ValueError("fingerprint has trailing or missing bytes")
+            fp.face_boxes = [struct.unpack_from("<4H", b, pos + 1 + 8 * i) for i in range(count)]
+            pos += 1 + 8 * count
         if pos != len(b):
             raise ValueError("fingerprint has trailing or missing bytes")
         return fp
@@ -314,23 +330,6 @@ def _pdq_of_buffer(a: np.ndarray) -> tuple[bytes, int]:
     return code, min(int(np.trunc(grads, out=grads).sum()) // 90, 100)
 
 
-def _pixels(img: Image.Image | np.ndarray) -> np.ndarray:
-    """uint8 luma (h, w) for greyscale images, RGB (h, w, 3) otherwise, without copying."""
-    if isinstance(img, np.ndarray):
-        return img
-    if img.mode in ("L", "RGB"):
-        return np.asarray(img)
-    return np.asarray(img.convert("RGB"))
-
-
-def _rgb(img: Image.Image) -> np.ndarray:
-    return np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
-
-
-def _gray(a: np.ndarray) -> np.ndarray:
-    return a if a.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(a), cv2.COLOR_RGB2GRAY)
-
-
 def _shrink(a: np.ndarray, side: int) -> np.ndarray:
     """Shrink so the long side is at most ``side`` (area averaging, as a thumbnail would)."""
     h, w = a.shape[:2]
@@ -342,7 +341,7 @@ def _shrink(a: np.ndarray, side: int) -> np.ndarray:
 
 def pdq_hash(img: Image.Image | np.ndarray) -> tuple[bytes, int]:
     """PDQ hash (32 bytes) and quality (0-100) of an image, as Meta's tools compute it."""
-    return _pdq_of_small(_shrink(_pixels(img), PDQ_SIDE))
+    return _pdq_of_small(_shrink(as_array(img), PDQ_SIDE))
 
 
 _DIHEDRAL = [
@@ -367,7 +366,7 @@ def pdq_hash_dihedral(img: Image.Image | np.ndarray) -> tuple[list[bytes], int]:
     Each variant is hashed from the really transposed pixels: a DCT-domain shortcut is up
     to ~30 bits off on mirrors (the box filter is not symmetric), the whole PDQ threshold.
     """
-    return _pdq_dihedral_of_small(_shrink(_pixels(img), PDQ_SIDE))
+    return _pdq_dihedral_of_small(_shrink(as_array(img), PDQ_SIDE))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -399,7 +398,7 @@ def _trim_box_array(pixels: np.ndarray, tolerance: int = 14) -> tuple[int, int, 
     # Borders are looked for at 256-511 px: an integer shrink factor keeps OpenCV on its fast
     # area-averaging path (~20x cheaper than a fractional one, where this cost more than PDQ).
     k = max(1, max(full_h, full_w) // 256)
-    small = _gray(pixels)
+    small = as_gray(pixels)
     if k > 1:
         small = cv2.resize(
             small[: full_h // k * k, : full_w // k * k],
@@ -459,84 +458,7 @@ def _border_widths(small: np.ndarray, tolerance: int, min_lines: int = 2) -> tup
 
 def trim_box(img: Image.Image, *, tolerance: int = 14) -> tuple[int, int, int, int] | None:
     """Box (l, t, r, b) inside uniform borders (letterbox bars, frames), or None if none."""
-    return _trim_box_array(_pixels(img), tolerance)
-
-
-# ---------------------------------------------------------------------------- ORB
-
-
-def _feature_gray(pixels: np.ndarray, side: int) -> np.ndarray:
-    gray = _gray(pixels)
-    h, w = gray.shape
-    scale = min(side / max(h, w), MAX_UPSCALE)
-    if abs(scale - 1) > 0.02:
-        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        gray = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=interp)
-    return gray
-
-
-FAST_THRESHOLD = 12
-# Candidates only: a soft picture (an inpainting model's re-render, a blurred or upscaled
-# repost) yields few corners at FAST_THRESHOLD, sometimes under 300 of the 2,000 wanted; such
-# a candidate is detected again at this lower threshold. References keep FAST_THRESHOLD.
-LOW_FAST_THRESHOLD = 6
-LOW_KEYPOINT_FRACTION = 0.5
-
-_orb_cache: dict[tuple[int, int], cv2.ORB] = {}
-
-
-def _orb(n: int, threshold: int = FAST_THRESHOLD) -> cv2.ORB:
-    if (n, threshold) not in _orb_cache:
-        _orb_cache[n, threshold] = cv2.ORB_create(  # type: ignore[attr-defined]
-            nfeatures=n * 3,
-            scaleFactor=1.2,
-            nlevels=8,
-            edgeThreshold=19,
-            patchSize=31,
-            fastThreshold=threshold,
-        )
-    return _orb_cache[n, threshold]
-
-
-def orb_features(
-    img: Image.Image | np.ndarray, n: int, side: int = FEATURE_SIDE, *, adaptive: bool = False
-) -> tuple[tuple[int, int], np.ndarray, np.ndarray]:
-    """Up to n ORB keypoints spread over a grid: (feature image size, xy n x 2, descriptors n x 32).
-
-    ``adaptive``: when fewer than half of n corners pass FAST_THRESHOLD, detect again at
-    LOW_FAST_THRESHOLD (candidates only)."""
-    gray = _feature_gray(_pixels(img), side)
-    h, w = gray.shape
-    orb = _orb(n)
-    kps = orb.detect(gray, None)
-    if adaptive and len(kps) < n * LOW_KEYPOINT_FRACTION and LOW_FAST_THRESHOLD < FAST_THRESHOLD:
-        orb = _orb(n, LOW_FAST_THRESHOLD)
-        kps = orb.detect(gray, None)
-    if not kps:
-        return (w, h), np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
-    if len(kps) > n:
-        resp = np.array([k.response for k in kps], dtype=np.float32)
-        pts = np.array([k.pt for k in kps], dtype=np.float32)
-        cell = (
-            np.minimum(pts[:, 1] * GRID // h, GRID - 1) * GRID + np.minimum(pts[:, 0] * GRID // w, GRID - 1)
-        ).astype(int)
-        order = np.lexsort((-resp, cell))
-        # rank of each keypoint within its cell, strongest first
-        rank = np.empty(len(kps), dtype=np.int64)
-        sorted_cells = cell[order]
-        starts = np.searchsorted(sorted_cells, sorted_cells, side="left")
-        rank[order] = np.arange(len(kps)) - starts
-        # Round-robin over cells, strongest first within each: every textured cell gets an
-        # equal share, so a photo inside a page full of text still keeps its keypoints.
-        take = np.lexsort((-resp, rank))[:n]
-        chosen = np.zeros(len(kps), bool)
-        chosen[take] = True
-        kps = [kps[int(i)] for i in np.flatnonzero(chosen)]
-    kps, desc = orb.compute(gray, kps)
-    if desc is None or not kps:
-        return (w, h), np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
-    xy = np.array([k.pt for k in kps], dtype=np.float32)
-    return (w, h), xy, desc
+    return _trim_box_array(as_array(img), tolerance)
 
 
 # ---------------------------------------------------------------------------- fingerprints
@@ -566,19 +488,23 @@ def _hashes(
 
 def fingerprint_reference(img: Image.Image) -> Fingerprint:
     """Everything needed to recognise this reference image later (the image itself is not kept)."""
-    pixels = _pixels(img)
+    pixels = as_array(img)
     fp = _hashes(pixels, dihedral=True, bands=True)
     fp.feature_size, fp.keypoints, fp.descriptors = orb_features(pixels, REFERENCE_FEATURES, FEATURE_SIDE)
     if fp.has_features:
         _, fp.mirror_keypoints, fp.mirror_descriptors = orb_features(
             np.ascontiguousarray(pixels[:, ::-1]), REFERENCE_FEATURES, FEATURE_SIDE
         )
+        k = fp.feature_size[0] / max(pixels.shape[1], 1)
+        fp.face_boxes = [
+            (round(x0 * k), round(y0 * k), round(x1 * k), round(y1 * k)) for x0, y0, x1, y1 in face_boxes(img)
+        ]
     return fp
 
 
 def fingerprint_candidate(img: Image.Image) -> Fingerprint:
     """Fingerprint of a fetched image or video frame, to compare against references."""
-    pixels = _pixels(img)
+    pixels = as_array(img)
     fp = _hashes(pixels, dihedral=False, bands=True, mirror_bands=True)
     fp.feature_size, fp.keypoints, fp.descriptors = orb_features(
         pixels, CANDIDATE_FEATURES, CANDIDATE_FEATURE_SIDE, adaptive=True
@@ -588,7 +514,7 @@ def fingerprint_candidate(img: Image.Image) -> Fingerprint:
 
 def fingerprint_hash_only(img: Image.Image | np.ndarray) -> Fingerprint:
     """Stage-1 fingerprint only (PDQ and trimmed PDQ): for the NGO-wide hash index."""
-    return _hashes(_pixels(img), dihedral=False)
+    return _hashes(as_array(img), dihedral=False)
 
 
 def fingerprint_hash_only_bytes(data: bytes, **limits: Any) -> list[Fingerprint]:

@@ -19,7 +19,8 @@ from app.matching.bands import HASH_BYTES, MIN_QUALITY, N_BANDS, band_hashes
 from app.matching.decode import decode_media
 from app.matching.document import parse_document
 from app.matching.engine import Matcher
-from app.matching.fingerprint import PDQ_SIDE, Fingerprint, _pixels, _shrink, fingerprint_candidate
+from app.matching.fingerprint import PDQ_SIDE, Fingerprint, _shrink, fingerprint_candidate
+from app.matching.pixels import as_array
 from tests.conftest import PHOTOS, REPO
 from tests.matching.test_matching import BANDED_CASES, _bench_undress, _photo
 
@@ -65,7 +66,7 @@ def test_device_band_hashes_are_the_servers(tmp_path: Path) -> None:
     answers = _run_core(tmp_path, images, "bands")
     usable_bits: list[int] = []
     for path, img, answer in zip(photos, images, answers, strict=True):
-        hashes, qualities = band_hashes(_shrink(_pixels(img), PDQ_SIDE))
+        hashes, qualities = band_hashes(_shrink(as_array(img), PDQ_SIDE))
         made = bytes.fromhex(answer["bands"])
         assert len(made) == N_BANDS * HASH_BYTES and len(answer["qualities"]) == N_BANDS
         for k in range(N_BANDS):

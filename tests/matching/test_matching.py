@@ -32,12 +32,12 @@ from app.matching.fingerprint import (
     fingerprint_hash_only,
     fingerprint_hash_only_bytes,
     fingerprint_reference,
-    orb_features,
     pdq_hash,
     trim_box,
 )
 from app.matching.index import PdqIndex
 from app.matching.labels import LIKELY, match_certainty
+from app.matching.orb import orb_features
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
