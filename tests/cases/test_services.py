@@ -78,3 +78,25 @@ def test_hash_import_csv_and_json(case, owner):
     assert [r.pdq_hex for r in created] == ["a" * 64]
     with pytest.raises(CaseInputError):
         reference_import_hashes(case=case, actor=owner.user, text="{broken")
+
+
+def test_a_portrait_reference_keeps_its_face_box_and_refuses_another_photo_of_the_face(case, owner):
+    # Through the service and the database, as the pipeline sees it: the stored (encrypted)
+    # fingerprint carries the face box, and the case's matcher refuses a different photo of the
+    # same person that the feature rules used to take for a copy (app/matching/fitcheck.py).
+    from app.matching.decode import decode_media
+    from app.matching.fingerprint import Fingerprint, fingerprint_candidate
+    from app.matching.selectors import case_matcher
+    from tests.matching.test_fitcheck import FACES
+
+    data = (FACES / "Kate_Winslet" / "2.jpg").read_bytes()
+    ref = reference_add_image(case=case, actor=owner.user, data=data, filename="portrait.jpg")
+    ref.refresh_from_db()
+    assert Fingerprint.from_bytes(bytes(ref.fingerprint)).face_boxes
+    matcher = case_matcher(case=case)
+    other = decode_media((FACES / "Kate_Winslet" / "4.jpg").read_bytes()).frames[0]
+    assert matcher.match(fingerprint_candidate(other)) is None
+    own = decode_media(data).frames[0]
+    w, h = own.size
+    crop = own.crop((w // 10, h // 10, w, h)).resize((w, h))
+    assert matcher.match(fingerprint_candidate(crop)) is not None
