@@ -154,6 +154,10 @@ class Reference(models.Model):
     # decrypting ~100 KB per reference. Erased with the row. NULL: not filled by its writer
     # (the index then reads the fingerprint).
     pdq_hashes = models.BinaryField(null=True, blank=True, editable=False)
+    # Counts the in-place changes of ``fingerprint`` (the same picture sent again with what the
+    # stored one lacks: features, band hashes, face boxes). Worker processes key their cached
+    # matchers on it (matching.selectors): the encrypted column's length need not change.
+    fingerprint_rev = models.PositiveIntegerField(default=0, editable=False)
     hash_versions = models.JSONField(default=dict)
     sha256 = models.CharField(max_length=64, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)

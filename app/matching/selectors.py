@@ -22,8 +22,12 @@ _matchers: BuiltCache[Matcher] = BuiltCache(32)
 
 def case_matcher(*, case: Case) -> Matcher | None:
     """The case's matcher, cached per worker process while the case's references stay the same."""
-    rows = Reference.objects.filter(case=case).order_by("id").values_list("id", Length("fingerprint"))
-    return _matcher_for_ids(case, tuple(rows))
+    rows = (
+        Reference.objects.filter(case=case)
+        .order_by("id")
+        .values_list("id", Length("fingerprint"), "fingerprint_rev")
+    )
+    return _matcher_for_ids(case, tuple((r, (n, v)) for r, n, v in rows))
 
 
 def case_matchers(*, case: Case) -> tuple[Matcher | None, VpdqMatcher | None]:
@@ -34,18 +38,19 @@ def case_matchers(*, case: Case) -> tuple[Matcher | None, VpdqMatcher | None]:
     rows = list(
         Reference.objects.filter(case=case)
         .order_by("id")
-        .values_list("id", Length("fingerprint"), "video_hash__id")
+        .values_list("id", Length("fingerprint"), "fingerprint_rev", "video_hash__id")
     )
-    video_ids = tuple(sorted(v for _, _, v in rows if v is not None))
-    matcher = _matcher_for_ids(case, tuple((r, n) for r, n, _ in rows))
+    video_ids = tuple(sorted(v for *_, v in rows if v is not None))
+    matcher = _matcher_for_ids(case, tuple((r, (n, rev)) for r, n, rev, _ in rows))
     return matcher, video_matcher_for_ids(case=case, ids=video_ids)
 
 
-def _matcher_for_ids(case: Case, refs: tuple[tuple[int, int], ...]) -> Matcher | None:
-    """``refs``: (id, fingerprint length) of each reference. The length is in the cache key
-    because a reference's fingerprint can change in place: a device-made one gains features or
-    band hashes when the same picture is sent again (cases.services.references), and every such
-    change lengthens it; a worker must not go on matching with the old one."""
+def _matcher_for_ids(case: Case, refs: tuple[tuple[int, tuple[int, int]], ...]) -> Matcher | None:
+    """``refs``: (id, (fingerprint length, fingerprint_rev)) of each reference. Both are in the
+    cache key because a reference's fingerprint can change in place: the same picture sent again
+    brings what the stored one lacks (features, band hashes, face boxes;
+    cases.services.references), and a worker must not go on matching with the old one. The
+    revision counts such changes; the length of the encrypted column alone need not change."""
     if not refs:
         return None
     ids = tuple(ref_id for ref_id, _ in refs)

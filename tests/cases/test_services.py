@@ -100,3 +100,53 @@ def test_a_portrait_reference_keeps_its_face_box_and_refuses_another_photo_of_th
     w, h = own.size
     crop = own.crop((w // 10, h // 10, w, h)).resize((w, h))
     assert matcher.match(fingerprint_candidate(crop)) is not None
+
+
+def test_uploading_a_picture_again_brings_the_face_box_an_older_reference_lacks(case, owner):
+    # A reference stored before face boxes existed (its fingerprint as the older code wrote it)
+    # is matched as before; uploading the same picture again adds the box, and every worker's
+    # cached matcher is rebuilt (the revision is in its key: the encrypted column's length need
+    # not change for a few bytes more).
+    from app.matching.decode import decode_media
+    from app.matching.fingerprint import Fingerprint, fingerprint_candidate
+    from app.matching.selectors import case_matcher
+    from tests.matching.test_fitcheck import FACES
+
+    data = (FACES / "Kate_Winslet" / "2.jpg").read_bytes()
+    ref = reference_add_image(case=case, actor=owner.user, data=data)
+    older = Fingerprint.from_bytes(bytes(ref.fingerprint))
+    older.face_boxes = []
+    ref.fingerprint = older.to_bytes()
+    ref.save(update_fields=["fingerprint"])
+    other = fingerprint_candidate(decode_media((FACES / "Kate_Winslet" / "4.jpg").read_bytes()).frames[0])
+    assert case_matcher(case=case).match(other) is not None  # the defect, on the older reference
+
+    again = reference_add_image(case=case, actor=owner.user, data=data)
+    assert again.pk == ref.pk
+    ref.refresh_from_db()
+    assert Fingerprint.from_bytes(bytes(ref.fingerprint)).face_boxes and ref.fingerprint_rev == 1
+    assert case_matcher(case=case).match(other) is None
+    # Nothing new the third time: nothing is rewritten.
+    reference_add_image(case=case, actor=owner.user, data=data)
+    ref.refresh_from_db()
+    assert ref.fingerprint_rev == 1
+
+
+def test_the_cached_matcher_follows_the_fingerprint_revision_not_only_its_length(case, owner):
+    from app.matching.fingerprint import Fingerprint
+    from app.matching.selectors import case_matcher
+    from tests.matching.test_fitcheck import FACES
+
+    ref = reference_add_image(
+        case=case, actor=owner.user, data=(FACES / "Kate_Winslet" / "2.jpg").read_bytes()
+    )
+    first = case_matcher(case=case)
+    fp = Fingerprint.from_bytes(bytes(ref.fingerprint))
+    fp.face_boxes = [(0, 0, 1, 1)] * len(fp.face_boxes)  # other content, the very same length
+    ref.fingerprint = fp.to_bytes()
+    ref.save(update_fields=["fingerprint"])
+    # The hazard: a change that keeps the length is invisible to a length-only key.
+    assert case_matcher(case=case) is first
+    ref.fingerprint_rev += 1
+    ref.save(update_fields=["fingerprint_rev"])
+    assert case_matcher(case=case) is not first

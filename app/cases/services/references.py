@@ -80,6 +80,20 @@ def reference_add_image(
     video_features = video_features_of_bytes(data) if media.kind == "video" else None
     existing = Reference.objects.filter(case=case, pdq_hex=pdq_hex).first()
     if existing is not None:
+        if _fingerprint_lacks(_stored_fingerprint(existing), fingerprint):
+            # Stored before the matcher used something this one has (a device-made fingerprint
+            # with fewer parts, or one from before band hashes or face boxes): the same picture
+            # uploaded again brings it, so another photo of the face is refused and undress
+            # edits are found for this reference too.
+            existing.fingerprint = fingerprint.to_bytes()
+            existing.pdq_hashes = reference_index_hashes(fingerprint=fingerprint)
+            vpdq = {"vpdq": existing.hash_versions["vpdq"]} if "vpdq" in existing.hash_versions else {}
+            existing.hash_versions = dict(HASH_VERSIONS) | vpdq
+            existing.source = ReferenceSource.UPLOAD
+            existing.fingerprint_rev += 1
+            existing.save(
+                update_fields=["fingerprint", "pdq_hashes", "hash_versions", "source", "fingerprint_rev"]
+            )
         if video_features and not VideoHash.objects.filter(reference=existing).exists():
             video_hash_for_reference(
                 reference=existing, features=video_features[0], between=video_features[1]
@@ -286,7 +300,10 @@ def reference_fingerprints_import(
                     existing.fingerprint = fp.to_bytes()
                     existing.pdq_hashes = reference_index_hashes(fingerprint=fp)
                     existing.hash_versions = versions
-                    existing.save(update_fields=["fingerprint", "pdq_hashes", "hash_versions"])
+                    existing.fingerprint_rev += 1
+                    existing.save(
+                        update_fields=["fingerprint", "pdq_hashes", "hash_versions", "fingerprint_rev"]
+                    )
                     result.upgraded.append(existing)
                 elif fp.has_features and fp.bands and old is not None and not old.bands:
                     # Made before the page computed band hashes: the same picture (same PDQ)
@@ -294,7 +311,8 @@ def reference_fingerprints_import(
                     # features stay as they are.
                     old.bands, old.band_qualities = fp.bands, fp.band_qualities
                     existing.fingerprint = old.to_bytes()
-                    existing.save(update_fields=["fingerprint"])
+                    existing.fingerprint_rev += 1
+                    existing.save(update_fields=["fingerprint", "fingerprint_rev"])
                     result.upgraded.append(existing)
                 else:
                     result.duplicates += 1
@@ -327,6 +345,17 @@ def reference_fingerprints_import(
             },
         )
     return result
+
+
+def _fingerprint_lacks(old: Fingerprint | None, new: Fingerprint) -> bool:
+    """Whether a stored fingerprint lacks a part that a new one of the same picture has."""
+    if old is None:
+        return True
+    return (
+        (new.has_features and not old.has_features)
+        or (bool(new.bands) and not old.bands)
+        or (bool(new.face_boxes) and not old.face_boxes)
+    )
 
 
 def _stored_fingerprint(reference: Reference) -> Fingerprint | None:
