@@ -34,6 +34,7 @@ from app.cases.services.references import (
     reference_delete,
     reference_fingerprints_import,
     reference_import_hashes,
+    references_complete_from_originals,
 )
 from app.cases.services.urls import (
     UrlReportResult,
@@ -72,6 +73,7 @@ __all__ = [
     "reference_delete",
     "reference_fingerprints_import",
     "reference_import_hashes",
+    "references_complete_from_originals",
     "reported_url_scan",
     "reported_urls_add",
     "reported_urls_enqueue_scans",

@@ -38,9 +38,7 @@ def reference_add_image(
     command), not something sent to Jium. Only then may a minor's case be fingerprinted from them,
     in memory; the image itself is never stored for a minor.
     """
-    from app.fetching.messages import fetch_error_text
-    from app.matching.decode import DecodeError, decode_media, sniff_media_kind
-    from app.matching.fingerprint import HASH_VERSIONS, fingerprint_reference, pdq_hash
+    from app.matching.fingerprint import HASH_VERSIONS
     from app.matching.models import VideoHash
     from app.matching.services import reference_index_hashes
     from app.matching.videos import video_features_of_bytes, video_hash_for_reference
@@ -53,6 +51,60 @@ def reference_add_image(
                 "This case is about a young person: no images can be added. Use fingerprints made on their own device, or links only."
             )
         )
+    fingerprint, kind, (width, height) = _reference_fingerprint_of(data)
+    pdq_hex = fingerprint.pdq.hex()
+    # Hashed before anything is stored: a video that fails half-way leaves no half-made reference.
+    video_features = video_features_of_bytes(data) if kind == "video" else None
+    existing = Reference.objects.filter(case=case, pdq_hex=pdq_hex).first()
+    if existing is not None:
+        # Stored before the matcher used something this one has (a device-made fingerprint with
+        # fewer parts, or one from before band hashes or face boxes): the same picture uploaded
+        # again brings it, so another photo of the face is refused and undress edits are found
+        # for this reference too.
+        _reference_complete_with(existing, fingerprint)
+        if video_features and not VideoHash.objects.filter(reference=existing).exists():
+            video_hash_for_reference(
+                reference=existing, features=video_features[0], between=video_features[1]
+            )
+        return existing
+    with transaction.atomic():
+        reference = Reference.objects.create(
+            case=case,
+            label=filename[:200],
+            source=ReferenceSource.UPLOAD,
+            pdq_hex=pdq_hex,
+            pdq_quality=fingerprint.pdq_quality,
+            fingerprint=fingerprint.to_bytes(),
+            pdq_hashes=reference_index_hashes(fingerprint=fingerprint),
+            hash_versions=dict(HASH_VERSIONS) | ({"vpdq": VPDQ_VERSION} if video_features else {}),
+            sha256=hashlib.sha256(data).hexdigest(),
+            width=width,
+            height=height,
+            original=data if case.keep_originals and case.may_keep_media else None,
+        )
+        if video_features:
+            video_hash_for_reference(
+                reference=reference, features=video_features[0], between=video_features[1]
+            )
+    audit_record(
+        organization=case.organization,
+        actor=actor,
+        action="reference.add",
+        case_id=case.pk,
+        object_type="reference",
+        object_id=reference.pk,
+    )
+    return reference
+
+
+def _reference_fingerprint_of(data: bytes) -> tuple[Fingerprint, str, tuple[int, int]]:
+    """A reference fingerprint of uploaded bytes (a video's most detailed keyframe stands for
+    it), the media kind and its size; CaseInputError with a translated reason when it cannot be
+    read."""
+    from app.fetching.messages import fetch_error_text
+    from app.matching.decode import DecodeError, decode_media, sniff_media_kind
+    from app.matching.fingerprint import fingerprint_reference, pdq_hash
+
     if not data:
         raise CaseInputError(_("The file is empty."))
     if len(data) > settings.REFERENCE_MAX_BYTES:
@@ -74,59 +126,61 @@ def reference_add_image(
     if not media.frames:
         raise CaseInputError(_("This file could not be read as an image."))
     frame = max(media.frames, key=lambda f: pdq_hash(f)[1]) if len(media.frames) > 1 else media.frames[0]
-    fingerprint = fingerprint_reference(frame)
-    pdq_hex = fingerprint.pdq.hex()
-    # Hashed before anything is stored: a video that fails half-way leaves no half-made reference.
-    video_features = video_features_of_bytes(data) if media.kind == "video" else None
-    existing = Reference.objects.filter(case=case, pdq_hex=pdq_hex).first()
-    if existing is not None:
-        if _fingerprint_lacks(_stored_fingerprint(existing), fingerprint):
-            # Stored before the matcher used something this one has (a device-made fingerprint
-            # with fewer parts, or one from before band hashes or face boxes): the same picture
-            # uploaded again brings it, so another photo of the face is refused and undress
-            # edits are found for this reference too.
-            existing.fingerprint = fingerprint.to_bytes()
-            existing.pdq_hashes = reference_index_hashes(fingerprint=fingerprint)
-            vpdq = {"vpdq": existing.hash_versions["vpdq"]} if "vpdq" in existing.hash_versions else {}
-            existing.hash_versions = dict(HASH_VERSIONS) | vpdq
-            existing.source = ReferenceSource.UPLOAD
-            existing.fingerprint_rev += 1
-            existing.save(
-                update_fields=["fingerprint", "pdq_hashes", "hash_versions", "source", "fingerprint_rev"]
+    return fingerprint_reference(frame), media.kind, (media.width, media.height)
+
+
+def _reference_complete_with(existing: Reference, fingerprint: Fingerprint) -> bool:
+    """Replace the stored fingerprint by ``fingerprint`` (of the same picture, made here) when
+    the stored one lacks a part it has; whether it did."""
+    from app.matching.fingerprint import HASH_VERSIONS
+    from app.matching.services import reference_index_hashes
+
+    if not _fingerprint_lacks(_stored_fingerprint(existing), fingerprint):
+        return False
+    existing.fingerprint = fingerprint.to_bytes()
+    existing.pdq_hashes = reference_index_hashes(fingerprint=fingerprint)
+    vpdq = {"vpdq": existing.hash_versions["vpdq"]} if "vpdq" in existing.hash_versions else {}
+    existing.hash_versions = dict(HASH_VERSIONS) | vpdq
+    existing.source = ReferenceSource.UPLOAD
+    existing.fingerprint_rev += 1
+    existing.save(update_fields=["fingerprint", "pdq_hashes", "hash_versions", "source", "fingerprint_rev"])
+    return True
+
+
+@dataclass
+class ReferencesCompleted:
+    checked: int = 0
+    completed: int = 0
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+
+
+def references_complete_from_originals(*, case: Case | None = None) -> ReferencesCompleted:
+    """Fingerprint again, with this version's code, every reference whose original was kept
+    (cases that opted in), and complete stored fingerprints that lack a part the matcher now
+    uses (face boxes, band hashes). Only the fingerprint changes; a reference whose picture now
+    hashes differently is left alone and listed. Minors' cases keep no originals."""
+    result = ReferencesCompleted()
+    refs = Reference.objects.filter(original__isnull=False).order_by("id")
+    if case is not None:
+        refs = refs.filter(case=case)
+    for ref_id in refs.values_list("id", flat=True):
+        ref = Reference.objects.get(pk=ref_id)  # one original in memory at a time
+        if not ref.original:
+            continue
+        result.checked += 1
+        try:
+            fingerprint, _kind, _size = _reference_fingerprint_of(bytes(ref.original))
+        except CaseInputError as exc:
+            result.skipped.append((ref.pk, str(exc)))
+            continue
+        if fingerprint.pdq.hex() != ref.pdq_hex:
+            result.skipped.append(
+                (ref.pk, _("The picture's hash differs from the stored one: left as it is."))
             )
-        if video_features and not VideoHash.objects.filter(reference=existing).exists():
-            video_hash_for_reference(
-                reference=existing, features=video_features[0], between=video_features[1]
-            )
-        return existing
-    with transaction.atomic():
-        reference = Reference.objects.create(
-            case=case,
-            label=filename[:200],
-            source=ReferenceSource.UPLOAD,
-            pdq_hex=pdq_hex,
-            pdq_quality=fingerprint.pdq_quality,
-            fingerprint=fingerprint.to_bytes(),
-            pdq_hashes=reference_index_hashes(fingerprint=fingerprint),
-            hash_versions=dict(HASH_VERSIONS) | ({"vpdq": VPDQ_VERSION} if video_features else {}),
-            sha256=hashlib.sha256(data).hexdigest(),
-            width=media.width,
-            height=media.height,
-            original=data if case.keep_originals and case.may_keep_media else None,
-        )
-        if video_features:
-            video_hash_for_reference(
-                reference=reference, features=video_features[0], between=video_features[1]
-            )
-    audit_record(
-        organization=case.organization,
-        actor=actor,
-        action="reference.add",
-        case_id=case.pk,
-        object_type="reference",
-        object_id=reference.pk,
-    )
-    return reference
+            continue
+        if _reference_complete_with(ref, fingerprint):
+            result.completed += 1
+    return result
 
 
 def hash_text_parse(text: str) -> tuple[list[tuple[str, int]], list[str]]:
