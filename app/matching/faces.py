@@ -145,21 +145,14 @@ def face_boxes(img: Image.Image, *, max_faces: int = MAX_FACES_PER_IMAGE) -> lis
     import dlib
 
     global _hog
-    arr, scale = _rgb_array(img, DETECT_SIDE)
-    upsample = 1 if max(arr.shape[:2]) <= SMALL_SIDE else 0
+    arr, scale, upsample = _detection_array(img)
     with _hog_lock:
         if _hog is None:
             _hog = dlib.get_frontal_face_detector()
         rects = list(_hog(arr, upsample))
     rects.sort(key=lambda r: -r.area())
-    h, w = arr.shape[:2]
     return [
-        (
-            round(max(r.left(), 0) / scale),
-            round(max(r.top(), 0) / scale),
-            round(min(r.right(), w) / scale),
-            round(min(r.bottom(), h) / scale),
-        )
+        _image_box(r, scale, arr.shape)
         for r in rects[:max_faces]
         if min(r.width(), r.height()) >= MIN_FACE_PX
     ]
@@ -187,6 +180,24 @@ def _rgb_array(img: Image.Image, side: int) -> tuple[np.ndarray, float]:
     if scale < 1.0:
         img = img.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BILINEAR)
     return np.ascontiguousarray(np.asarray(img, dtype=np.uint8)), scale
+
+
+def _detection_array(img: Image.Image) -> tuple[np.ndarray, float, int]:
+    """What the HOG detector looks at: the image at most DETECT_SIDE long, the scale applied,
+    and how often to upsample it (once for small images, so faces of ~40 px are found)."""
+    arr, scale = _rgb_array(img, DETECT_SIDE)
+    return arr, scale, 1 if max(arr.shape[:2]) <= SMALL_SIDE else 0
+
+
+def _image_box(rect: Any, scale: float, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """A detector rectangle on the detection array, clipped to it, in the image's own pixels."""
+    h, w = shape[:2]
+    return (
+        round(max(rect.left(), 0) / scale),
+        round(max(rect.top(), 0) / scale),
+        round(min(rect.right(), w) / scale),
+        round(min(rect.bottom(), h) / scale),
+    )
 
 
 def _cnn_rects(models: _Models, arr: np.ndarray) -> list[tuple[Any, float]]:
@@ -227,8 +238,7 @@ def detect_faces(
     if detector not in DETECTORS:
         raise ValueError(f"unknown face detector {detector!r}")
     models = _get_models()
-    arr, scale = _rgb_array(img, DETECT_SIDE)
-    upsample = 1 if max(arr.shape[:2]) <= SMALL_SIDE else 0
+    arr, scale, upsample = _detection_array(img)
     with models.lock:
         found: list[tuple[Any, float]] = []
         if detector != "cnn":
@@ -244,14 +254,7 @@ def detect_faces(
             shape = models.landmarks(arr, rect)
             chip = dlib.get_face_chip(arr, shape, size=FACE_CHIP_SIZE, padding=0.25)
             vec = np.asarray(models.recognition.compute_face_descriptor(chip), dtype=np.float32)
-            h, w = arr.shape[:2]
-            box = (
-                round(max(rect.left(), 0) / scale),
-                round(max(rect.top(), 0) / scale),
-                round(min(rect.right(), w) / scale),
-                round(min(rect.bottom(), h) / scale),
-            )
-            faces.append(Face(box=box, embedding=vec, score=float(score)))
+            faces.append(Face(box=_image_box(rect, scale, arr.shape), embedding=vec, score=float(score)))
             if len(faces) >= max_faces:
                 break
     return faces
