@@ -42,7 +42,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app.matching import engine
 from app.matching.decode import decode_media
 from app.matching.engine import PREFILTER, Matcher
-from app.matching.fingerprint import fingerprint_candidate, fingerprint_reference
+from app.matching.fingerprint import (
+    Fingerprint,
+    candidate_face_boxes,
+    fingerprint_candidate,
+    fingerprint_reference,
+)
 
 LEGACY_HASHES = {"phash": imagehash.phash, "dhash": imagehash.dhash}
 DEFAULT_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos-dev"
@@ -172,18 +177,8 @@ def _undress(img: Image.Image, others: list[Image.Image], *, rerender: bool = Tr
     import cv2
 
     w, h = img.size
-    # Deterministic per photo, without a shared generator (the order of runs must not matter).
-    rng = np.random.default_rng(int(np.asarray(img.resize((8, 8))).sum()) + w * 7 + h)
-    area = rng.uniform(0.40, 0.60)
-    fw = rng.uniform(0.70, 0.90)
-    fh = min(area / fw, 0.85)
-    fw = area / fh
-    x0 = round(w * (1 - fw) / 2 + rng.uniform(-0.04, 0.04) * w)
-    x1, y0 = x0 + round(w * fw), h - round(h * fh)
-    mask = np.zeros((h, w), np.float32)
-    mask[y0:, max(x0, 0) : min(x1, w)] = 1.0
-    soft = max(3.0, 0.03 * max(w, h))
-    mask = cv2.GaussianBlur(mask, (0, 0), soft)[:, :, None]
+    rng, mask = _undress_mask(img)
+    mask = mask[:, :, None]
     fill = ImageOps.fit(others[0], (w, h), Image.Resampling.BILINEAR).filter(ImageFilter.GaussianBlur(2.0))
     fill_a = np.asarray(fill, np.float32) * np.array([1.08, 0.98, 0.92], np.float32)  # warmer, smoother
     out = np.asarray(img, np.float32) * (1 - mask) + fill_a * mask
@@ -198,6 +193,26 @@ def _undress(img: Image.Image, others: list[Image.Image], *, rerender: bool = Tr
         out = small
     edited = Image.fromarray(np.clip(out, 0, 255).astype(np.uint8))
     return _reencode(edited, "JPEG", quality=85) if rerender else edited
+
+
+def _undress_mask(img: Image.Image) -> tuple[np.random.Generator, np.ndarray]:
+    """The undress edit's soft mask (1 where the picture is replaced) and the photo's generator,
+    drawn from as the edit goes on (bench/undress_ceiling.py reads the mask too)."""
+    import cv2
+
+    w, h = img.size
+    # Deterministic per photo, without a shared generator (the order of runs must not matter).
+    rng = np.random.default_rng(int(np.asarray(img.resize((8, 8))).sum()) + w * 7 + h)
+    area = rng.uniform(0.40, 0.60)
+    fw = rng.uniform(0.70, 0.90)
+    fh = min(area / fw, 0.85)
+    fw = area / fh
+    x0 = round(w * (1 - fw) / 2 + rng.uniform(-0.04, 0.04) * w)
+    x1, y0 = x0 + round(w * fw), h - round(h * fh)
+    mask = np.zeros((h, w), np.float32)
+    mask[y0:, max(x0, 0) : min(x1, w)] = 1.0
+    soft = max(3.0, 0.03 * max(w, h))
+    return rng, cv2.GaussianBlur(mask, (0, 0), soft)
 
 
 Transform = Callable[[Image.Image, list[Image.Image]], Image.Image]
@@ -300,8 +315,15 @@ def _candidate(job: tuple[int, str, list[int]]) -> dict[str, object]:
     t_fp = time.process_time() - t
     t = time.process_time()
     results = []  # (case, reference key, method, details) for every case that matched
+    looked = [0]
+
+    def faces(fp_: Fingerprint) -> None:
+        # As the scan does: the candidate's faces, only when a fit asks (fitcheck.face_details).
+        looked[0] += 1
+        candidate_face_boxes(fp_, img)
+
     for c, m in enumerate(matchers):
-        res = m.match(fp)
+        res = m.match(fp, faces=faces)
         if res is not None:
             results.append((c, res.reference_key, res.method, res.details))
     t_match = time.process_time() - t
@@ -317,6 +339,7 @@ def _candidate(job: tuple[int, str, list[int]]) -> dict[str, object]:
         "t": tname,
         "results": results,
         "t_fp": t_fp,
+        "looked": looked[0],
         "t_match": t_match,
         "stats": stats,
         "legacy": legacy,
@@ -346,6 +369,12 @@ def main() -> None:
     ap.add_argument(
         "--no-face-only", action="store_true", help="without the face-only rule (app/matching/fitcheck.py)"
     )
+    ap.add_argument(
+        "--unlooked",
+        action="store_true",
+        help="references as a device makes them: no face boxes, so the candidate's faces are looked for "
+        "when a fit needs them",
+    )
     ap.add_argument("--one-ref", action="store_true", help="--case-size 1: each reference alone")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (nice them)")
     args = ap.parse_args()
@@ -369,6 +398,9 @@ def main() -> None:
     case_size = 1 if args.one_ref else (args.case_size or len(ref_ids))
     t0 = time.perf_counter()
     ref_fps = {i: fingerprint_reference(photos[i][1]) for i in ref_ids}
+    if args.unlooked:
+        for fp in ref_fps.values():
+            fp.face_boxes, fp.faces_checked = [], False
     cases = [ref_ids[k : k + case_size] for k in range(0, len(ref_ids), case_size)]
     # One matcher per case holding only that case's references, exactly as the pipeline builds
     # one for a case: the ratio test's rivals, the prefilter and "best match wins" all see only
@@ -389,7 +421,7 @@ def main() -> None:
     negative_cases = 0
     stats_out = args.stats.open("w") if args.stats else None
     t_fp = t_match = 0.0
-    n_match = 0
+    n_match = looked = 0
     # pHash/dHash (64-bit, imagehash) beside Jium's matcher: would they add recall, and at
     # what cost in false matches? (The issue: keep them only where they measurably help.)
     legacy = len(cases) == 1
@@ -443,6 +475,7 @@ def main() -> None:
         assert isinstance(src, int) and isinstance(tname, str)
         t_fp += out["t_fp"]  # type: ignore[operator]
         t_match += out["t_match"]  # type: ignore[operator]
+        looked += out["looked"]  # type: ignore[operator]
         n_match += 1
         if stats_out is not None:
             for line in out["stats"]:  # type: ignore[attr-defined]
@@ -500,7 +533,7 @@ def main() -> None:
     print(
         f"mean CPU per candidate: fingerprint {1000 * t_fp / n_match:.1f} ms, match against "
         f"{len(cases)} case(s) of {case_size} {1000 * t_match / n_match:.1f} ms ({n_match} candidates; "
-        f"{t_run:.0f} s wall with {args.jobs} job(s))"
+        f"{t_run:.0f} s wall with {args.jobs} job(s)); candidates' faces looked for {looked} times"
     )
     if not legacy:
         return

@@ -20,7 +20,12 @@ responsible. ``--edited`` also runs each candidate's undress edit (bench/matchin
 ``--people N`` keeps the first N people and 3N distractors, for a quick run.
 
     nice -n 19 .venv/bin/python bench/portrait_distinct.py [--faces DIR] [--others K] [--jobs N]
-        [--edited] [--people N] [--no-face-only]
+        [--edited] [--people N] [--no-face-only] [--unlooked]
+
+``--unlooked``: the references as the person's device makes them (no face boxes: nobody looked
+for faces), so the face-only rule counts on the candidate's side (fitcheck.face_details); the
+candidates' boxes are found up front here, which decides the same as finding them when a fit
+asks (engine.Matcher.match_features).
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from app.matching.engine import Matcher
 from app.matching.fingerprint import (
     PDQ_MIN_QUALITY,
     Fingerprint,
+    candidate_face_boxes,
     fingerprint_candidate,
     fingerprint_reference,
 )
@@ -65,8 +71,18 @@ def _fingerprint(job: tuple[int, bool, int]) -> tuple[int, bool, Fingerprint]:
     if edited:
         fills = _STATE["fills"]
         img = _undress(img, [fills[random.Random(seed).randrange(len(fills))]])
-        return i, edited, fingerprint_candidate(img)
-    return i, edited, fingerprint_reference(img) if seed < 0 else fingerprint_candidate(img)
+        return i, edited, _candidate_fp(img)
+    if seed < 0:
+        fp = fingerprint_reference(img)
+        if _STATE["unlooked"]:
+            fp.face_boxes, fp.faces_checked = [], False
+        return i, edited, fp
+    return i, edited, _candidate_fp(img)
+
+
+def _candidate_fp(img: Any) -> Fingerprint:
+    fp = fingerprint_candidate(img)
+    return candidate_face_boxes(fp, img) if _STATE["unlooked"] else fp
 
 
 def _reference_job(job: tuple[int, list[tuple[int, bool]]]) -> tuple[list[dict[str, Any]], float]:
@@ -110,7 +126,9 @@ def evidence(method: str, d: dict[str, Any]) -> str:
         parts.append(f"band {d['band_distance']} drift {d['frame_drift']}")
     if "face_share" in d:
         parts.append(
-            f"face share {d['face_share']}" + (f" coverage {d['coverage']}" if "coverage" in d else "")
+            f"face share {d['face_share']}"
+            + (" (candidate's face)" if d.get("face_side") else "")
+            + (f" coverage {d['coverage']}" if "coverage" in d else "")
         )
     return ", ".join(parts)
 
@@ -148,6 +166,7 @@ def main() -> None:
     ap.add_argument("--others", type=int, default=20, help="random other-people references per candidate")
     ap.add_argument("--edited", action="store_true", help="also each candidate's undress edit")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (nice them)")
+    ap.add_argument("--unlooked", action="store_true", help="references without face boxes (device-made)")
     ap.add_argument("--people", type=int, help="only the first N people and 3N distractors (a quick run)")
     ap.add_argument(
         "--no-face-only", action="store_true", help="without the face-only rule (app/matching/fitcheck.py)"
@@ -155,6 +174,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.no_face_only:
         engine.FACE_ONLY = False
+    _STATE["unlooked"] = args.unlooked
 
     import cv2
     import faiss

@@ -14,7 +14,7 @@ import json
 import struct
 import threading
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,8 @@ from app.matching.decode import (
 )
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from app.matching.engine import Matcher, MatchResult
     from app.matching.faces import FaceMatcher, FaceMatchResult
     from app.matching.fingerprint import Fingerprint
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MediaOutcome",
+    "RematchNeedsPixels",
     "ScanOutcome",
     "matcher_from_files",
     "outcome_as_json",
@@ -206,7 +209,7 @@ class _Analyser:
         item.kind, item.mime = decoded.kind, decoded.mime
         item.width, item.height = decoded.width, decoded.height
         item.fingerprints.extend(fingerprint_candidate(frame) for frame in decoded.frames)
-        _match_item(item, self.matcher)
+        _match_item(item, self.matcher, decoded.frames)
         if decoded.kind == "video" and self.video_matcher is not None and video_frames is not None:
             _video_stage(item, video_frames, self.video_matcher)
         if item.match is None and self.face_matcher is not None:
@@ -214,14 +217,31 @@ class _Analyser:
         decoded.frames.clear()
 
 
-def _match_item(item: MediaOutcome, matcher: Matcher | None) -> None:
-    """The best match of any of the item's frames (hash matches first, then smallest distance)."""
+def _faces_of(frame: Image.Image) -> Callable[[Fingerprint], object]:
+    from app.matching.fingerprint import candidate_face_boxes
+
+    return lambda fp: candidate_face_boxes(fp, frame)
+
+
+class RematchNeedsPixels(ValueError):
+    """A stored outcome cannot decide a match without looking at the picture again: a fit on a
+    reference never looked at for faces needs the candidate's face boxes, which the stored
+    fingerprint does not hold (engine.Matcher.match_features). Fetch and scan again."""
+
+
+def _match_item(item: MediaOutcome, matcher: Matcher | None, frames: Sequence[Image.Image] = ()) -> None:
+    """The best match of any of the item's frames (hash matches first, then smallest distance).
+    ``frames``: the decoded pictures the fingerprints were made of, when at hand; without them a
+    match that needs the candidate's faces raises RematchNeedsPixels."""
     best: MatchResult | None = None
     item.match, item.match_frame = None, None
     if matcher is None:
         return
     for index, fingerprint in enumerate(item.fingerprints):
-        result = matcher.match(fingerprint)
+        frame = frames[index] if index < len(frames) else None
+        result = matcher.match(fingerprint, faces=None if frame is None else _faces_of(frame))
+        if result is not None and result.details.get("faces_unchecked"):
+            raise RematchNeedsPixels("the candidate's faces are needed")
         if result is not None and (best is None or _rank(result) < _rank(best)):
             best, item.match_frame = result, index
     item.match = best
@@ -231,7 +251,8 @@ def _match_item(item: MediaOutcome, matcher: Matcher | None) -> None:
 
 def outcome_rematch(outcome: ScanOutcome, matcher: Matcher | None) -> ScanOutcome:
     """Match the candidate features of an earlier scan (``outcome_from_bytes``) against
-    ``matcher``: the same decision the scan itself takes, without fetching or decoding."""
+    ``matcher``: the same decision the scan itself takes, without fetching or decoding.
+    Raises RematchNeedsPixels when that decision needs the pictures again."""
     done: dict[str, MediaOutcome] = {}
     for item in outcome.media:
         # Identical bytes were analysed once by the scan (same fingerprints): match them once.

@@ -283,7 +283,7 @@ def _scan_or_reuse(
         shared_fetch_store,
         shared_fetch_window,
     )
-    from app.fetching.scan import outcome_from_bytes, outcome_rematch
+    from app.fetching.scan import RematchNeedsPixels, outcome_from_bytes, outcome_rematch
 
     case = reported_url.case
     window = shared_fetch_window()
@@ -311,6 +311,9 @@ def _scan_or_reuse(
             if entry is not None:
                 try:
                     return outcome_rematch(outcome_from_bytes(bytes(entry.data or b"")), matcher), entry, True
+                except RematchNeedsPixels:
+                    # A fit that only the picture's faces can decide: scanned again (rare).
+                    log.info("shared fetch %s: the pictures are needed again", entry.pk)
                 except ValueError:
                     log.warning("shared fetch %s unreadable: fetching again", entry.pk)
         outcome = scan()

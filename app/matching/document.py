@@ -91,6 +91,9 @@ def _item(raw: Any, position: int) -> DeviceFingerprint:
     except (binascii.Error, ValueError, IndexError) as exc:
         raise ValueError(f"unreadable fingerprint ({exc})") from exc
     _check(fp)
+    # Where the faces are is the server's finding (fitcheck.face_details): a device's claim that
+    # its picture holds no face would switch that check off, so none is taken from a document.
+    fp.face_boxes, fp.faces_checked = [], False
     pdq = raw.get("pdq")
     if pdq is not None and (not isinstance(pdq, str) or pdq.lower() != fp.pdq.hex()):
         raise ValueError("the PDQ hash does not agree with the fingerprint")

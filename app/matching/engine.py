@@ -16,7 +16,7 @@ see BACKGROUND and WEAK_MIN_RATIO; ``bench/matching_accuracy.py --one-ref`` meas
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,15 +26,14 @@ from PIL import Image
 
 from .background import background_descriptors
 from .bands import band_distances, band_table
-from .fingerprint import PDQ_MIN_QUALITY, Fingerprint, fingerprint_candidate
+from .fingerprint import PDQ_MIN_QUALITY, Fingerprint, candidate_face_boxes, fingerprint_candidate
 from .fitcheck import (
     FACE_ONLY_COVERAGE,
     FACE_ONLY_SHARE,
-    convex,
     coverage,
-    face_share,
+    face_details,
     mirrored_boxes,
-    polygon_area,
+    sane_homography,
 )
 from .guided import guided_pairs
 from .search import feature_index, hash_rows, popcount_distance
@@ -179,8 +178,10 @@ class Matcher:
         )
         self._index = feature_index(self._feat_desc)
         self._bands = band_table([(fp.bands, fp.band_qualities) for _, fp in references])
-        # Face boxes per view (feature coordinates); the mirror view's are mirrored.
+        # Face boxes per view (feature coordinates); the mirror view's are mirrored. Views whose
+        # picture was never looked at for faces borrow the candidate's (fitcheck.face_details).
         self._faces: dict[int, np.ndarray] = {}
+        self._faces_known = {v for i, (_, fp) in enumerate(references) if fp.faces_known for v in (i, n + i)}
         for i, (_, fp) in enumerate(references):
             if fp.face_boxes and fp.has_features:
                 b = np.array(fp.face_boxes, np.float32).reshape(-1, 4)
@@ -336,7 +337,11 @@ class Matcher:
             hom, hom_mask = cv2.findHomography(
                 src, dst, cv2.RANSAC, RANSAC_PX, maxIters=2000, confidence=0.995
             )
-            if hom is not None and hom_mask is not None and self._sane_homography(ref, hom, candidate):
+            if (
+                hom is not None
+                and hom_mask is not None
+                and sane_homography(hom, self._feat_size[ref], candidate.feature_size)
+            ):
                 inl = hom_mask.ravel().astype(bool)
                 # Prefer the simpler model unless perspective clearly explains more points.
                 if best is None or inl.sum() > best["mask"].sum() * 1.2 + 2:
@@ -360,29 +365,19 @@ class Matcher:
             "spread": round(spread, 3),
             "scale": None if best["scale"] is None else round(best["scale"], 3),
         }
-        share = face_share(self._faces.get(ref), pts)
-        if share is not None:
-            details["face_share"] = round(share, 3)
-            if share >= FACE_ONLY_SHARE:
-                s, e = self._view_span[ref]
-                details["coverage"] = round(
-                    coverage(self._feat_xy[s:e], pts, best["model"], candidate.feature_size), 3
-                )
+        s, e = self._view_span[ref]
+        details.update(
+            face_details(
+                ref_boxes=self._faces.get(ref),
+                ref_known=ref in self._faces_known,
+                cand_boxes=candidate.face_boxes,
+                cand_known=candidate.faces_known,
+                ref_pts=pts,
+                cand_pts=dst.reshape(-1, 2)[inl],
+                coverage_of=lambda: coverage(self._feat_xy[s:e], pts, best["model"], candidate.feature_size),
+            )
+        )
         return details, best["model"]
-
-    def _sane_homography(self, ref: int, hom: np.ndarray, candidate: Fingerprint) -> bool:
-        w, h = self._feat_size[ref]
-        corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32).reshape(-1, 1, 2)
-        try:
-            quad = cv2.perspectiveTransform(corners, hom).reshape(-1, 2)
-        except cv2.error:
-            return False
-        if not np.all(np.isfinite(quad)) or not convex(quad):
-            return False
-        area_ratio = polygon_area(quad) / max(w * h, 1)
-        cw, ch = candidate.feature_size
-        cand_ratio = polygon_area(quad) / max(cw * ch, 1)
-        return 0.005 <= area_ratio <= 150 and cand_ratio >= 0.01
 
     @staticmethod
     def _accept(v: dict[str, Any]) -> bool:
@@ -545,7 +540,25 @@ class Matcher:
             and (v["spread"] >= 0.1 or v["band_distance"] <= BAND_STRONG)
         )
 
-    def match_features(self, candidate: Fingerprint) -> MatchResult | None:
+    def match_features(
+        self, candidate: Fingerprint, *, faces: Callable[[Fingerprint], object] | None = None
+    ) -> MatchResult | None:
+        """The best feature match. A fit on a reference never looked at for faces, that covers too
+        little of it to be told from another photo of the same face without them, needs the
+        candidate's face boxes: ``faces(candidate)`` adds them (fingerprint.candidate_face_boxes)
+        and the candidate is matched again. Without ``faces`` (no pixels at hand) such a result
+        says ``faces_unchecked``: the caller must not take it as decided."""
+        result = self._match_features(candidate)
+        if result is None or not result.details.get("faces_unknown"):
+            return result
+        if faces is not None:
+            faces(candidate)
+            if candidate.faces_checked:
+                return self._match_features(candidate)
+        result.details["faces_unchecked"] = True
+        return result
+
+    def _match_features(self, candidate: Fingerprint) -> MatchResult | None:
         fits = self._fits(candidate, prefilter=PREFILTER)
         accepted = [(self._reference_of(view), v) for view, v, _ in fits if self._accept(v)]
         if not accepted and GUIDED:
@@ -564,13 +577,16 @@ class Matcher:
             details=v,
         )
 
-    def match(self, candidate: Fingerprint) -> MatchResult | None:
-        """Best match for the candidate, or None. Hashes first; features for what they miss."""
-        return self.match_hash(candidate) or self.match_features(candidate)
+    def match(
+        self, candidate: Fingerprint, *, faces: Callable[[Fingerprint], object] | None = None
+    ) -> MatchResult | None:
+        """Best match for the candidate, or None. Hashes first; features for what they miss.
+        ``faces``: see match_features."""
+        return self.match_hash(candidate) or self.match_features(candidate, faces=faces)
 
 
 def match_image(img: Image.Image, matcher: Matcher) -> MatchResult | None:
-    return matcher.match(fingerprint_candidate(img))
+    return matcher.match(fingerprint_candidate(img), faces=lambda fp: candidate_face_boxes(fp, img))
 
 
 def match_frames(frames: Sequence[Image.Image], matcher: Matcher) -> tuple[MatchResult | None, int | None]:

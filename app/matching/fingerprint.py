@@ -40,6 +40,9 @@ _FLAG_MIRROR = 8
 _FLAG_BANDS = 16
 _FLAG_MIRROR_BANDS = 32
 _FLAG_FACE_BOXES = 64
+# Face detection ran on the picture (face_boxes holds what it found, perhaps nothing). Without it
+# an empty face_boxes says nothing: the picture was never looked at (device-made, or older).
+_FLAG_FACES_CHECKED = 128
 
 
 def _version(dist: str) -> str:
@@ -90,15 +93,22 @@ class Fingerprint:
     # references' are not needed (their mirror view's features suffice), so none grows.
     mirror_bands: bytes = b""
     mirror_band_qualities: bytes = b""
-    # References only: where faces are (left, top, right, bottom at feature_size; faces.face_boxes),
-    # so that a fit on nothing but the face is not taken for a copy of the picture
-    # (engine.FACE_ONLY_SHARE). Empty for references without a face, for device-made ones and
-    # for those fingerprinted before the boxes existed: the rule then does not apply.
+    # Where faces are (left, top, right, bottom at feature_size; faces.face_boxes), so that a
+    # fit on nothing but the face is not taken for a copy of the picture (fitcheck). References
+    # made on the server have them; a candidate gets them only when a fit needs them
+    # (candidate_face_boxes: a reference that was never looked at for faces). ``faces_checked``
+    # says detection ran, so an empty list means "no face" rather than "not looked".
     face_boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
+    faces_checked: bool = False
 
     @property
     def has_features(self) -> bool:
         return len(self.descriptors) > 0
+
+    @property
+    def faces_known(self) -> bool:
+        """Whether face_boxes says where the faces are (boxes from before the flag count too)."""
+        return self.faces_checked or bool(self.face_boxes)
 
     def pdq_hex(self) -> str:
         return self.pdq.hex()
@@ -119,6 +129,8 @@ class Fingerprint:
             flags |= _FLAG_MIRROR_BANDS
         if self.face_boxes:
             flags |= _FLAG_FACE_BOXES
+        if self.faces_checked:
+            flags |= _FLAG_FACES_CHECKED
         out = [_MAGIC, struct.pack("<BB", FORMAT_VERSION, flags), self.pdq, bytes([self.pdq_quality])]
         if self.pdq_dihedral:
             out.append(bytes([len(self.pdq_dihedral)]))
@@ -178,6 +190,7 @@ class Fingerprint:
                 raise ValueError("fingerprint has trailing or missing bytes")
             fp.face_boxes = [struct.unpack_from("<4H", b, pos + 1 + 8 * i) for i in range(count)]
             pos += 1 + 8 * count
+        fp.faces_checked = bool(flags & _FLAG_FACES_CHECKED)
         if pos != len(b):
             raise ValueError("fingerprint has trailing or missing bytes")
         return fp
@@ -495,10 +508,25 @@ def fingerprint_reference(img: Image.Image) -> Fingerprint:
         _, fp.mirror_keypoints, fp.mirror_descriptors = orb_features(
             np.ascontiguousarray(pixels[:, ::-1]), REFERENCE_FEATURES, FEATURE_SIDE
         )
-        k = fp.feature_size[0] / max(pixels.shape[1], 1)
-        fp.face_boxes = [
-            (round(x0 * k), round(y0 * k), round(x1 * k), round(y1 * k)) for x0, y0, x1, y1 in face_boxes(img)
-        ]
+        _set_face_boxes(fp, img)
+    return fp
+
+
+def _set_face_boxes(fp: Fingerprint, img: Image.Image) -> None:
+    k = fp.feature_size[0] / max(img.width, 1)
+    fp.face_boxes = [
+        (round(x0 * k), round(y0 * k), round(x1 * k), round(y1 * k)) for x0, y0, x1, y1 in face_boxes(img)
+    ]
+    fp.faces_checked = True
+
+
+def candidate_face_boxes(fp: Fingerprint, img: Image.Image) -> Fingerprint:
+    """Add where the faces are to a candidate's fingerprint (``img`` is the picture it was made
+    of). Tens of milliseconds, so the matcher asks for it only when a fit must be told apart from
+    another photo of the same face and the reference's own faces are not known
+    (engine.Matcher.match). Returns ``fp``."""
+    if fp.has_features and not fp.faces_checked:
+        _set_face_boxes(fp, img)
     return fp
 
 

@@ -22,7 +22,7 @@ def _run(*args: str) -> dict:
 def _strip_boxes(ref) -> None:
     """The reference as the code before face boxes stored it."""
     older = Fingerprint.from_bytes(bytes(ref.fingerprint))
-    older.face_boxes = []
+    older.face_boxes, older.faces_checked = [], False
     ref.fingerprint = older.to_bytes()
     ref.save(update_fields=["fingerprint"])
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -15,6 +17,7 @@ from app.cases.services import (
     case_erase,
     case_set_age_group,
     reference_add_image,
+    reference_fingerprints_import,
     reported_url_scan,
     reported_urls_add,
 )
@@ -22,8 +25,11 @@ from app.fetching.models import FetchRecord, MediaItem, SharedFetch
 from app.fetching.reuse import shared_fetches_expire
 from app.fetching.scan import outcome_from_bytes
 from app.fetching.services import reported_url_fetch_and_match
+from app.matching.decode import decode_media
+from app.matching.fingerprint import fingerprint_reference
 from app.matching.models import Match
 from tests.fetching.servers import (
+    PHOTOS,
     TEST_NETWORKS,
     Internet,
     internet,  # noqa: F401 - fixture
@@ -32,6 +38,7 @@ from tests.fetching.servers import (
 )
 
 NAMES = photo_names()
+FACES = PHOTOS.parent / "faces-dev" / "people"
 PAGE = "/post/shared"
 
 
@@ -264,3 +271,41 @@ def test_a_minors_case_stores_nothing_shared_but_may_reuse(internet: Internet, o
     case_set_age_group(case=adult, actor=owner.user, age_group=AgeGroup.MINOR)
     assert not SharedFetch.objects.exists()
     assert _record(m2).shared_fetch_id is None and Match.objects.filter(reported_url=m2).count() == 1
+
+
+def _device_made_case(org, actor, alias: str, portrait: str):  # type: ignore[no-untyped-def]
+    """A case whose one reference was fingerprinted on the person's device: the page's features,
+    and nobody looked for faces (the device has no face detector)."""
+    fp = fingerprint_reference(decode_media((FACES / portrait).read_bytes()).frames[0])
+    device = replace(fp, face_boxes=[], faces_checked=False)
+    case = case_create(organization=org, actor=actor, alias=alias, jurisdiction="KR")
+    document = {
+        "format": "jium-fingerprints",
+        "version": 1,
+        "fingerprints": [{"fingerprint": base64.b64encode(device.to_bytes()).decode(), "name": "photo"}],
+    }
+    assert reference_fingerprints_import(case=case, actor=actor, document=document).created
+    return case
+
+
+def test_a_fit_only_the_pictures_faces_can_decide_is_fetched_again(internet: Internet, org, owner) -> None:  # type: ignore[no-untyped-def]
+    # The page shows another photo of the person whose device-made reference case B holds. Case
+    # A's scan kept the page's features without anyone's faces; B's fit of the two photos covers
+    # only the face, which the stored features cannot tell from a copy: B fetches again, finds
+    # the candidate's face and refuses it. B's fresh fetch, kept with the face found, then
+    # decides case C's the same way without a request.
+    internet.site.file("/photos/other.jpg", (FACES / "Kate_Winslet" / "4.jpg").read_bytes())
+    url = internet.site.page("/post/faces", '<img src="/photos/other.jpg">')
+    first = _case(org, owner.user, "A", ref=0)
+    second = _device_made_case(org, owner.user, "B", "Kate_Winslet/2.jpg")
+    third = _device_made_case(org, owner.user, "C", "Kate_Winslet/2.jpg")
+    _add(second, owner.user, url)
+    _add(third, owner.user, url)
+    a = _scan(first, owner.user, url)
+    assert a.state == UrlState.NO_MATCH and internet.site.hits("/post/faces") == 1
+    b = _scan(second, owner.user, url)
+    assert internet.site.hits("/post/faces") == 2 and not _record(b).reused
+    assert b.state == UrlState.NO_MATCH and not Match.objects.filter(reported_url=b).exists()
+    c = _scan(third, owner.user, url)
+    assert internet.site.hits("/post/faces") == 2 and _record(c).reused
+    assert c.state == UrlState.NO_MATCH

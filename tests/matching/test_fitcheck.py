@@ -8,16 +8,24 @@ included) still match. Pure functions, no database.
 
 from __future__ import annotations
 
+import base64
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from app.matching.decode import decode_media
+from app.matching.document import parse_document
 from app.matching.engine import Matcher
-from app.matching.fingerprint import Fingerprint, fingerprint_candidate, fingerprint_reference
+from app.matching.fingerprint import (
+    Fingerprint,
+    candidate_face_boxes,
+    fingerprint_candidate,
+    fingerprint_reference,
+)
 from app.matching.fitcheck import coverage, face_share, mirrored_boxes
 from tests.matching.test_matching import PHOTOS, _photo
 from tests.matching.test_one_reference import OTHERS, _bench_transforms
@@ -113,3 +121,102 @@ def test_face_share_and_coverage() -> None:
     # Only what the fit carries into the candidate counts: a candidate that is that quarter.
     assert coverage(grid, corners, identity, (100, 100)) == pytest.approx(1.0)
     assert coverage(grid, corners[:2], identity, (200, 200)) == 0.0
+
+
+# --- References never looked at for faces (device-made, or stored before the boxes existed) ---
+
+
+def _unlooked(fp: Fingerprint) -> Fingerprint:
+    """The reference as the person's device makes it: the same features, nobody looked for faces."""
+    return Fingerprint.from_bytes(replace(fp, face_boxes=[], faces_checked=False).to_bytes())
+
+
+class _Faces:
+    """The candidate's face boxes, as the scan adds them (candidate_face_boxes), counting calls."""
+
+    def __init__(self, img: Image.Image) -> None:
+        self.img, self.calls = img, 0
+
+    def __call__(self, fp: Fingerprint) -> None:
+        self.calls += 1
+        candidate_face_boxes(fp, self.img)
+
+
+def test_faces_checked_is_stored_and_an_empty_list_then_means_no_face(refs: dict[str, Fingerprint]) -> None:
+    blocks = fingerprint_reference(_photo(OTHERS[0]))
+    assert blocks.faces_checked and blocks.face_boxes == [] and blocks.faces_known
+    stored = Fingerprint.from_bytes(blocks.to_bytes())
+    assert stored.faces_checked and stored.face_boxes == []
+    unlooked = _unlooked(blocks)
+    assert not unlooked.faces_known and unlooked.to_bytes()[4] & 128 == 0
+    # Boxes stored before the flag existed still say where the faces are.
+    portrait = next(iter(refs.values()))
+    older = Fingerprint.from_bytes(replace(portrait, faces_checked=False).to_bytes())
+    assert older.faces_known and older.face_boxes == portrait.face_boxes
+    # A candidate is fingerprinted without looking for faces: that costs tens of milliseconds.
+    assert not fingerprint_candidate(_face(PAIRS[0][1])).faces_known
+
+
+@pytest.mark.parametrize(("ref", "cand"), PAIRS)
+def test_a_device_made_reference_uses_the_candidates_face(
+    refs: dict[str, Fingerprint], ref: str, cand: str
+) -> None:
+    matcher = Matcher([(ref, _unlooked(refs[ref]))])
+    # Without anything to look at, the fit that covers only the face is not taken as decided.
+    pending = matcher.match(fingerprint_candidate(_face(cand)))
+    assert pending is not None and pending.details["faces_unchecked"], pending
+    # With the picture at hand the matcher asks for its faces once, and refuses the other photo.
+    fp = fingerprint_candidate(_face(cand))
+    faces = _Faces(_face(cand))
+    assert matcher.match(fp, faces=faces) is None
+    assert faces.calls == 1 and fp.faces_checked and fp.face_boxes
+    # What it found is kept in the candidate's stored form: matching it again needs no picture.
+    again = Fingerprint.from_bytes(fp.to_bytes())
+    assert again.face_boxes == fp.face_boxes and matcher.match(again) is None
+
+
+@pytest.mark.parametrize(
+    "transform", ["crop20_offcentre", "screenshot", "collage_2x2", "mirror+crop20_offcentre", "undress_edit"]
+)
+def test_copies_of_a_device_made_portrait_still_match(refs: dict[str, Fingerprint], transform: str) -> None:
+    others = [_photo(n) for n in OTHERS]
+    for ref, _ in PAIRS:
+        img = _bench_transforms()[transform](_face(ref), others)
+        res = Matcher([(ref, _unlooked(refs[ref]))]).match(fingerprint_candidate(img), faces=_Faces(img))
+        assert res is not None and res.reference_key == ref and "faces_unchecked" not in res.details, (
+            ref,
+            transform,
+            res,
+        )
+
+
+def test_no_face_lookup_when_the_reference_is_known_to_have_none() -> None:
+    # A crop of a photo without a face, against its reference looked at and found faceless:
+    # nothing to ask; the same reference as a device makes it asks once and matches all the same.
+    img = _bench_transforms()["crop20_offcentre"](_photo(OTHERS[0]), [_photo(n) for n in OTHERS])
+    server_made = fingerprint_reference(_photo(OTHERS[0]))
+    for reference, calls in ((server_made, 0), (_unlooked(server_made), None)):
+        faces = _Faces(img)
+        res = Matcher([("blocks", reference)]).match(fingerprint_candidate(img), faces=faces)
+        assert res is not None and res.reference_key == "blocks"
+        if calls is not None:
+            assert faces.calls == calls
+
+
+def test_a_device_document_cannot_say_where_faces_are(refs: dict[str, Fingerprint]) -> None:
+    # A device never looks for faces; a document claiming it did would switch the check off, so
+    # what it says of faces is dropped.
+    portrait = next(iter(refs.values()))
+    device = _unlooked(portrait)
+    document = {
+        "format": "jium-fingerprints",
+        "version": 1,
+        "fingerprints": [
+            {"fingerprint": base64.b64encode(fp.to_bytes()).decode()}
+            for fp in (replace(device, faces_checked=True), portrait, device)
+        ],
+    }
+    items, skipped = parse_document(document)
+    assert len(items) == 3 and not skipped
+    assert not any(item.fingerprint.faces_known for item in items)
+    assert all(item.fingerprint.descriptors.shape == portrait.descriptors.shape for item in items)

@@ -408,7 +408,7 @@ def _fingerprint_lacks(old: Fingerprint | None, new: Fingerprint) -> bool:
     return (
         (new.has_features and not old.has_features)
         or (bool(new.bands) and not old.bands)
-        or (bool(new.face_boxes) and not old.face_boxes)
+        or (new.faces_known and not old.faces_known)
     )
 
 
