@@ -292,6 +292,22 @@ def split(photos: list[tuple[str, Image.Image]], n_refs: int) -> tuple[list[int]
     return refs, [i for i in idx if i not in set(refs)]
 
 
+def fill_draws(
+    names: list[str], ref_ids: list[int], distractor_ids: list[int]
+) -> dict[tuple[str, int], list[int]]:
+    """The extra photos (collage tiles, undress fills) each transformation takes for each photo:
+    three distractors (never the photo itself), from one seeded generator in this order, so every
+    mode and bench/undress_ceiling.py edit the same photos the same way."""
+    rng = random.Random(1)
+    refs = set(ref_ids)
+    draws: dict[tuple[str, int], list[int]] = {}
+    for tname in names:
+        for i in ref_ids + distractor_ids:
+            pool = distractor_ids if i in refs else [d for d in distractor_ids if d != i]
+            draws[tname, i] = rng.sample(pool, 3)
+    return draws
+
+
 # Filled before the worker processes fork (see _candidate); read-only afterwards.
 _STATE: dict[str, object] = {}
 
@@ -410,7 +426,6 @@ def main() -> None:
         f"{len(photos)} photos: {len(ref_ids)} references in {len(cases)} case(s) of {case_size}, "
         f"{len(distractor_ids)} distractors (fingerprinted in {time.perf_counter() - t0:.1f} s)"
     )
-    rng = random.Random(1)
     transforms = {**TRANSFORMS, **MIRRORED, **EXTRA}
     names = list(MIRRORED if args.mirrored else TRANSFORMS) if not args.only else args.only.split(",")
     recall: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -447,11 +462,7 @@ def main() -> None:
         # every reference they only find themselves.
         jobs += [(i, "reference_original", []) for i in ref_ids]
     all_ids = ref_ids + distractor_ids
-    draws: dict[tuple[str, int], list[int]] = {}
-    for tname in names:
-        for i in all_ids:
-            pool = distractor_ids if i in ref_set else [d for d in distractor_ids if d != i]
-            draws[tname, i] = rng.sample(pool, 3)  # drawn for every transformation, in order
+    draws = fill_draws(names, ref_ids, distractor_ids)
     for tname in names:
         fills_of = SAME_FILLS[tname] if SAME_FILLS.get(tname) in names else tname
         jobs += [(i, tname, draws[fills_of, i]) for i in all_ids]

@@ -24,7 +24,6 @@ accuracy bench) found each edit.
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 from pathlib import Path
 
@@ -35,7 +34,15 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from matching_accuracy import DEFAULT_PHOTOS, TRANSFORMS, _undress, _undress_mask, load_photos, split
+from matching_accuracy import (
+    DEFAULT_PHOTOS,
+    TRANSFORMS,
+    _undress,
+    _undress_mask,
+    fill_draws,
+    load_photos,
+    split,
+)
 
 from app.matching.engine import Matcher
 from app.matching.fingerprint import candidate_face_boxes, fingerprint_candidate, fingerprint_reference
@@ -57,14 +64,7 @@ def main() -> None:
 
     photos = load_photos(args.photos)
     ref_ids, distractor_ids = split(photos, args.refs)
-    # The fills the accuracy bench draws for undress_edit (same generator, same order).
-    rng = random.Random(1)
-    ref_set = set(ref_ids)
-    draws: dict[tuple[str, int], list[int]] = {}
-    for tname in TRANSFORMS:
-        for i in ref_ids + distractor_ids:
-            pool = distractor_ids if i in ref_set else [d for d in distractor_ids if d != i]
-            draws[tname, i] = rng.sample(pool, 3)
+    draws = fill_draws(list(TRANSFORMS), ref_ids, distractor_ids)  # as the accuracy bench's default run
     matcher = Matcher([(i, fingerprint_reference(photos[i][1])) for i in ref_ids])
 
     rows = []
